@@ -1,0 +1,137 @@
+"""The public entry points: ``init`` (start a run) and ``Api`` (read and administer a registry)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Iterable, Mapping, Sequence
+
+from .artifact import Artifact
+from .errors import NotFoundError
+from .names import DEFAULT_PROJECT
+from .registry import Registry
+from .runs import Run, current, start_run
+
+_registries: dict[tuple[str, str | None], Registry] = {}
+_lock = threading.Lock()
+
+
+def open_registry(root: str | None = None, cache_dir: str | None = None, **storage_options: Any) -> Registry:
+    """The process-wide ``Registry`` for a root (``NB_REGISTRY_ROOT`` or ``~/.nb_registry`` by default)."""
+    from .store import default_root
+
+    url = str(root or default_root())
+    key = (os.path.abspath(os.path.expanduser(url)) if "://" not in url else url, cache_dir)
+    with _lock:
+        reg = _registries.get(key)
+        if reg is None:
+            reg = _registries[key] = Registry(url, cache_dir=cache_dir, **storage_options)
+        return reg
+
+
+def init(project: str | None = None, name: str | None = None, job_type: str | None = None,
+         config: Mapping[str, Any] | None = None, tags: Iterable[str] = (), notes: str | None = None,
+         root: str | None = None, code: str | None = None, notebook: str | None = None) -> Run:
+    """Start a run (finishing the previous one of this process, if any). Use it as a context manager too."""
+    prev = current()
+    if prev is not None:
+        prev.finish()
+    return start_run(open_registry(root), project, name, job_type, config, tags, notes, code=code, notebook=notebook)
+
+
+def finish(exit_code: int = 0) -> None:
+    run = current()
+    if run is not None:
+        run.finish(exit_code)
+
+
+class Api:
+    """Read and administer a registry outside a run: ``nbr.Api().artifact("model:production")``."""
+
+    def __init__(self, root: str | None = None, project: str | None = None, **storage_options: Any) -> None:
+        self.registry = open_registry(root, **storage_options)
+        self.project = project or os.environ.get("NB_REGISTRY_PROJECT") or DEFAULT_PROJECT
+
+    def __repr__(self) -> str:
+        return f"<Api {self.registry.url} project={self.project}>"
+
+    # -- artifacts -----------------------------------------------------------------------
+    def artifact(self, spec: str, type: str | None = None) -> Artifact:
+        return self.registry.artifact(spec, self.project, type)
+
+    def artifact_exists(self, spec: str) -> bool:
+        try:
+            self.artifact(spec)
+            return True
+        except NotFoundError:
+            return False
+
+    def artifact_versions(self, name: str, filters: Mapping[str, Any] | None = None,
+                          order: str | Sequence[str] | None = None, limit: int | None = None) -> list[Artifact]:
+        return self.registry.versions(name, self.project, filters, order, limit)
+
+    def artifact_collections(self, project: str | None = None, type: str | None = None) -> list[dict[str, Any]]:
+        return self.registry.collections(project, type)
+
+    def projects(self) -> list[str]:
+        return self.registry.projects()
+
+    def set_alias(self, spec: str, alias: str) -> Artifact:
+        return self.registry.set_alias(spec, alias, self.project)
+
+    def remove_alias(self, name: str, alias: str) -> None:
+        self.registry.remove_alias(name, alias, self.project)
+
+    def find_by_content(self, path_or_digest: str) -> list[tuple[Artifact, str]]:
+        return self.registry.find_by_content(path_or_digest)
+
+    def diff(self, a: str, b: str) -> dict[str, Any]:
+        return self.registry.diff(a, b, self.project)
+
+    # -- runs ----------------------------------------------------------------------------
+    def run(self, run_path: str) -> Run:
+        return self.registry.run(run_path)
+
+    def runs(self, project: str | None = None, filters: Mapping[str, Any] | None = None,
+             order: str | Sequence[str] | None = None, limit: int | None = None) -> Any:
+        from .tracking import query_runs
+
+        return query_runs(self.registry, project, filters, order, limit)
+
+    # -- lineage and the model registry ---------------------------------------------------
+    def lineage(self, spec: str, direction: str = "up", depth: int | None = None) -> dict[str, Any]:
+        from .lineage import lineage
+
+        return lineage(self.registry, spec, direction, depth, self.project)
+
+    def link(self, spec: "str | Artifact", registered_model: str, aliases: Iterable[str] = ()) -> Any:
+        from .models import link
+
+        art = spec if isinstance(spec, Artifact) else self.artifact(spec)
+        return link(self.registry, art, registered_model.rsplit("/", 1)[-1], aliases)
+
+    def create_registered_model(self, name: str, description: str | None = None, model_card: str | None = None,
+                                tags: Iterable[str] = ()) -> Any:
+        from .models import create_registered_model
+
+        return create_registered_model(self.registry, name, description, model_card, tags)
+
+    def registered_model(self, name: str) -> Any:
+        from .models import RegisteredModel
+
+        return RegisteredModel.load(self.registry, name.rsplit("/", 1)[-1])
+
+    def registered_models(self, tag: str | None = None, search: str | None = None) -> list[Any]:
+        from .models import registered_models
+
+        return registered_models(self.registry, tag, search)
+
+    def add_automation(self, registered_model: str, alias: str, command: str) -> dict[str, Any]:
+        from .models import add_automation
+
+        return add_automation(self.registry, registered_model.rsplit("/", 1)[-1], alias, command)
+
+    def gc(self, dry_run: bool = True) -> dict[str, Any]:
+        from .retention import gc
+
+        return gc(self.registry, dry_run=dry_run)

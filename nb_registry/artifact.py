@@ -1,0 +1,327 @@
+"""``Artifact``: a versioned set of files and references, named as in W&B so users can switch.
+
+An ``Artifact`` is a draft until a run logs it (``state == "PENDING"``): ``add_file``, ``add_dir``,
+``new_file`` and ``add_reference`` build its manifest. Logging makes it ``"COMMITTED"``: it then
+has a ``version`` (``v0``, ``v1`` ...), a ``digest`` over its manifest, aliases, and can be
+downloaded and verified. Nothing is hashed or copied before the log, and the log copies each
+file once, hashing as it copies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .errors import InvalidSpecError, NotFoundError, RegistryError
+from .names import Spec, check_name, safe_entry_name, version_id
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+ARTIFACT_SCHEME = "nbr://"
+
+
+def check_metadata(metadata: Any, what: str = "metadata") -> dict[str, Any]:
+    """Metadata must be a JSON object; say which key is not serialisable."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidSpecError(f"{what} must be a dict, not {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise InvalidSpecError(f"{what} keys must be strings; {key!r} is {type(key).__name__}")
+        try:
+            json.dumps(value, allow_nan=True)
+        except (TypeError, ValueError) as e:
+            raise InvalidSpecError(
+                f"{what}[{key!r}] is not JSON-serialisable ({type(value).__name__}: {e}); "
+                "store numbers, strings, lists and dicts, or convert it (e.g. float(x), x.tolist())"
+            ) from None
+    return json.loads(json.dumps(metadata))
+
+
+def split_artifact_uri(uri: str) -> tuple[str, str]:
+    """``nbr://project/name:vN/path/in/it`` -> (``project/name:vN``, ``path/in/it``)."""
+    body = uri[len(ARTIFACT_SCHEME):]
+    head, colon, rest = body.partition(":")
+    version, slash, path = rest.partition("/")
+    if not colon or not slash or not path:
+        raise InvalidSpecError(f"bad artifact reference {uri!r}; expected nbr://project/name:vN/path")
+    Spec.parse(f"{head}:{version}")
+    return f"{head}:{version}", path
+
+
+@dataclass(frozen=True)
+class ArtifactEntry:
+    """One file or reference of an artifact version (W&B's ``ArtifactManifestEntry``)."""
+
+    path: str
+    digest: str
+    size: int | None
+    ref: str | None = None  # URL for a reference; None for a stored file
+    artifact: "Artifact | None" = None
+    dependency: str | None = None  # version id, for a whole-artifact reference
+
+    def ref_uri(self) -> str:
+        """The ``nbr://project/name:vN/path`` address other artifacts reference this entry by."""
+        if self.artifact is None or self.artifact.state != "COMMITTED":
+            raise RegistryError("only entries of a logged artifact can be referenced")
+        return f"{ARTIFACT_SCHEME}{self.artifact.id}/{self.path}"
+
+    def download(self, root: str | None = None) -> str:
+        """Fetch this one file (verified) and return its local path."""
+        if self.artifact is None:
+            raise RegistryError("this entry belongs to no logged artifact")
+        return self.artifact._registry_required().download_entry(self.artifact, self, root)
+
+
+class Artifact:
+    """A versioned collection of files and references. See the module docstring."""
+
+    def __init__(self, name: str, type: str = "model", description: str | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
+        body, _, _ = name.partition(":")
+        self._project: str | None = None
+        if "/" in body:
+            self._project, body = body.rsplit("/", 1)
+        self._collection = check_name(body, "artifact name")
+        self.type = check_name(type, "artifact type")
+        self.description = description
+        self.metadata = check_metadata(metadata)
+        self._pending: dict[str, dict[str, Any]] = {}  # entry name -> what to store
+        self._staging: str | None = None
+        self._doc: dict[str, Any] | None = None
+        self._manifest: dict[str, dict[str, Any]] | None = None
+        self._registry: "Registry | None" = None
+        self.aliases: list[str] = []
+        self.deduplicated = False  # set by a log that found identical content
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return "COMMITTED" if self._doc is not None else "PENDING"
+
+    @property
+    def collection(self) -> str:
+        return self._collection
+
+    @property
+    def project(self) -> str | None:
+        return self._doc["project"] if self._doc else self._project
+
+    @property
+    def version(self) -> str | None:
+        return f"v{self._doc['version']}" if self._doc else None
+
+    @property
+    def name(self) -> str:
+        """``name:vN`` once logged (as in W&B), else the collection name."""
+        return f"{self._collection}:{self.version}" if self._doc else self._collection
+
+    @property
+    def id(self) -> str:
+        self._logged()
+        return version_id(self.project or "", self._collection, self._doc["version"])  # type: ignore[index]
+
+    @property
+    def qualified_name(self) -> str:
+        """``project/name:vN``: a stable identifier to stamp on predictions."""
+        return self.id
+
+    @property
+    def source_name(self) -> str:
+        return self.name
+
+    def _logged(self) -> dict[str, Any]:
+        if self._doc is None:
+            raise RegistryError(f"artifact {self._collection!r} is not logged yet; call run.log_artifact(artifact) first")
+        return self._doc
+
+    def _registry_required(self) -> "Registry":
+        self._logged()
+        assert self._registry is not None
+        return self._registry
+
+    @property
+    def digest(self) -> str:
+        return str(self._logged()["digest"])
+
+    @property
+    def size(self) -> int:
+        if self._doc:
+            return int(self._doc["size"])
+        return sum(int(e.get("size") or 0) for e in self._pending.values())
+
+    @property
+    def created_at(self) -> str | None:
+        return self._doc["created_at"] if self._doc else None
+
+    @property
+    def created_by(self) -> str | None:
+        return self._doc.get("created_by") if self._doc else None
+
+    @property
+    def producer_run(self) -> str | None:
+        return self._doc.get("run") if self._doc else None
+
+    @property
+    def dependencies(self) -> list[str]:
+        return list(self._doc.get("deps", [])) if self._doc else []
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Everything recorded for this version, as a JSON-ready dict."""
+        doc = dict(self._logged())
+        doc["aliases"] = list(self.aliases)
+        return doc
+
+    def __repr__(self) -> str:
+        if self._doc:
+            return f"<Artifact {self.id} type={self.type} aliases={self.aliases} digest={self.digest[:12]}>"
+        return f"<Artifact {self._collection} (draft, {len(self._pending)} entries)>"
+
+    # -- building a draft -------------------------------------------------------------------
+    def _draft(self) -> None:
+        if self._doc is not None:
+            raise RegistryError(f"{self.id} is logged and immutable; create a new Artifact for a new version")
+
+    def _put(self, name: str, entry: dict[str, Any]) -> None:
+        name = safe_entry_name(name)
+        self._pending[name] = entry
+
+    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> ArtifactEntry:
+        """Add a local file under ``name`` (default: its base name). It is read when the artifact is logged."""
+        self._draft()
+        path = os.path.abspath(os.fspath(local_path))
+        if not os.path.isfile(path):
+            raise NotFoundError(f"no such file: {local_path}" + (" (it is a folder: use add_dir)" if os.path.isdir(path) else ""))
+        entry_name = name or os.path.basename(path)
+        self._put(entry_name, {"local": path, "size": os.path.getsize(path)})
+        return ArtifactEntry(safe_entry_name(entry_name), "", os.path.getsize(path))
+
+    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> None:
+        """Add every file below a folder, under ``name/`` (default: at the top of the artifact)."""
+        self._draft()
+        root = os.path.abspath(os.fspath(local_path))
+        if not os.path.isdir(root):
+            raise NotFoundError(f"no such folder: {local_path}")
+        prefix = (safe_entry_name(name) + "/") if name else ""
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for f in sorted(files):
+                full = os.path.join(folder, f)
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                self._put(prefix + rel, {"local": full, "size": os.path.getsize(full)})
+
+    @contextmanager
+    def new_file(self, name: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:
+        """Write a new file straight into the artifact: ``with art.new_file("notes.txt") as f: ...``."""
+        self._draft()
+        entry_name = safe_entry_name(name)
+        if self._staging is None:
+            self._staging = tempfile.mkdtemp(prefix="nb_registry-staging-")
+        path = os.path.join(self._staging, uuid.uuid4().hex)
+        kwargs = {} if "b" in mode else {"encoding": encoding}
+        with open(path, mode, **kwargs) as f:
+            yield f
+        self._put(entry_name, {"local": path, "size": os.path.getsize(path)})
+
+    def add_reference(self, uri: "str | ArtifactEntry | Artifact", name: str | None = None,
+                      checksum: bool = True, max_objects: int | None = None) -> list[ArtifactEntry]:
+        """Record a reference without copying bytes.
+
+        * a URL (``s3://``, ``gs://``, ``https://``, ``file://``, ``memory://``, any fsspec URL): its
+          checksum (ETag / version id where the backend has one, else the content hash) and size are
+          recorded so ``verify()`` can tell if it changed; a folder adds each object below it;
+        * another artifact's entry (``other.get_path("m1.json")``): the file is part of this
+          artifact, and ``other`` becomes a dependency;
+        * a whole logged artifact: a dependency that ``download(refs=True)`` follows.
+        """
+        self._draft()
+        if isinstance(uri, Artifact):
+            uri._logged()
+            entry_name = safe_entry_name(name or uri.collection)
+            self._pending[entry_name] = {"artifact": uri.id, "digest": uri.digest, "size": uri.size}
+            return [ArtifactEntry(entry_name, uri.digest, uri.size, dependency=uri.id)]
+        if isinstance(uri, ArtifactEntry):
+            uri = uri.ref_uri()
+        if not isinstance(uri, str):
+            raise InvalidSpecError(f"add_reference takes a URL, an artifact entry or an artifact, not {type(uri).__name__}")
+        if uri.startswith(ARTIFACT_SCHEME):
+            vid, path = split_artifact_uri(uri)
+            entry_name = safe_entry_name(name or path.rsplit("/", 1)[-1])
+            self._pending[entry_name] = {"artifact_file": uri}
+            return [ArtifactEntry(entry_name, "", None, ref=uri)]
+        from .references import describe_reference
+
+        found = describe_reference(uri, checksum=checksum, max_objects=max_objects)
+        out = []
+        for rel, rec in found:
+            entry_name = safe_entry_name(name + ("/" + rel if rel else "") if name else (rel or uri.rstrip("/").rsplit("/", 1)[-1]))
+            self._pending[entry_name] = rec
+            out.append(ArtifactEntry(entry_name, rec["digest"], rec.get("size"), ref=rec["ref"]))
+        return out
+
+    def remove(self, name: str) -> None:
+        self._draft()
+        try:
+            del self._pending[safe_entry_name(name)]
+        except KeyError:
+            raise NotFoundError(f"{self._collection} has no entry {name!r}; entries: {', '.join(sorted(self._pending))}") from None
+
+    # -- reading a logged version -----------------------------------------------------------
+    @property
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        """``{entry name: {"digest", "size", ["ref"], ["artifact"]}}`` of a logged version."""
+        if self._manifest is None:
+            self._manifest = self._registry_required().load_manifest(self._logged()["manifest"])
+        return self._manifest
+
+    def _entry(self, name: str, rec: dict[str, Any]) -> ArtifactEntry:
+        return ArtifactEntry(name, rec["digest"], rec.get("size"), rec.get("ref"), self, rec.get("artifact"))
+
+    def files(self) -> list[ArtifactEntry]:
+        return [self._entry(n, r) for n, r in sorted(self.manifest.items())]
+
+    def get_entry(self, name: str) -> ArtifactEntry:
+        key = safe_entry_name(name)
+        rec = self.manifest.get(key)
+        if rec is None:
+            names = sorted(self.manifest)
+            shown = ", ".join(names[:20]) + (f" ... ({len(names)} in all)" if len(names) > 20 else "")
+            raise NotFoundError(f"{self.id} has no file {name!r}; it has: {shown or '(no files)'}")
+        return self._entry(key, rec)
+
+    get_path = get_entry  # W&B's name for the same thing
+
+    def download(self, root: str | None = None, refs: bool = False) -> str:
+        """Materialise every file (verified) under ``root``; with ``refs=True`` also fetch URL
+        references and whole-artifact dependencies (recursively, into ``root/<entry name>/``)."""
+        return self._registry_required().download(self, root, refs=refs)
+
+    def verify(self, root: str | None = None) -> list[str]:
+        """Re-hash the stored files (or those under ``root``) and re-check references.
+
+        Returns the list of problems; raises :class:`IntegrityError` if there is any."""
+        return self._registry_required().verify(self, root)
+
+    def save(self) -> "Artifact":
+        """Write back changes to ``description``, ``metadata`` and ``aliases`` of a logged version."""
+        return self._registry_required().update(self)
+
+    def logged_by(self) -> Any:
+        run = self.producer_run
+        return self._registry_required().run(run) if run else None
+
+    def used_by(self) -> list[Any]:
+        return self._registry_required().used_by(self)
+
+    def _repr_html_(self) -> str:
+        from .display import artifact_html
+
+        return artifact_html(self)

@@ -1,0 +1,59 @@
+"""Rich HTML for notebooks and static renderings (GitHub, nbviewer): plain HTML, no scripts."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+
+def _kv(rows: list[tuple[str, Any]]) -> str:
+    body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{v}</td></tr>" for k, v in rows)
+    return f"<table class='nbr-kv'>{body}</table>"
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def _chips(items: list[str]) -> str:
+    return " ".join(f"<code>{html.escape(a)}</code>" for a in items) or "-"
+
+
+def artifact_html(art: Any) -> str:
+    if art.state != "COMMITTED":
+        return f"<b>{html.escape(art.collection)}</b> (draft, {len(art._pending)} entries)"
+    rows = [
+        ("artifact", f"<b>{html.escape(art.id)}</b> ({html.escape(art.type)})"),
+        ("aliases", _chips(art.aliases)),
+        ("digest", f"<code>{art.digest[:16]}</code>"),
+        ("size", f"{_size(art.size)} in {art._doc.get('files', 0)} entries"),
+        ("created", f"{html.escape(str(art.created_at))[:19]} by {html.escape(str(art.created_by))}"),
+    ]
+    if art.deduplicated:
+        rows.append(("deduplicated", "identical to this existing version: no new version, no new bytes"))
+    if art.description:
+        rows.append(("description", html.escape(art.description)))
+    if art.metadata:
+        rows.append(("metadata", _kv([(k, html.escape(str(v))) for k, v in list(art.metadata.items())[:20]])))
+    if art.dependencies:
+        rows.append(("depends on", _chips(art.dependencies)))
+    return _kv(rows)
+
+
+def run_html(run: Any) -> str:
+    rows = [
+        ("run", f"<b>{html.escape(run.path)}</b> {html.escape(str(run.name))}"),
+        ("state", html.escape(run.state)),
+        ("job type", html.escape(str(run.job_type))),
+        ("config", _kv([(k, html.escape(str(v))) for k, v in list(run.config.items())[:20]]) if run.config else "-"),
+        ("summary", _kv([(k, html.escape(str(v))) for k, v in list(run.summary.items())[:20]]) if run.summary else "-"),
+        ("inputs", _chips(run.inputs)),
+        ("outputs", _chips(run.outputs)),
+    ]
+    return _kv(rows)

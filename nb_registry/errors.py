@@ -1,0 +1,78 @@
+"""The errors nb_registry raises. Every one says what was wrong and, where it helps, what exists.
+
+The faces (CLI, magics, server) translate these once at their edge: a CLI exit code, an IPython
+``UsageError``, an HTTP status. Nothing in the package raises a bare ``Exception``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RegistryError",
+    "NotFoundError",
+    "AlreadyExistsError",
+    "InvalidNameError",
+    "InvalidSpecError",
+    "IntegrityError",
+    "CorruptMetadataError",
+    "UnsafePathError",
+    "LockTimeoutError",
+    "QueryError",
+]
+
+
+class RegistryError(Exception):
+    """Base class of every error nb_registry raises on purpose."""
+
+    exit_code = 1  # what the CLI exits with
+
+
+class NotFoundError(RegistryError, LookupError):
+    """An artifact, alias, file, run or registered model that does not exist."""
+
+    exit_code = 3
+
+
+class AlreadyExistsError(RegistryError):
+    """Creating something whose name is taken."""
+
+    exit_code = 4
+
+
+class InvalidNameError(RegistryError, ValueError):
+    """A name, alias or tag with characters outside the allowed set."""
+
+    exit_code = 2
+
+
+class InvalidSpecError(RegistryError, ValueError):
+    """A bad argument: an unparsable spec, unserialisable metadata, a bad filter."""
+
+    exit_code = 2
+
+
+class QueryError(InvalidSpecError):
+    """A filter or sort that names an unknown field or operator."""
+
+
+class IntegrityError(RegistryError):
+    """Stored content does not match its recorded digest (a damaged blob, a changed reference)."""
+
+    exit_code = 5
+
+
+class CorruptMetadataError(RegistryError):
+    """A metadata file cannot be parsed. It is reported, never reset."""
+
+    exit_code = 5
+
+
+class UnsafePathError(RegistryError, ValueError):
+    """An entry name that would write outside the download folder."""
+
+    exit_code = 2
+
+
+class LockTimeoutError(RegistryError, TimeoutError):
+    """Another writer held the registry lock for too long."""
+
+    exit_code = 6

@@ -1,0 +1,102 @@
+"""Names, aliases and specs: what is allowed, and how ``project/name:alias`` is read. Pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from .errors import InvalidNameError, InvalidSpecError, UnsafePathError
+
+NAME_RULE = "1-128 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_VERSION = re.compile(r"^v(\d+)$")
+REGISTRY_PROJECT = "model-registry"
+DEFAULT_PROJECT = "uncategorized"
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """Return ``value`` if it is a valid collection, project, alias or tag name, else raise."""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidNameError(f"invalid {what} {value!r}: a {what} is {NAME_RULE}")
+    return value
+
+
+def check_alias(alias: str) -> str:
+    """Validate a user alias: a name that is not a version tag such as ``v3``."""
+    check_name(alias, "alias")
+    if _VERSION.match(alias):
+        raise InvalidNameError(f"invalid alias {alias!r}: 'v<number>' is reserved for version numbers")
+    return alias
+
+
+def version_number(text: str) -> int | None:
+    """``'v3'`` -> 3; anything else -> None."""
+    m = _VERSION.match(text)
+    return int(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed ``[project/]name[:alias|:vN]``. ``selector`` is an alias or ``vN``."""
+
+    project: str
+    name: str
+    selector: str = "latest"
+
+    @classmethod
+    def parse(cls, text: str, default_project: str = DEFAULT_PROJECT) -> "Spec":
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidSpecError(f"empty artifact spec {text!r}; expected [project/]name[:alias|:vN]")
+        body, _, selector = text.strip().partition(":")
+        parts = body.split("/")
+        if len(parts) == 1:
+            project, name = default_project, parts[0]
+        elif len(parts) == 2:
+            project, name = parts
+        elif len(parts) == 3:  # entity/project/name, as W&B writes it: the entity is ignored
+            project, name = parts[1], parts[2]
+        else:
+            raise InvalidSpecError(f"bad artifact spec {text!r}; expected [project/]name[:alias|:vN]")
+        selector = selector or "latest"
+        try:
+            check_name(project, "project")
+            check_name(name, "name")
+            check_name(selector, "alias")
+        except InvalidNameError as e:
+            raise InvalidSpecError(f"bad artifact spec {text!r}: {e}") from None
+        return cls(project, name, selector)
+
+    @property
+    def is_registry(self) -> bool:
+        return self.project == REGISTRY_PROJECT
+
+    def __str__(self) -> str:
+        return f"{self.project}/{self.name}:{self.selector}"
+
+
+def version_id(project: str, name: str, version: int) -> str:
+    """The stable id of an artifact version: ``project/name:vN``."""
+    return f"{project}/{name}:v{version}"
+
+
+def split_version_id(vid: str) -> tuple[str, str, int]:
+    spec = Spec.parse(vid)
+    n = version_number(spec.selector)
+    if n is None:
+        raise InvalidSpecError(f"{vid!r} is not a version id (project/name:vN)")
+    return spec.project, spec.name, n
+
+
+def safe_entry_name(name: str) -> str:
+    """Normalise an entry name to a relative POSIX path; refuse anything that could escape a folder."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise UnsafePathError(f"invalid entry name {name!r}")
+    norm = name.replace("\\", "/")
+    p = PurePosixPath(norm)
+    if p.is_absolute() or norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
+        raise UnsafePathError(f"entry name {name!r} is absolute; entry names are relative paths")
+    parts = [x for x in p.parts if x not in ("", ".")]
+    if not parts or any(x == ".." for x in parts):
+        raise UnsafePathError(f"entry name {name!r} would escape the artifact folder ('..' is not allowed)")
+    return "/".join(parts)

@@ -1,0 +1,169 @@
+"""A small filter and sort language over JSON-like records, shared by artifact and run queries.
+
+Filters are dicts in the spirit of MongoDB (and of what MLflow's search strings can say)::
+
+    {"metadata.val_acc": {"$gte": 0.9}, "aliases": {"$contains": "best"}}
+    {"$or": [{"config.lr": {"$lt": 0.01}}, {"tags": {"$contains": "baseline"}}]}
+
+* A key is a dotted path into the record (``config.lr``, ``summary.acc``, ``metadata.val_acc``).
+* A plain value means equality. Operators: ``$eq $ne $lt $lte $gt $gte $in $nin $exists
+  $contains`` (list membership or substring) and ``$regex``; ``$and``/``$or``/``$not`` combine.
+* A path that no record has is an error that lists the paths that exist (a typo is not an empty result).
+
+Order is a path, ``-path`` for descending, or a list of them; records missing the value sort last.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .errors import QueryError
+
+_MISSING = object()
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$eq": operator.eq,
+    "$ne": operator.ne,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$in": lambda v, arg: v in arg,
+    "$nin": lambda v, arg: v not in arg,
+    "$contains": lambda v, arg: arg in v if isinstance(v, (list, tuple, str, dict)) else False,
+    "$regex": lambda v, arg: isinstance(v, str) and re.search(arg, v) is not None,
+}
+
+
+def get_path(record: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path, or the module's ``_MISSING`` sentinel."""
+    cur: Any = record
+    for part in path.split("."):
+        if isinstance(cur, Mapping) and part in cur:
+            cur = cur[part]
+        else:
+            return _MISSING
+    return cur
+
+
+def is_missing(value: Any) -> bool:
+    return value is _MISSING
+
+
+def known_paths(records: Iterable[Mapping[str, Any]], depth: int = 3) -> set[str]:
+    """Every dotted path (up to ``depth`` levels) present in at least one record."""
+    out: set[str] = set()
+
+    def walk(d: Mapping[str, Any], prefix: str, level: int) -> None:
+        for k, v in d.items():
+            p = f"{prefix}{k}"
+            out.add(p)
+            if isinstance(v, Mapping) and level < depth:
+                walk(v, p + ".", level + 1)
+
+    for r in records:
+        walk(r, "", 1)
+    return out
+
+
+def _paths_in(flt: Mapping[str, Any]) -> Iterable[str]:
+    for k, v in flt.items():
+        if k in ("$and", "$or"):
+            for sub in v:
+                yield from _paths_in(sub)
+        elif k == "$not":
+            yield from _paths_in(v)
+        else:
+            yield k
+
+
+def _compare(op: str, value: Any, arg: Any, path: str) -> bool:
+    if op == "$exists":
+        return (value is not _MISSING) == bool(arg)
+    if value is _MISSING:
+        return op in ("$ne", "$nin")
+    try:
+        return bool(_OPS[op](value, arg))
+    except TypeError:
+        return False  # e.g. comparing a string with a number: no match, not a crash
+    except re.error as e:
+        raise QueryError(f"bad $regex for {path!r}: {e}") from None
+
+
+def _matches(record: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
+    for key, cond in flt.items():
+        if key == "$and":
+            if not all(_matches(record, f) for f in cond):
+                return False
+        elif key == "$or":
+            if not any(_matches(record, f) for f in cond):
+                return False
+        elif key == "$not":
+            if _matches(record, cond):
+                return False
+        else:
+            value = get_path(record, key)
+            if isinstance(cond, Mapping) and cond and all(str(k).startswith("$") for k in cond):
+                for op, arg in cond.items():
+                    if not _compare(op, value, arg, key):
+                        return False
+            elif not _compare("$eq", value, cond, key):
+                return False
+    return True
+
+
+def _validate(flt: Any, known: set[str] | None) -> None:
+    if not isinstance(flt, Mapping):
+        raise QueryError(f"a filter is a dict of path -> condition, not {type(flt).__name__}")
+    for key, cond in flt.items():
+        if key in ("$and", "$or"):
+            if not isinstance(cond, (list, tuple)):
+                raise QueryError(f"{key} takes a list of filters")
+            for sub in cond:
+                _validate(sub, known)
+        elif key == "$not":
+            _validate(cond, known)
+        elif key.startswith("$"):
+            raise QueryError(f"unknown combinator {key!r}; use $and, $or or $not")
+        elif isinstance(cond, Mapping) and any(str(k).startswith("$") for k in cond):
+            bad = [op for op in cond if op not in _OPS and op != "$exists"]
+            if bad:
+                raise QueryError(f"unknown operator {bad[0]!r} for {key!r}; known: {', '.join(sorted([*_OPS, '$exists']))}")
+    if known is not None:
+        unknown = [p for p in _paths_in(flt) if p not in known]
+        if unknown:
+            raise QueryError(f"unknown field {unknown[0]!r} in filter; fields that exist: {', '.join(sorted(known)) or '(none)'}")
+
+
+def sort_records(records: list[dict[str, Any]], order: str | Sequence[str] | None, known: set[str] | None = None) -> list[dict[str, Any]]:
+    """Sort by one or more paths (``-path`` descending), missing values last."""
+    if not order:
+        return records
+    keys = [order] if isinstance(order, str) else list(order)
+    for key in reversed(keys):
+        desc = key.startswith("-")
+        path = key.lstrip("+-")
+        if known is not None and records and path not in known:
+            raise QueryError(f"unknown sort field {path!r}; fields that exist: {', '.join(sorted(known))}")
+        present = [r for r in records if get_path(r, path) is not _MISSING]
+        absent = [r for r in records if get_path(r, path) is _MISSING]
+        try:
+            present.sort(key=lambda r: get_path(r, path), reverse=desc)
+        except TypeError:
+            present.sort(key=lambda r: str(get_path(r, path)), reverse=desc)
+        records = present + absent
+    return records
+
+
+def query(records: Iterable[dict[str, Any]], filters: Mapping[str, Any] | None = None,
+          order: str | Sequence[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Filter, sort and cut ``records``; unknown fields and operators raise :class:`QueryError`."""
+    rows = list(records)
+    known = known_paths(rows) if rows else None
+    if filters:
+        _validate(filters, known)
+        rows = [r for r in rows if _matches(r, filters)]
+    rows = sort_records(rows, order, known)
+    return rows[:limit] if limit is not None else rows

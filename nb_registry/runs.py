@@ -1,0 +1,297 @@
+"""Runs: a training job, a notebook kernel or a CLI call, with its config, metrics and edges.
+
+A run is one small TinyDB shard (``runs/<project>/<id>.json``) rewritten when its state, summary,
+inputs or outputs change. Metric history is *not* one document per step: ``log()`` buffers rows in
+memory and appends them in batches to a JSON-lines file beside the shard (one ``write`` per 1,000
+rows or 10 s); ``finish()`` turns it into one columnar, content-addressed blob. 100,000 steps are
+about 100 appends while training and one parse when read back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import sys
+import time
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from . import envinfo
+from .errors import InvalidSpecError, NotFoundError
+from .names import DEFAULT_PROJECT, check_name
+from .table import Table
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .registry import Registry
+
+FLUSH_ROWS = 1000
+FLUSH_SECONDS = 10.0
+HEARTBEAT_SECONDS = 30.0
+STALE_AFTER = 600.0  # a running run on another host with no heartbeat for this long is shown as crashed
+_current: "Run | None" = None
+
+
+def run_rel(project: str, run_id: str) -> str:
+    return f"runs/{project}/{run_id}.json"
+
+
+def _history_rel(project: str, run_id: str) -> str:
+    return f"runs/{project}/{run_id}.history.jsonl"
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):  # numpy and torch scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else value
+    return value
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def effective_state(doc: Mapping[str, Any]) -> str:
+    """``running`` only while its process lives; a run whose process died unfinished is ``crashed``."""
+    if doc.get("state") != "running":
+        return str(doc.get("state"))
+    if doc.get("host") == envinfo.host():
+        return "running" if _pid_alive(int(doc.get("pid") or 0)) else "crashed"
+    beat = envinfo.parse_time(doc.get("heartbeat_at") or doc["started_at"]).timestamp()
+    return "running" if time.time() - beat < STALE_AFTER else "crashed"
+
+
+class Run:
+    """A tracked run. Create with :func:`nb_registry.init`; use as a context manager or call :meth:`finish`."""
+
+    def __init__(self, registry: "Registry", doc: dict[str, Any], live: bool) -> None:
+        self._reg = registry
+        self._doc = doc
+        self._live = live
+        self._buffer: list[dict[str, Any]] = []
+        self._last_flush = self._last_beat = time.monotonic()
+        self._step = int(doc.get("steps", 0))
+        self.summary: dict[str, Any] = dict(doc.get("summary") or {})
+        self._summary_set: set[str] = set()
+
+    # -- identity ---------------------------------------------------------------------------
+    id = property(lambda self: self._doc["id"])
+    project = property(lambda self: self._doc["project"])
+    name = property(lambda self: self._doc["name"])
+    job_type = property(lambda self: self._doc.get("job_type"))
+    config = property(lambda self: self._doc.get("config", {}))
+    tags = property(lambda self: list(self._doc.get("tags", [])))
+    notes = property(lambda self: self._doc.get("notes"))
+    git = property(lambda self: self._doc.get("git"))
+    inputs = property(lambda self: list(self._doc.get("inputs", [])))
+    outputs = property(lambda self: list(self._doc.get("outputs", [])))
+
+    @property
+    def path(self) -> str:
+        return f"{self.project}/{self.id}"
+
+    @property
+    def state(self) -> str:
+        return effective_state(self._doc)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self._doc, state=self.state, summary=dict(self.summary))
+
+    def __repr__(self) -> str:
+        return f"<Run {self.path} name={self.name!r} state={self.state}>"
+
+    def _repr_html_(self) -> str:
+        from .display import run_html
+
+        return run_html(self)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.finish(exit_code=0 if exc_type is None else 1)
+
+    # -- writing ----------------------------------------------------------------------------
+    def _save(self, **changes: Any) -> None:
+        self._doc.update(changes)
+        doc = dict(self._doc, summary=self.summary)
+        with self._reg.meta.transaction():
+            self._reg.meta.update(run_rel(self.project, self.id), lambda d: d.__setitem__("run", {"1": doc}))
+
+    def _check_live(self) -> None:
+        if not self._live:
+            raise InvalidSpecError(f"run {self.path} is {self.state}; only the process that started it can log to it")
+
+    def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
+        """Append a row of metrics to the history; the summary keeps the last value of each key."""
+        self._check_live()
+        if not isinstance(data, Mapping):
+            raise InvalidSpecError(f"run.log takes a dict of metrics, not {type(data).__name__}")
+        if step is not None and step < self._step:
+            raise InvalidSpecError(f"step {step} is before the current step {self._step}; steps only increase")
+        self._step = self._step if step is None else step
+        row = {"_step": self._step, "_time": round(time.time(), 3)}
+        for k, v in data.items():
+            row[str(k)] = _jsonable(v)
+        self._buffer.append(row)
+        for k, v in row.items():
+            if not k.startswith("_") and k not in self._summary_set:
+                self.summary[k] = v
+        if commit:
+            self._step += 1
+        now = time.monotonic()
+        if len(self._buffer) >= FLUSH_ROWS or now - self._last_flush > FLUSH_SECONDS:
+            self._flush()
+        if now - self._last_beat > HEARTBEAT_SECONDS:
+            self._last_beat = now
+            self._save(heartbeat_at=envinfo.now(), steps=self._step)
+
+    def set_summary(self, **values: Any) -> None:
+        """Override summary values (they then no longer follow the last logged value)."""
+        self._summary_set.update(values)
+        self.summary.update({k: _jsonable(v) for k, v in values.items()})
+        self._save()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            lines = [json.dumps(r, separators=(",", ":"), allow_nan=True) for r in self._buffer]
+            self._reg.meta.append(_history_rel(self.project, self.id), lines)
+            self._buffer.clear()
+        self._last_flush = time.monotonic()
+
+    def finish(self, exit_code: int = 0) -> None:
+        """Flush metrics, store the history as one blob, and mark the run finished (or failed)."""
+        global _current
+        if not self._live:
+            return
+        self._flush()
+        rel = _history_rel(self.project, self.id)
+        raw = self._reg.meta.read_log(rel)
+        history = None
+        if raw:
+            rows = [json.loads(line) for line in raw.decode().splitlines() if line]
+            history = {"blob": self._reg.blobs.put_bytes(_columnar(rows))[0], "rows": len(rows)}
+        self._live = False
+        self._save(state="finished" if exit_code == 0 else "failed", exit_code=exit_code, ended_at=envinfo.now(),
+                   history=history, steps=self._step)
+        if raw:
+            self._reg.meta.files.delete(rel)
+        if _current is self:
+            _current = None
+
+    # -- artifacts --------------------------------------------------------------------------
+    def log_artifact(self, artifact: "Artifact | str", name: str | None = None, type: str | None = None,
+                     aliases: Iterable[str] | None = None) -> "Artifact":
+        """Log a draft (or a file or folder path) as a new version; this run is its producer."""
+        from .artifact import Artifact
+
+        self._check_live()
+        if not isinstance(artifact, Artifact):
+            path = os.fspath(artifact)
+            art = Artifact(name or os.path.basename(os.path.abspath(path)).replace(" ", "_"), type=type or "unspecified")
+            art.add_dir(path) if os.path.isdir(path) else art.add_file(path)
+            artifact = art
+        logged = self._reg.log(artifact, self.project, aliases or (), run=self)
+        if logged.id not in self._doc.setdefault("outputs", []):
+            self._save(outputs=[*self._doc["outputs"], logged.id])
+        return logged
+
+    def use_artifact(self, spec: "str | Artifact", type: str | None = None) -> "Artifact":
+        """Resolve a spec (``name:alias``, ``project/name:vN``, ``model-registry/NAME:ALIAS``) and record it as an input."""
+        from .artifact import Artifact
+
+        art = self._reg.artifact(spec.id if isinstance(spec, Artifact) else spec, self.project, type)
+        if self._live and art.id not in self._doc.setdefault("inputs", []):
+            self._save(inputs=[*self._doc["inputs"], art.id])
+        return art
+
+    def link_artifact(self, artifact: "Artifact", target_path: str, aliases: Iterable[str] | None = None) -> Any:
+        """Link a logged version into a registered model (``"ensemble_all"`` or ``"model-registry/ensemble_all"``)."""
+        from .models import link
+
+        return link(self._reg, artifact, target_path.rsplit("/", 1)[-1], aliases or ())
+
+    # -- reading ----------------------------------------------------------------------------
+    def history(self, keys: Sequence[str] | None = None) -> Table:
+        """The metric table (``_step``, ``_time`` and every logged key)."""
+        self._flush() if self._live else None
+        hist = self._doc.get("history")
+        if hist:
+            cols = json.loads(self._reg.blobs.read_verified(hist["blob"]))
+            rows = [dict(zip(cols["columns"], r)) for r in cols["rows"]]
+        else:
+            raw = self._reg.meta.read_log(_history_rel(self.project, self.id)).decode()
+            rows = [json.loads(line) for line in raw.splitlines() if line]
+        if keys:
+            rows = [{k: r.get(k) for k in ("_step", *keys)} for r in rows]
+        return Table(rows)
+
+
+def _columnar(rows: list[dict[str, Any]]) -> bytes:
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    return json.dumps({"columns": columns, "rows": [[r.get(c) for c in columns] for r in rows]},
+                      separators=(",", ":"), allow_nan=True).encode()
+
+
+def start_run(reg: "Registry", project: str | None = None, name: str | None = None, job_type: str | None = None,
+              config: Mapping[str, Any] | None = None, tags: Iterable[str] = (), notes: str | None = None,
+              code: str | None = None, notebook: str | None = None) -> Run:
+    from .artifact import check_metadata
+
+    global _current
+    project = check_name(project or os.environ.get("NB_REGISTRY_PROJECT") or DEFAULT_PROJECT, "project")
+    tags = [check_name(t, "tag") for t in tags]
+    run_id = secrets.token_hex(4)
+    doc = {
+        "id": run_id, "project": project, "name": name or f"{job_type or 'run'}-{run_id}", "job_type": job_type,
+        "config": check_metadata(dict(config or {}), "config"), "tags": tags, "notes": notes,
+        "state": "running", "exit_code": None, "user": envinfo.user(), "host": envinfo.host(), "pid": os.getpid(),
+        "python": sys.version.split()[0], "started_at": envinfo.now(), "ended_at": None, "heartbeat_at": envinfo.now(),
+        "git": envinfo.git_info(), "command": [sys.executable, *sys.argv], "cwd": os.getcwd(), "notebook": notebook,
+        "code": code, "inputs": [], "outputs": [], "summary": {}, "history": None, "steps": 0,
+    }
+    run = Run(reg, doc, live=True)
+    run._save()
+    _current = run
+    return run
+
+
+def current() -> Run | None:
+    return _current
+
+
+def load_run(reg: "Registry", run_path: str) -> Run:
+    """A run by ``project/id`` or by ``id`` alone (searched in every project)."""
+    project, _, run_id = run_path.rpartition("/")
+    projects = [project] if project else reg.meta.listdir("runs")
+    for p in projects:
+        doc = reg.meta.raw(run_rel(p, run_id)).get("run", {}).get("1")
+        if doc:
+            if _current is not None and _current.id == run_id and _current.project == p:
+                return _current
+            return Run(reg, json.loads(json.dumps(doc)), live=False)
+    raise NotFoundError(f"no run {run_path!r}" + (f" in project {project!r}" if project else ""))
+
+
+def all_run_docs(reg: "Registry", project: str | None = None) -> list[dict[str, Any]]:
+    docs = []
+    for p in [project] if project else reg.meta.listdir("runs"):
+        for f in reg.meta.listdir(f"runs/{p}"):
+            if f.endswith(".json"):
+                doc = reg.meta.raw(f"runs/{p}/{f}").get("run", {}).get("1")
+                if doc:
+                    docs.append(doc)
+    return docs
+
+
+def runs_using(reg: "Registry", vid: str) -> list[Run]:
+    return [Run(reg, d, live=False) for d in all_run_docs(reg) if vid in d.get("inputs", [])]

@@ -1,0 +1,248 @@
+"""Content-addressed blobs through fsspec: ``<root>/<digest[:2]>/<digest[2:]>``, as DVC lays them out.
+
+One class serves a local folder, ``memory://`` and ``s3://`` alike. A blob becomes visible only
+whole: locally it is written under a temporary name and renamed into place (atomic on POSIX);
+on object stores a PUT is atomic by itself. Identical content is stored once, whatever it was called.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat as stat_mod
+import threading
+import uuid
+from typing import Iterator
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from ..errors import IntegrityError, NotFoundError
+from .hashing import StatCache, hash_bytes, hash_file
+
+_PARALLEL_MIN = 4 << 20  # from this size, copy and hash at the same time
+
+
+class BlobStore:
+    """Blobs under one fsspec URL. ``fsync=True`` also flushes large blobs to disk (off by default)."""
+
+    def __init__(self, url: str, stat_cache: StatCache, fsync: bool = False, **storage_options: object) -> None:
+        self.url = url
+        self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options)
+        self.root = self.root.rstrip("/")
+        self.is_local = isinstance(self.fs, LocalFileSystem)
+        self.stat_cache = stat_cache
+        self.fsync = fsync
+        if self.is_local:
+            os.makedirs(os.path.join(self.root, "tmp"), exist_ok=True)
+
+    # -- addressing -------------------------------------------------------------------------
+    def path(self, digest: str) -> str:
+        return f"{self.root}/{digest[:2]}/{digest[2:]}"
+
+    def local_path(self, digest: str) -> str | None:
+        """The blob's path on this machine when the store is a local folder, else None."""
+        return self.path(digest) if self.is_local else None
+
+    def exists(self, digest: str) -> bool:
+        if self.is_local:
+            return os.path.exists(self.path(digest))
+        return bool(self.fs.exists(self.path(digest)))
+
+    def size(self, digest: str) -> int:
+        try:
+            if self.is_local:
+                return os.stat(self.path(digest)).st_size
+            return int(self.fs.info(self.path(digest))["size"])
+        except (FileNotFoundError, OSError):
+            raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+
+    # -- writing ----------------------------------------------------------------------------
+    def put_bytes(self, data: bytes) -> tuple[str, bool]:
+        """Store bytes; return (digest, whether new bytes were stored)."""
+        digest = hash_bytes(data)
+        if self.exists(digest):
+            return digest, False
+        if self.is_local:
+            tmp = self._tmp()
+            with open(tmp, "wb") as f:
+                f.write(data)
+                if self.fsync:
+                    os.fsync(f.fileno())
+            self._commit_local(tmp, digest)
+        else:
+            self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
+            self.fs.pipe_file(self.path(digest), data)
+        return digest, True
+
+    def put_file(self, src: str) -> tuple[str, int, bool]:
+        """Store a local file; return (digest, size, whether new bytes were stored).
+
+        An unchanged file (same inode, size and mtime) is recognised from the stat cache and
+        neither read nor copied. A large new file is copied and hashed at the same time.
+        """
+        st = os.stat(src)
+        digest = self.stat_cache.get(src, st)
+        if digest is not None and self.exists(digest):
+            return digest, st.st_size, False
+        if self.is_local and st.st_size >= _PARALLEL_MIN:
+            digest, new = self._copy_hashing(src, st)
+        else:
+            digest = digest or hash_file(src)
+            new = not self.exists(digest)
+            if new:
+                self._upload(src, digest)
+        self._check_unchanged(src, st)
+        self.stat_cache.put(src, digest, st)
+        return digest, st.st_size, new
+
+    def _copy_hashing(self, src: str, st: os.stat_result) -> tuple[str, bool]:
+        tmp = self._tmp()
+        result: dict[str, object] = {}
+
+        def hash_it() -> None:
+            try:
+                result["digest"] = hash_file(src)
+            except BaseException as e:  # re-raised in the caller's thread
+                result["error"] = e
+
+        t = threading.Thread(target=hash_it, daemon=True)
+        t.start()
+        try:
+            shutil.copyfile(src, tmp)
+        finally:
+            t.join()
+        if "error" in result:
+            _unlink(tmp)
+            raise result["error"]  # type: ignore[misc]
+        digest = str(result["digest"])
+        try:
+            self._check_unchanged(src, st)
+        except Exception:
+            _unlink(tmp)
+            raise
+        if os.path.exists(self.path(digest)):
+            _unlink(tmp)
+            return digest, False
+        if self.fsync:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        self._commit_local(tmp, digest)
+        return digest, True
+
+    def _upload(self, src: str, digest: str) -> None:
+        if self.is_local:
+            tmp = self._tmp()
+            shutil.copyfile(src, tmp)
+            if self.fsync:
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+            self._commit_local(tmp, digest)
+        else:
+            self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
+            self.fs.put_file(src, self.path(digest))
+
+    def _commit_local(self, tmp: str, digest: str) -> None:
+        final = self.path(digest)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        os.chmod(tmp, stat_mod.S_IRUSR | stat_mod.S_IRGRP | stat_mod.S_IROTH)
+        os.replace(tmp, final)
+        self.stat_cache.put(final, digest)
+
+    def _tmp(self) -> str:
+        return os.path.join(self.root, "tmp", f"{uuid.uuid4().hex}.part")
+
+    @staticmethod
+    def _check_unchanged(src: str, st: os.stat_result) -> None:
+        now = os.stat(src)
+        if (now.st_size, now.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            raise IntegrityError(f"{src} changed while it was being logged; log it again when it is complete")
+
+    # -- reading ----------------------------------------------------------------------------
+    def read_bytes(self, digest: str) -> bytes:
+        try:
+            if self.is_local:
+                with open(self.path(digest), "rb") as f:
+                    return f.read()
+            return bytes(self.fs.cat_file(self.path(digest)))
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+
+    def read_verified(self, digest: str) -> bytes:
+        data = self.read_bytes(digest)
+        if hash_bytes(data) != digest:
+            raise IntegrityError(f"blob {digest} in {self.url} is damaged: its content no longer matches its digest")
+        return data
+
+    def get_file(self, digest: str, dest: str) -> None:
+        """Copy a blob to a local path, verifying its content on the way. Never leaves a partial file."""
+        tmp = f"{dest}.{uuid.uuid4().hex[:8]}.part"
+        try:
+            if self.is_local:
+                shutil.copyfile(self.path(digest), tmp)
+            else:
+                self.fs.get_file(self.path(digest), tmp)
+            if hash_file(tmp) != digest:
+                raise IntegrityError(f"blob {digest} in {self.url} is damaged: its content no longer matches its digest")
+            os.replace(tmp, dest)
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+        finally:
+            _unlink(tmp)
+
+    def verify(self, digest: str) -> bool:
+        """Re-hash a stored blob in full (no cache); True when it matches its name."""
+        try:
+            if self.is_local:
+                return hash_file(self.path(digest)) == digest
+            with self.fs.open(self.path(digest), "rb") as f:
+                from .hashing import hash_stream
+
+                return hash_stream(f)[0] == digest
+        except FileNotFoundError:
+            return False
+
+    def verified_local(self, digest: str) -> str:
+        """The local blob path, checked through the stat cache (a re-hash only if its stat changed)."""
+        path = self.path(digest)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+        if self.stat_cache.get(path, st) != digest:
+            if hash_file(path) != digest:
+                raise IntegrityError(f"blob {digest} at {path} is damaged: its content no longer matches its digest")
+            self.stat_cache.put(path, digest, st)
+        return path
+
+    # -- listing and removal ----------------------------------------------------------------
+    def digests(self) -> Iterator[str]:
+        if self.is_local:
+            for d in os.listdir(self.root) if os.path.isdir(self.root) else []:
+                if len(d) != 2:
+                    continue
+                for rest in os.listdir(os.path.join(self.root, d)):
+                    if not rest.endswith(".part"):
+                        yield d + rest
+        else:
+            for p in self.fs.find(self.root):
+                rel = p[len(self.root.lstrip("/")) :].lstrip("/") if not p.startswith(self.root) else p[len(self.root) :].lstrip("/")
+                head, _, rest = rel.partition("/")
+                if len(head) == 2 and rest and "/" not in rest:
+                    yield head + rest
+
+    def delete(self, digest: str) -> None:
+        try:
+            if self.is_local:
+                os.unlink(self.path(digest))
+            else:
+                self.fs.rm_file(self.path(digest))
+        except FileNotFoundError:
+            pass
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,251 @@
+"""The small files that hold metadata, and the lock around writing them.
+
+Two implementations of one contract: :class:`LocalFiles` (a folder: ``os.replace`` for atomic
+writes, ``fsync`` of file and folder, ``O_APPEND`` for logs, a ``filelock`` for writers) and
+:class:`FsspecFiles` (any fsspec URL: ``memory://`` with an in-process lock, object stores with a
+lock object created by a conditional PUT, ``If-None-Match: *``). Each file has a *token* that
+changes whenever the file does, so readers can keep parsed copies and re-read only on change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any, Hashable, Iterator
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from ..errors import LockTimeoutError
+
+LOCK_TIMEOUT = float(os.environ.get("NB_REGISTRY_LOCK_TIMEOUT", "120"))
+
+
+class Files:
+    """Contract: paths are relative to the metadata root and use ``/``."""
+
+    url: str
+
+    def token(self, rel: str) -> Hashable | None: ...
+    def read(self, rel: str) -> tuple[bytes | None, Hashable | None]: ...
+    def write(self, rel: str, data: bytes) -> None: ...
+    def append(self, rel: str, data: bytes) -> None: ...
+    def read_from(self, rel: str, offset: int) -> bytes: ...
+    def listdir(self, rel: str) -> list[str]: ...
+    def delete(self, rel: str) -> None: ...
+    def lock(self) -> contextlib.AbstractContextManager[None]: ...
+    def describe(self, rel: str) -> str:
+        return f"{self.url.rstrip('/')}/{rel}"
+
+
+class LocalFiles(Files):
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self.url = self.root
+        os.makedirs(self.root, exist_ok=True)
+        import filelock  # the one dependency for cross-process locks: it handles stale locks and platforms
+
+        self._lock = filelock.FileLock(os.path.join(self.root, ".lock"), timeout=LOCK_TIMEOUT)
+        self._timeout_exc = filelock.Timeout
+
+    def _p(self, rel: str) -> str:
+        return os.path.join(self.root, rel)
+
+    def token(self, rel: str) -> Hashable | None:
+        try:
+            st = os.stat(self._p(rel))
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def read(self, rel: str) -> tuple[bytes | None, Hashable | None]:
+        try:
+            with open(self._p(rel), "rb") as f:
+                st = os.fstat(f.fileno())
+                return f.read(), (st.st_ino, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            return None, None
+
+    def write(self, rel: str, data: bytes) -> None:
+        path = self._p(rel)
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(folder)
+
+    def append(self, rel: str, data: bytes) -> None:
+        path = self._p(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read_from(self, rel: str, offset: int) -> bytes:
+        try:
+            with open(self._p(rel), "rb") as f:
+                f.seek(offset)
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def listdir(self, rel: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self._p(rel)))
+        except FileNotFoundError:
+            return []
+
+    def delete(self, rel: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._p(rel))
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        try:
+            self._lock.acquire()
+        except self._timeout_exc:
+            raise LockTimeoutError(
+                f"another writer has held the registry lock {self._lock.lock_file} for over {LOCK_TIMEOUT:.0f} s"
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_MEMORY_LOCKS: dict[str, threading.RLock] = {}
+
+
+class FsspecFiles(Files):
+    """Metadata on any fsspec filesystem (``memory://``, ``s3://`` ...)."""
+
+    STALE_AFTER = 300.0  # a lock object older than this was left by a dead writer
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        self.url = url.rstrip("/")
+        self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        self.root = root.rstrip("/")
+        self._memory = "memory" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+        self._tlock = _MEMORY_LOCKS.setdefault(self.url, threading.RLock())
+        self._depth = 0
+
+    def _p(self, rel: str) -> str:
+        return f"{self.root}/{rel}"
+
+    def token(self, rel: str) -> Hashable | None:
+        try:
+            info = self.fs.info(self._p(rel))
+        except FileNotFoundError:
+            return None
+        if self._memory:
+            return None  # memory files carry no change marker: always re-read (they are in RAM anyway)
+        return (info.get("ETag") or info.get("etag"), info.get("size"), str(info.get("LastModified") or info.get("mtime")))
+
+    def read(self, rel: str) -> tuple[bytes | None, Hashable | None]:
+        try:
+            tok = self.token(rel)
+            return bytes(self.fs.cat_file(self._p(rel))), tok
+        except FileNotFoundError:
+            return None, None
+
+    def write(self, rel: str, data: bytes) -> None:
+        path = self._p(rel)
+        parent = path.rsplit("/", 1)[0]
+        with contextlib.suppress(Exception):
+            self.fs.makedirs(parent, exist_ok=True)
+        self.fs.pipe_file(path, data)  # one PUT: atomic on object stores
+        self.fs.invalidate_cache(path)
+
+    def append(self, rel: str, data: bytes) -> None:  # called under the lock
+        old, _ = self.read(rel)
+        self.write(rel, (old or b"") + data)
+
+    def read_from(self, rel: str, offset: int) -> bytes:
+        data, _ = self.read(rel)
+        return (data or b"")[offset:]
+
+    def listdir(self, rel: str) -> list[str]:
+        try:
+            return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(self._p(rel), detail=False, refresh=True))
+        except FileNotFoundError:
+            return []
+
+    def delete(self, rel: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(self._p(rel))
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        with self._tlock:
+            if self._memory or self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._acquire_remote()
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                self.delete(".lock")
+
+    def _acquire_remote(self) -> None:
+        me = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "at": time.time(), "id": uuid.uuid4().hex})
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        delay = 0.01
+        while True:
+            try:
+                self.fs.pipe_file(self._p(".lock"), me.encode(), mode="create")
+                return
+            except (FileExistsError, OSError) as e:
+                if not isinstance(e, FileExistsError) and "PreconditionFailed" not in repr(e) and "412" not in str(e):
+                    raise
+            with contextlib.suppress(Exception):
+                held = json.loads(self.fs.cat_file(self._p(".lock")))
+                if time.time() - float(held["at"]) > self.STALE_AFTER:
+                    self.delete(".lock")
+                    continue
+            if time.monotonic() > deadline:
+                raise LockTimeoutError(f"another writer has held the registry lock {self._p('.lock')} for over {LOCK_TIMEOUT:.0f} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def open_files(url: str, **storage_options: Any) -> Files:
+    fs, path = fsspec.core.url_to_fs(url, **storage_options)
+    if isinstance(fs, LocalFileSystem):
+        return LocalFiles(path)
+    return FsspecFiles(url, **storage_options)

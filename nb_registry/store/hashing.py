@@ -1,0 +1,133 @@
+"""Content hashing: BLAKE3, and a stat cache so an unchanged file is never hashed twice.
+
+Why BLAKE3 and not sha256: it is a 256-bit cryptographic hash like sha256 (collision resistance
+2^128), and it is tree-structured, so one large file is hashed on every core from a memory map.
+Measured here on a 1 GiB file: sha256 1.3-1.6 s, BLAKE3 on all cores 0.18-0.20 s, i.e. faster
+than copying the file (0.40-0.48 s). Logging hashes while it copies, so the hash costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO, Iterable
+
+from blake3 import blake3
+
+ALGORITHM = "blake3"
+CHUNK = 8 << 20
+_MMAP_MIN = 1 << 20  # below this a plain read is cheaper than a memory map
+
+
+def hash_bytes(data: bytes) -> str:
+    return blake3(data).hexdigest()
+
+
+def hash_file(path: str | os.PathLike[str]) -> str:
+    """Hash a local file, on all cores for large files."""
+    path = os.fspath(path)
+    size = os.path.getsize(path)
+    if size >= _MMAP_MIN:
+        h = blake3(max_threads=blake3.AUTO)
+        h.update_mmap(path)
+        return h.hexdigest()
+    with open(path, "rb") as f:
+        return blake3(f.read()).hexdigest()
+
+
+def hash_stream(f: BinaryIO) -> tuple[str, int]:
+    """Hash a readable binary stream; return (digest, size)."""
+    h = blake3(max_threads=blake3.AUTO)
+    size = 0
+    while chunk := f.read(CHUNK):
+        h.update(chunk)
+        size += len(chunk)
+    return h.hexdigest(), size
+
+
+class Hasher:
+    """An incremental hash, for content written through :func:`open` in pieces."""
+
+    def __init__(self) -> None:
+        self._h = blake3(max_threads=blake3.AUTO)
+        self.size = 0
+
+    def update(self, data: bytes) -> None:
+        self._h.update(data)
+        self.size += len(data)
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class StatCache:
+    """path + (inode, size, mtime_ns) -> digest, in SQLite, as DVC does.
+
+    SQLite rather than TinyDB because this is a cache read and written from many processes at
+    once, one row at a time; losing it costs only a re-hash.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, ino INT, size INT, mtime INT, digest TEXT)"
+            )
+            self._local.db = db
+        return db
+
+    def get(self, path: str, st: os.stat_result | None = None) -> str | None:
+        try:
+            st = st or os.stat(path)
+            row = self._db().execute("SELECT ino, size, mtime, digest FROM stat WHERE path=?", (path,)).fetchone()
+        except (OSError, sqlite3.Error):
+            return None
+        if row and tuple(row[:3]) == _stat_key(st):
+            return str(row[3])
+        return None
+
+    def put(self, path: str, digest: str, st: os.stat_result | None = None) -> None:
+        try:
+            st = st or os.stat(path)
+            self._db().execute("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)", (path, *_stat_key(st), digest))
+        except (OSError, sqlite3.Error):
+            pass  # a cache: failing to remember only costs a later re-hash
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+def hash_files(paths: Iterable[str], cache: StatCache | None = None) -> dict[str, str]:
+    """Hash many local files on a thread pool (reads and BLAKE3 release the GIL)."""
+    paths = list(paths)
+
+    def one(p: str) -> tuple[str, str]:
+        st = os.stat(p)
+        d = cache.get(p, st) if cache else None
+        if d is None:
+            d = hash_file(p)
+            if cache:
+                cache.put(p, d, st)
+        return p, d
+
+    if len(paths) < 4:
+        return dict(map(one, paths))
+    with ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4)) as pool:
+        return dict(pool.map(one, paths))
