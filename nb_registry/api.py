@@ -131,7 +131,21 @@ class Api:
 
         return add_automation(self.registry, registered_model.rsplit("/", 1)[-1], alias, command)
 
+    def set_retention(self, name: str, keep_best: int | None = None, metric: str | None = None, mode: str = "max",
+                      keep_last: int | None = None) -> dict[str, Any]:
+        """Keep the best ``keep_best`` versions by ``metric`` and/or the last ``keep_last``; ``gc`` applies it."""
+        from .retention import set_retention
+
+        return set_retention(self.registry, name, keep_best, metric, mode, keep_last, self.project)
+
+    def prediction_log(self, spec: "str | Artifact") -> Any:
+        """A :class:`~nb_registry.predictions.PredictionLog` for a model version."""
+        from .predictions import PredictionLog
+
+        return PredictionLog(self.registry, spec if isinstance(spec, Artifact) else self.artifact(spec))
+
     def gc(self, dry_run: bool = True) -> dict[str, Any]:
+        """Apply retention policies and free unreferenced blobs; a dry run unless ``dry_run=False``."""
         from .retention import gc
 
         return gc(self.registry, dry_run=dry_run)

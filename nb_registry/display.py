@@ -57,3 +57,24 @@ def run_html(run: Any) -> str:
         ("outputs", _chips(run.outputs)),
     ]
     return _kv(rows)
+
+
+def registered_model_html(rm: Any) -> str:
+    versions = rm.versions()
+    vrows = "".join(
+        f"<tr><td>{v['version']}</td><td>{_chips(v['aliases'])}</td><td><code>{html.escape(v['artifact'])}</code></td>"
+        f"<td>{html.escape(str(v.get('run') or ''))}</td><td>{html.escape(str(v['linked_at'])[:19])}</td></tr>"
+        for v in versions[-20:]
+    )
+    table = (f"<table><thead><tr><th>version</th><th>aliases</th><th>artifact</th><th>run</th><th>linked</th></tr></thead>"
+             f"<tbody>{vrows}</tbody></table>")
+    rows = [
+        ("registered model", f"<b>{html.escape(rm.name)}</b>"),
+        ("description", html.escape(rm.description or "-")),
+        ("tags", _chips(rm.tags)),
+        ("aliases", _chips([f"{a} → v{n}" for a, n in sorted(rm.aliases.items())])),
+        ("versions", table),
+    ]
+    if rm.model_card:
+        rows.append(("model card", f"<pre style='white-space:pre-wrap'>{html.escape(rm.model_card)}</pre>"))
+    return _kv(rows)

@@ -129,6 +129,7 @@ class Registry:
         aliases = [a for a in dict.fromkeys(aliases or ()) if a != "latest"]
         for a in aliases:
             check_alias(a)
+        gc_generation = self._gc_generation()
         entries, deps, new_bytes = self._store_entries(art)
         if not entries:
             raise InvalidSpecError(f"artifact {art.collection!r} is empty: add files or references before logging it")
@@ -140,11 +141,13 @@ class Registry:
             "metadata": art.metadata, "digest": digest, "manifest": mdigest,
             "size": sum(int(e.get("size") or 0) for e in entries.values()), "files": len(entries),
             "deps": deps, "created_at": envinfo.now(), "created_by": envinfo.user(), "host": envinfo.host(),
-            "run": run.id if run is not None else None,
+            "run": run.path if run is not None else None,
             "git": (run.git if run is not None else None),
         }
         rel = collection_rel(project, art.collection)
         with self.meta.transaction():
+            if self._gc_generation() != gc_generation:  # a gc ran meanwhile: it may have freed a blob we deduplicated
+                self._restore_blobs(art, entries, mdigest, manifest)
             created, existing = self.meta.update(rel, lambda data: self._commit(data, doc, aliases))
             if existing is None:
                 self.meta.append(CONTENT_INDEX, [f"{e['digest']}\t{version_id(project, art.collection, created['version'])}\t{n}"
@@ -158,6 +161,16 @@ class Registry:
         art.__dict__.update({k: v for k, v in result.__dict__.items() if k != "_pending"})
         art._pending = {}
         return result
+
+    def _gc_generation(self) -> int:
+        return int(self.meta.raw(REGISTRY_SHARD).get("settings", {}).get("gc", {}).get("generation", 0))
+
+    def _restore_blobs(self, art: Artifact, entries: dict[str, Any], mdigest: str, manifest: str) -> None:
+        for name, e in art._pending.items():
+            if "local" in e and not self.blobs.exists(entries[name]["digest"]):
+                self.blobs._upload(e["local"], entries[name]["digest"])
+        if not self.blobs.exists(mdigest):
+            self.blobs.put_bytes(manifest.encode())
 
     def _commit(self, data: dict[str, Any], doc: dict[str, Any], aliases: list[str]) -> tuple[dict[str, Any], Any]:
         coll = data.setdefault("collection", {}).setdefault("1", {

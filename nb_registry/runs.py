@@ -294,4 +294,6 @@ def all_run_docs(reg: "Registry", project: str | None = None) -> list[dict[str, 
 
 
 def runs_using(reg: "Registry", vid: str) -> list[Run]:
-    return [Run(reg, d, live=False) for d in all_run_docs(reg) if vid in d.get("inputs", [])]
+    from .lineage import get_index
+
+    return [load_run(reg, path) for path in get_index(reg).users_of(vid)]

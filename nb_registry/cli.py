@@ -1,0 +1,389 @@
+"""``nb-registry``: the registry from a shell, for pipelines outside notebooks.
+
+    nb-registry log model ./model.pt ./tokenizer --type model --alias best --metadata val_acc=0.93
+    nb-registry download model:best -o ./model
+    nb-registry --json show model:best
+
+A thin shell over :class:`nb_registry.api.Api`: every command calls library verbs and formats what
+they return. ``--json`` prints exactly one JSON document on stdout; errors go to stderr as
+``nb-registry: error: <message>`` with the exit code of the error class (see ``EXIT_CODES``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+from .errors import InvalidSpecError, NotFoundError, RegistryError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  other registry error, or an OS error (permission denied, disk full ...)
+  2  usage error: bad arguments, names, specs, filters or entry paths
+  3  not found: unknown artifact, alias, version, file, run or registered model
+  4  already exists
+  5  integrity: verify failed, a damaged blob, a changed reference, corrupt metadata
+  6  another writer held the registry lock for too long
+  130 interrupted"""
+
+Result = tuple[Any, str]  # (JSON-ready data for --json, text for humans)
+
+
+# -- small formatting helpers -----------------------------------------------------------------
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    size, unit = float(n), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            break
+        size /= 1024
+    return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, (list, tuple)):
+        return ",".join(map(str, v)) or "-"
+    if isinstance(v, dict):
+        return json.dumps(v, separators=(",", ":"), default=str)
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, empty: str = "(none)") -> str:
+    if not rows:
+        return empty
+    cols = list(columns or dict.fromkeys(k for r in rows for k in r))
+    cells = [[_cell(r.get(c))[:60] for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
+    width = max(len(k) for k, _ in pairs)
+    return "\n".join(f"{k.ljust(width)}  {_cell(v)}" for k, v in pairs)
+
+
+def _json_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _key_value(text: str) -> tuple[str, Any]:
+    key, eq, value = text.partition("=")
+    if not eq or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, _json_value(value)
+
+
+_FILTER_OPS = [(">=", "$gte"), ("<=", "$lte"), ("!=", "$ne"), ("==", "$eq"), ("=", "$eq"), ("<", "$lt"),
+               (">", "$gt"), ("~", "$contains")]
+
+
+def _filter_expr(text: str) -> tuple[str, str, Any]:
+    """``config.lr<0.01`` -> (``config.lr``, ``$lt``, 0.01): one condition of the query language."""
+    hits = [(text.find(sym), -len(sym), sym, op) for sym, op in _FILTER_OPS if text.find(sym) > 0]
+    if not hits:
+        raise argparse.ArgumentTypeError(
+            f"bad filter {text!r}; expected FIELD OP VALUE with OP one of = != < <= > >= ~ (e.g. summary.acc>=0.9)")
+    pos, _, sym, op = min(hits)
+    return text[:pos].strip(), op, _json_value(text[pos + len(sym):].strip())
+
+
+def _entries(art: Any) -> list[dict[str, Any]]:
+    return [{"path": e.path, "digest": e.digest, "size": e.size, "ref": e.ref, "dependency": e.dependency}
+            for e in art.files()]
+
+
+# -- issue 2: artifacts --------------------------------------------------------------------------
+def cmd_log(api: Any, args: argparse.Namespace) -> Result:
+    from .api import init
+    from .artifact import Artifact
+
+    project, _, name = args.name.rpartition("/")
+    art = Artifact(name, type=args.type, description=args.description, metadata=dict(args.metadata))
+    for path in args.paths:  # a folder given alone is the artifact; several keep their folder names
+        if os.path.isdir(path):
+            art.add_dir(path, None if len(args.paths) == 1 else os.path.basename(os.path.abspath(path)))
+        else:
+            art.add_file(path)
+    with init(project=project or api.project, job_type="cli", root=args.root) as run:
+        for spec in args.ref:
+            art.add_reference(run.use_artifact(spec))
+        logged = run.log_artifact(art, aliases=args.alias)
+    data = {"id": logged.id, "name": logged.name, "version": logged.version, "digest": logged.digest,
+            "size": logged.size, "files": logged.info.get("files"), "new_bytes": getattr(logged, "new_bytes", None),
+            "deduplicated": logged.deduplicated, "aliases": logged.aliases, "run": run.path}
+    text = _kv([("logged", logged.id), ("digest", logged.digest),
+                ("size", f"{_size(logged.size)} in {data['files']} file(s)"), ("new bytes", _size(data["new_bytes"])),
+                ("deduplicated", "yes (identical to an existing version)" if logged.deduplicated else "no"),
+                ("aliases", logged.aliases), ("run", run.path)])
+    return data, text
+
+
+def cmd_download(api: Any, args: argparse.Namespace) -> Result:
+    art = api.artifact(args.spec)
+    path = art.download(root=args.output, refs=args.refs)
+    return {"id": art.id, "path": path}, path
+
+
+def cmd_alias(api: Any, args: argparse.Namespace) -> Result:
+    if args.remove:
+        api.remove_alias(args.spec, args.alias)
+        return {"spec": args.spec, "alias": args.alias, "removed": True}, f"removed alias {args.alias!r} from {args.spec}"
+    art = api.set_alias(args.spec, args.alias)
+    return {"id": art.id, "alias": args.alias, "aliases": art.aliases}, f"{args.alias} -> {art.id}"
+
+
+def cmd_ls(api: Any, args: argparse.Namespace) -> Result:
+    if args.name:
+        rows = [{"version": a.version, "aliases": a.aliases, "digest": a.digest, "size": a.size,
+                 "files": a.info.get("files"), "created_at": a.created_at} for a in api.artifact_versions(args.name)]
+        text = _table([dict(r, digest=r["digest"][:12], size=_size(r["size"])) for r in rows])
+        return rows, text
+    rows = api.artifact_collections(project=args.project)
+    return rows, _table(rows, ["project", "name", "type", "created_at"], "(no artifacts)")
+
+
+def cmd_show(api: Any, args: argparse.Namespace) -> Result:
+    art = api.artifact(args.spec)
+    data = {"id": art.id, **art.info, "entries": _entries(art)}
+    fields = [(k, v) for k, v in data.items() if k not in ("entries", "metadata")]
+    fields += [(f"metadata.{k}", v) for k, v in sorted(art.metadata.items())]
+    files = _table([dict(e, digest=e["digest"][:12], size=_size(e["size"])) for e in data["entries"]],
+                   ["path", "size", "digest", "ref", "dependency"])
+    return data, f"{_kv(fields)}\n\n{files}"
+
+
+def cmd_diff(api: Any, args: argparse.Namespace) -> Result:
+    d = api.diff(args.a, args.b)
+    lines = [f"--- {d['from']}", f"+++ {d['to']}"]
+    lines += [f"+ {n}" for n in d["added"]] + [f"- {n}" for n in d["removed"]] + [f"~ {n}" for n in d["changed"]]
+    lines += [f"~ metadata.{k}: {json.dumps(v['from'])} -> {json.dumps(v['to'])}" for k, v in d["metadata"].items()]
+    if len(lines) == 2:
+        lines.append("(identical files and metadata)")
+    return d, "\n".join(lines)
+
+
+def cmd_find(api: Any, args: argparse.Namespace) -> Result:
+    rows = [{"id": a.id, "entry": entry, "aliases": a.aliases, "type": a.type}
+            for a, entry in api.find_by_content(args.path_or_digest)]
+    return rows, _table(rows, empty="(no artifact version holds this content)")
+
+
+def cmd_verify(api: Any, args: argparse.Namespace) -> Result:
+    art = api.artifact(args.spec)
+    art.verify(root=args.dir)  # raises IntegrityError (exit 5) listing every problem
+    n = art.info.get("files")
+    return {"id": art.id, "ok": True, "files": n, "problems": []}, f"ok: {art.id} ({n} entries) verified"
+
+
+def cmd_gc(api: Any, args: argparse.Namespace) -> Result:
+    report = api.gc(dry_run=not args.yes)
+    pairs = [(k, len(v) if isinstance(v, (list, dict)) else v) for k, v in report.items()]
+    hint = "" if args.yes else "\n(dry run: nothing removed; run 'gc --yes' to remove)"
+    return report, (_kv(pairs) if pairs else "(nothing to report)") + hint
+
+
+# -- issue 3: runs, lineage, the model registry --------------------------------------------------
+def cmd_runs(api: Any, args: argparse.Namespace) -> Result:
+    filters: dict[str, dict[str, Any]] = {}
+    for path, op, value in args.filter:
+        filters.setdefault(path, {})[op] = value
+    records = api.runs(args.project, filters or None, args.sort or None).to_records()
+    return records, _table(records, empty="(no runs)")
+
+
+def _tree(graph: dict[str, Any], root: str, direction: str) -> str:
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    near: dict[str, list[tuple[str, str]]] = {}
+    for e in graph["edges"]:
+        a, b = (e["target"], e["source"]) if direction == "up" else (e["source"], e["target"])
+        near.setdefault(a, []).append((e.get("kind") or e.get("type") or "", b))
+    lines: list[str] = []
+
+    def label(nid: str) -> str:
+        n = nodes.get(nid, {})
+        extra = [n.get("type") or n.get("job_type"), ",".join(n.get("aliases") or [])]
+        return f"{n.get('kind', '?')} {n.get('label') or nid}" + "".join(f" [{x}]" for x in extra if x)
+
+    def walk(nid: str, depth: int, seen: frozenset[str], kind: str) -> None:
+        lines.append("  " * depth + (f"<{kind}> " if kind else "") + label(nid) + (" (cycle)" if nid in seen else ""))
+        for k, nxt in ([] if nid in seen else near.get(nid, [])):
+            walk(nxt, depth + 1, seen | {nid}, k)
+
+    walk(root, 0, frozenset(), "")
+    return "\n".join(lines)
+
+
+def cmd_lineage(api: Any, args: argparse.Namespace) -> Result:
+    art = api.artifact(args.spec)
+    graph = api.lineage(args.spec, args.direction, args.depth)
+    dirs = ["up", "down"] if args.direction == "both" else [args.direction]
+    return graph, "\n".join(_tree(graph, graph.get("root") or art.id, d) for d in dirs)
+
+
+def cmd_link(api: Any, args: argparse.Namespace) -> Result:
+    out = api.link(args.spec, args.registered, aliases=args.alias)
+    data = out.to_dict() if hasattr(out, "to_dict") else out if isinstance(out, dict) else {"result": repr(out)}
+    return data, _kv(list(data.items())) if data else f"linked {args.spec} to {args.registered}"
+
+
+def _model_row(m: Any) -> dict[str, Any]:
+    return {"name": m.name, "description": m.description, "tags": list(m.tags), "aliases": dict(m.aliases)}
+
+
+def cmd_registry_ls(api: Any, args: argparse.Namespace) -> Result:
+    rows = [_model_row(m) for m in api.registered_models(args.tag, args.search)]
+    return rows, _table(rows, empty="(no registered models)")
+
+
+def cmd_registry_show(api: Any, args: argparse.Namespace) -> Result:
+    m = api.registered_model(args.name)
+    data = dict(_model_row(m), model_card=m.model_card, versions=m.versions())
+    head = _kv([(k, v) for k, v in data.items() if k not in ("versions", "model_card")])
+    return data, f"{head}\n\n{_table(data['versions'], empty='(no versions)')}" + (f"\n\n{m.model_card}" if m.model_card else "")
+
+
+def cmd_registry_history(api: Any, args: argparse.Namespace) -> Result:
+    rows = api.registered_model(args.name).history()
+    return rows, _table(rows, empty="(no alias moves)")
+
+
+def cmd_promote(api: Any, args: argparse.Namespace) -> Result:
+    name, colon, from_alias = args.source.rpartition(":")
+    if not colon or not name or not from_alias:
+        raise InvalidSpecError(f"expected REGISTERED:FROM_ALIAS, got {args.source!r}")
+    rm = api.registered_model(name)
+    if from_alias not in rm.aliases:
+        raise NotFoundError(f"registered model {name!r} has no alias {from_alias!r}; aliases: {', '.join(sorted(rm.aliases)) or '(none)'}")
+    version = rm.aliases[from_alias]
+    rm.set_alias(args.to_alias, version)
+    data = {"registered_model": name, "alias": args.to_alias, "version": version, "from_alias": from_alias}
+    return data, f"{name}: {args.to_alias} -> v{version} (was {from_alias})"
+
+
+# -- the parser ----------------------------------------------------------------------------------
+def _global_options(p: argparse.ArgumentParser, defaults: bool) -> None:
+    """The same options before or after the command; the sub-parsers' copies never override."""
+    d = (lambda v: v) if defaults else (lambda v: argparse.SUPPRESS)
+    p.add_argument("--root", metavar="URL", default=d(None),
+                   help="registry root: a folder or fsspec URL (default: $NB_REGISTRY_ROOT or ~/.nb_registry)")
+    p.add_argument("--project", metavar="P", default=d(None),
+                   help="project (default: $NB_REGISTRY_PROJECT or 'uncategorized'; 'ls' and 'runs': all projects)")
+    p.add_argument("--json", action="store_true", default=d(False), help="print one JSON document on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="nb-registry", description="A model and artifact registry on your own disk or bucket.",
+                                     epilog=EXIT_CODES, formatter_class=fmt)
+    _global_options(parser, True)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def cmd(name: str, fn: Callable[..., Result], help: str, where: Any = sub) -> argparse.ArgumentParser:
+        p = where.add_parser(name, help=help, description=help, parents=[common], epilog=EXIT_CODES, formatter_class=fmt)
+        p.set_defaults(func=fn)
+        return p
+
+    p = cmd("log", cmd_log, "log files and folders as a new version of artifact NAME (in a short run, job_type 'cli')")
+    p.add_argument("name", metavar="NAME", help="[project/]name of the collection")
+    p.add_argument("paths", metavar="PATHS", nargs="+", help="files or folders (a folder given alone is the artifact's top)")
+    p.add_argument("--type", default="model", help="artifact type (default: model)")
+    p.add_argument("--alias", action="append", default=[], help="alias to set (repeatable)")
+    p.add_argument("--metadata", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
+                   help="metadata (repeatable); VALUE is parsed as JSON if it parses, else kept as a string")
+    p.add_argument("--ref", action="append", default=[], metavar="SPEC", help="depend on a whole artifact (repeatable)")
+    p.add_argument("--description", help="description of this version")
+    p = cmd("download", cmd_download, "download the files of SPEC (verified) and print the folder")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--refs", action="store_true", help="also fetch references and dependencies, recursively")
+    p.add_argument("-o", "--output", metavar="DIR", help="target folder (default: the registry cache)")
+    p = cmd("alias", cmd_alias, "point ALIAS at SPEC (moving it), or --remove it")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("alias", metavar="ALIAS")
+    p.add_argument("--remove", action="store_true", help="remove ALIAS from the collection of SPEC")
+    p = cmd("ls", cmd_ls, "list artifact collections, or the versions of NAME with their aliases")
+    p.add_argument("name", metavar="NAME", nargs="?")
+    cmd("show", cmd_show, "show every recorded field and the files of SPEC").add_argument("spec", metavar="SPEC")
+    p = cmd("diff", cmd_diff, "files added (+), removed (-), changed (~) and metadata changed from A to B")
+    p.add_argument("a", metavar="SPEC_A")
+    p.add_argument("b", metavar="SPEC_B")
+    p = cmd("find", cmd_find, "every artifact version holding this content, whatever the file is named")
+    p.add_argument("path_or_digest", metavar="PATH_OR_DIGEST")
+    p = cmd("verify", cmd_verify, "re-hash the stored files of SPEC and re-check its references (exit 5 on failure)")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--dir", metavar="DIR", help="verify a downloaded folder instead of the store")
+    p = cmd("gc", cmd_gc, "remove blobs no version needs (a dry run unless --yes)")
+    p.add_argument("--yes", action="store_true", help="really remove them")
+
+    p = cmd("runs", cmd_runs, "list runs, filtered and sorted")
+    p.add_argument("--filter", action="append", default=[], type=_filter_expr, metavar="EXPR",
+                   help="e.g. 'config.lr<0.01', 'summary.acc>=0.9', state=finished, tags~baseline (repeatable, ANDed)")
+    p.add_argument("--sort", action="append", default=[], metavar="KEY",
+                   help="sort column; descending: --sort=-summary.acc (repeatable)")
+    p = cmd("lineage", cmd_lineage, "the runs and artifacts upstream (default) or downstream of SPEC")
+    p.add_argument("spec", metavar="SPEC")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--up", dest="direction", action="store_const", const="up", help="what made SPEC (default)")
+    g.add_argument("--down", dest="direction", action="store_const", const="down", help="what SPEC was used for")
+    g.add_argument("--both", dest="direction", action="store_const", const="both", help="both directions")
+    p.set_defaults(direction="up")
+    p.add_argument("--depth", type=int, metavar="N", help="levels to follow (default: all)")
+    p = cmd("link", cmd_link, "link artifact version SPEC into registered model REGISTERED (no bytes copied)")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("registered", metavar="REGISTERED")
+    p.add_argument("--alias", action="append", default=[], help="stage alias to set, e.g. staging (repeatable)")
+    reg = cmd("registry", lambda api, args: reg.error("choose ls, show or history"), "registered models: ls, show, history")
+    rsub = reg.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+    p = cmd("ls", cmd_registry_ls, "list registered models", rsub)
+    p.add_argument("--tag", help="only models with this tag")
+    p.add_argument("--search", metavar="TEXT", help="only models with TEXT in name or description")
+    cmd("show", cmd_registry_show, "a registered model: versions, aliases, tags, model card", rsub).add_argument("name", metavar="NAME")
+    cmd("history", cmd_registry_history, "every alias move of a registered model", rsub).add_argument("name", metavar="NAME")
+    p = cmd("promote", cmd_promote, "point TO_ALIAS at the version REGISTERED:FROM_ALIAS holds")
+    p.add_argument("source", metavar="REGISTERED:FROM_ALIAS")
+    p.add_argument("to_alias", metavar="TO_ALIAS")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code (see ``EXIT_CODES``)."""
+    args = build_parser().parse_args(argv)  # usage errors exit 2 here
+    try:
+        from .api import Api
+
+        data, text = args.func(Api(root=args.root, project=args.project), args)
+    except RegistryError as e:
+        return _fail(args, type(e).__name__, str(e), e.exit_code)
+    except OSError as e:
+        return _fail(args, type(e).__name__, str(e), 1)
+    except KeyboardInterrupt:
+        return _fail(args, "KeyboardInterrupt", "interrupted", 130)
+    try:
+        print(json.dumps(data, indent=2, default=str) if args.json else text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `nb-registry ls | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _fail(args: argparse.Namespace, kind: str, message: str, code: int) -> int:
+    print(f"nb-registry: error: {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"error": {"type": kind, "message": message, "exit_code": code}}, indent=2))
+    return code

@@ -1,0 +1,42 @@
+"""Which model version made this prediction: a prediction log per model version.
+
+    model = api.artifact("model-registry/churn:production")
+    log = PredictionLog(api.registry, model)
+    log.append(inputs={"x": 1.2}, prediction=0.87, request_id="r-19")
+
+Each line carries the version's ``qualified_name`` and ``digest``, so later performance on real
+data traces back to the exact version, and through lineage to its data and code. Lines are
+appended (one ``write`` each) to ``meta/predictions/<project>/<name>/vN.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import envinfo
+from .table import Table
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .registry import Registry
+
+
+class PredictionLog:
+    def __init__(self, registry: "Registry", model: "Artifact") -> None:
+        model._logged()
+        self._reg, self.model = registry, model
+        self.rel = f"predictions/{model.project}/{model.collection}/{model.version}.jsonl"
+
+    def stamp(self) -> dict[str, str]:
+        """The identifier to attach to a prediction: ``{"model": "project/name:vN", "digest": ...}``."""
+        return {"model": self.model.qualified_name, "digest": self.model.digest}
+
+    def append(self, prediction: Any, inputs: Any = None, **extra: Any) -> dict[str, Any]:
+        row = {"at": envinfo.now(), **self.stamp(), "prediction": prediction, "inputs": inputs, **extra}
+        self._reg.meta.append(self.rel, [json.dumps(row, default=str, separators=(",", ":"))])
+        return row
+
+    def read(self) -> Table:
+        raw = self._reg.meta.read_log(self.rel).decode()
+        return Table([json.loads(line) for line in raw.splitlines() if line])
