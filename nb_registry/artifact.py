@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .errors import InvalidSpecError, NotFoundError, RegistryError
+from .errors import InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
 from .names import Spec, check_name, safe_entry_name, version_id
 
 if TYPE_CHECKING:
@@ -87,8 +87,12 @@ class Artifact:
                  metadata: dict[str, Any] | None = None) -> None:
         body, _, _ = name.partition(":")
         self._project: str | None = None
-        if "/" in body:
-            self._project, body = body.rsplit("/", 1)
+        parts = body.split("/")
+        if len(parts) > 3:
+            raise InvalidNameError(f"invalid artifact name {name!r}: expected [[entity/]project/]name")
+        if len(parts) > 1:  # entity/project/name: the entity is ignored, as in specs
+            self._project = check_name(parts[-2], "project")
+        body = parts[-1]
         self._collection = check_name(body, "artifact name")
         self.type = check_name(type, "artifact type")
         self.description = description
@@ -168,6 +172,12 @@ class Artifact:
     @property
     def producer_run(self) -> str | None:
         return self._doc.get("run") if self._doc else None
+
+    @property
+    def code(self) -> str | None:
+        """The source of the step that logged this version (a notebook cell), when it was recorded."""
+        digest = self._doc.get("code") if self._doc else None
+        return self._registry_required().blobs.read_verified(digest).decode() if digest else None
 
     @property
     def dependencies(self) -> list[str]:

@@ -192,9 +192,12 @@ def cmd_verify(api: Any, args: argparse.Namespace) -> Result:
 
 def cmd_gc(api: Any, args: argparse.Namespace) -> Result:
     report = api.gc(dry_run=not args.yes)
-    pairs = [(k, len(v) if isinstance(v, (list, dict)) else v) for k, v in report.items()]
-    hint = "" if args.yes else "\n(dry run: nothing removed; run 'gc --yes' to remove)"
-    return report, (_kv(pairs) if pairs else "(nothing to report)") + hint
+    verb = "removed" if args.yes else "would remove"
+    lines = [f"{verb} {report['blobs']} blob(s), {_size(report['bytes'])}, and {len(report['versions'])} version(s)"]
+    lines += [f"  {v['artifact']}  {_size(v.get('size'))}" for v in report["versions"]]
+    if not args.yes:
+        lines.append("(dry run: nothing removed; run 'gc --yes' to remove)")
+    return report, "\n".join(lines)
 
 
 # -- issue 3: runs, lineage, the model registry --------------------------------------------------
@@ -216,7 +219,7 @@ def _tree(graph: dict[str, Any], root: str, direction: str) -> str:
 
     def label(nid: str) -> str:
         n = nodes.get(nid, {})
-        extra = [n.get("type") or n.get("job_type"), ",".join(n.get("aliases") or [])]
+        extra = [n.get("type") or n.get("state"), ",".join(n.get("registered") or [])]
         return f"{n.get('kind', '?')} {n.get('label') or nid}" + "".join(f" [{x}]" for x in extra if x)
 
     def walk(nid: str, depth: int, seen: frozenset[str], kind: str) -> None:
@@ -229,16 +232,15 @@ def _tree(graph: dict[str, Any], root: str, direction: str) -> str:
 
 
 def cmd_lineage(api: Any, args: argparse.Namespace) -> Result:
-    art = api.artifact(args.spec)
     graph = api.lineage(args.spec, args.direction, args.depth)
     dirs = ["up", "down"] if args.direction == "both" else [args.direction]
-    return graph, "\n".join(_tree(graph, graph.get("root") or art.id, d) for d in dirs)
+    return graph, "\n".join(_tree(graph, graph["root"], d) for d in dirs)
 
 
 def cmd_link(api: Any, args: argparse.Namespace) -> Result:
-    out = api.link(args.spec, args.registered, aliases=args.alias)
-    data = out.to_dict() if hasattr(out, "to_dict") else out if isinstance(out, dict) else {"result": repr(out)}
-    return data, _kv(list(data.items())) if data else f"linked {args.spec} to {args.registered}"
+    art = api.link(args.spec, args.registered, aliases=args.alias)
+    data = {"artifact": art.id, "linked_as": getattr(art, "linked_as", None), "aliases": args.alias}
+    return data, f"linked {art.id} as {data['linked_as']}" + (f" [{', '.join(args.alias)}]" if args.alias else "")
 
 
 def _model_row(m: Any) -> dict[str, Any]:

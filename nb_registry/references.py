@@ -58,6 +58,7 @@ def _url(fs: Any, path: str) -> str:
 def describe_reference(uri: str, checksum: bool = True, max_objects: int | None = None) -> list[tuple[str, dict[str, Any]]]:
     """[(name below the URL, entry record)] for a URL to one object or to a folder of them."""
     fs, path = _fs(uri)
+    fs.invalidate_cache(path)  # fsspec instances are shared per process: never answer from an old listing
     try:
         info = fs.info(path)
     except FileNotFoundError:

@@ -122,13 +122,16 @@ class Registry:
         return entries, sorted(set(deps)), new_bytes
 
     def log(self, art: Artifact, project: str | None = None, aliases: Iterable[str] = (),
-            run: "Run | None" = None) -> Artifact:
-        """Store a draft as the next version of its collection (or return the identical existing one)."""
+            run: "Run | None" = None, code: str | None = None) -> Artifact:
+        """Store a draft as the next version of its collection (or return the identical existing one).
+
+        ``code``, the source of the step that made it (a notebook cell), is stored as a blob."""
         art._draft()
         project = check_name(project or art._project or DEFAULT_PROJECT, "project")
         aliases = [a for a in dict.fromkeys(aliases or ()) if a != "latest"]
         for a in aliases:
             check_alias(a)
+        metadata = check_metadata(art.metadata)  # edited after the draft was made: checked before anything is stored
         gc_generation = self._gc_generation()
         entries, deps, new_bytes = self._store_entries(art)
         if not entries:
@@ -138,11 +141,12 @@ class Registry:
         digest = manifest_digest(entries)
         doc = {
             "project": project, "name": art.collection, "type": art.type, "description": art.description,
-            "metadata": art.metadata, "digest": digest, "manifest": mdigest,
+            "metadata": metadata, "digest": digest, "manifest": mdigest,
             "size": sum(int(e.get("size") or 0) for e in entries.values()), "files": len(entries),
             "deps": deps, "created_at": envinfo.now(), "created_by": envinfo.user(), "host": envinfo.host(),
             "run": run.path if run is not None else None,
             "git": (run.git if run is not None else None),
+            "code": self.blobs.put_bytes(code.encode())[0] if code else None,
         }
         rel = collection_rel(project, art.collection)
         with self.meta.transaction():

@@ -190,8 +190,10 @@ class Run:
 
     # -- artifacts --------------------------------------------------------------------------
     def log_artifact(self, artifact: "Artifact | str", name: str | None = None, type: str | None = None,
-                     aliases: Iterable[str] | None = None) -> "Artifact":
-        """Log a draft (or a file or folder path) as a new version; this run is its producer."""
+                     aliases: Iterable[str] | None = None, code: str | None = None) -> "Artifact":
+        """Log a draft (or a file or folder path) as a new version; this run is its producer.
+
+        ``code`` is the source of the step that made it (the magics pass the cell)."""
         from .artifact import Artifact
 
         self._check_live()
@@ -200,7 +202,7 @@ class Run:
             art = Artifact(name or os.path.basename(os.path.abspath(path)).replace(" ", "_"), type=type or "unspecified")
             art.add_dir(path) if os.path.isdir(path) else art.add_file(path)
             artifact = art
-        logged = self._reg.log(artifact, self.project, aliases or (), run=self)
+        logged = self._reg.log(artifact, self.project, aliases or (), run=self, code=code)
         if logged.id not in self._doc.setdefault("outputs", []):
             self._save(outputs=[*self._doc["outputs"], logged.id])
         return logged
@@ -244,7 +246,7 @@ def _columnar(rows: list[dict[str, Any]]) -> bytes:
 
 def start_run(reg: "Registry", project: str | None = None, name: str | None = None, job_type: str | None = None,
               config: Mapping[str, Any] | None = None, tags: Iterable[str] = (), notes: str | None = None,
-              code: str | None = None, notebook: str | None = None) -> Run:
+              code: str | None = None, notebook: str | None = None, **extra: Any) -> Run:
     from .artifact import check_metadata
 
     global _current
@@ -257,7 +259,7 @@ def start_run(reg: "Registry", project: str | None = None, name: str | None = No
         "state": "running", "exit_code": None, "user": envinfo.user(), "host": envinfo.host(), "pid": os.getpid(),
         "python": sys.version.split()[0], "started_at": envinfo.now(), "ended_at": None, "heartbeat_at": envinfo.now(),
         "git": envinfo.git_info(), "command": [sys.executable, *sys.argv], "cwd": os.getcwd(), "notebook": notebook,
-        "code": code, "inputs": [], "outputs": [], "summary": {}, "history": None, "steps": 0,
+        "code": code, "inputs": [], "outputs": [], "summary": {}, "history": None, "steps": 0, **extra,
     }
     run = Run(reg, doc, live=True)
     run._save()

@@ -47,9 +47,14 @@ def local_blob(reg: "Registry", digest: str) -> str:
     return cache.verified_local(digest)
 
 
-def materialise(reg: "Registry", digest: str, dest: str, link: bool = True) -> None:
-    """Put the blob's content at ``dest``: a hard link when possible, else a copy."""
-    src = local_blob(reg, digest)
+def materialise(reg: "Registry", digest: str, dest: str, link: bool = True, name: str | None = None) -> None:
+    """Put the blob's content at ``dest``: a hard link when possible, else a copy.
+
+    A damaged or missing blob is refused, naming the entry (``name``) it was for."""
+    try:
+        src = local_blob(reg, digest)
+    except (IntegrityError, NotFoundError) as e:
+        raise type(e)(f"refusing to download {name or dest!r}: {e}") from None
     try:
         st = os.stat(dest)
         if (st.st_ino, st.st_dev) == (os.stat(src).st_ino, os.stat(src).st_dev) or reg.store.stat_cache.get(dest, st) == digest:
@@ -86,7 +91,7 @@ def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bo
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 fetch_reference(rec, dest)
         else:
-            materialise(reg, rec["digest"], dest, link)
+            materialise(reg, rec["digest"], dest, link, name)
     return root
 
 
@@ -99,7 +104,7 @@ def download_entry(reg: "Registry", art: "Artifact", entry: "ArtifactEntry", roo
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         fetch_reference(art.manifest[entry.path], dest)
     else:
-        materialise(reg, entry.digest, dest)
+        materialise(reg, entry.digest, dest, name=entry.path)
     return dest
 
 

@@ -163,6 +163,8 @@ class FsspecFiles(Files):
         return f"{self.root}/{rel}"
 
     def token(self, rel: str) -> Hashable | None:
+        if not self._memory:
+            self.fs.invalidate_cache(self._p(rel))  # a listing cached by ls() would hide other writers' changes
         try:
             info = self.fs.info(self._p(rel))
         except FileNotFoundError:

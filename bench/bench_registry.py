@@ -1,0 +1,243 @@
+"""A registry of many versions: resolve, log one more, growth from 100 to N versions, cold start.
+
+    .venv/bin/python bench/bench_registry.py                     # 10,000 versions in 100 collections
+    .venv/bin/python bench/bench_registry.py --versions 1000     # quick
+    .venv/bin/python bench/bench_registry.py --profile           # also cProfile the logs and the resolves
+
+The registry is built with the public API (``nbr.init`` + ``run.log_artifact`` of a small unique
+file per version, a new run every 100 logs), filling the collections evenly, so at 100 versions
+each collection holds 1 version and at 10,000 each holds 100. Every third version takes the alias
+``best``. Figures (medians):
+  resolve name:alias, warm   ``Api.artifact("cNNN:best")`` in a process that has resolved before.
+                             Reference: one ``os.stat`` (what a cache check costs).  target <= 1 ms
+  log one more version       Artifact + add_file (200 B) + run.log_artifact into an existing collection.
+                             Reference: one durable atomic 4 KiB write (write, fsync, rename, fsync
+                             folder), the least a crash-safe metadata commit costs.   target <= 10 ms
+  growth                     log time at N versions / log time at 100 versions.      target <= 2x
+  cold open + resolve        a new process: import nb_registry, open the registry, resolve one alias.
+                             Reference: ``python -c pass``.                          target <= 0.3 s
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+import uuid
+
+from common import (Scratch, Table, fmt_s, header, median, parser, run_python, settle, step, tree_bytes)
+
+import nb_registry as nbr
+
+PROJECT = "bench"
+
+
+def coll(c: int) -> str:
+    return f"c{c:03d}"
+
+
+class Builder:
+    """Logs small unique versions through the public API, a new run every ``batch`` logs."""
+
+    def __init__(self, root: str, src: str, collections: int, batch: int = 100) -> None:
+        self.root, self.src, self.collections, self.batch = root, src, collections, batch
+        self.count = 0
+        self.run: nbr.Run | None = None
+        self.in_run = 0
+        os.makedirs(src, exist_ok=True)
+
+    def new_file(self) -> str:
+        # a new path per version: rewriting one path in place could keep the same (inode, size, mtime)
+        path = os.path.join(self.src, f"{uuid.uuid4().hex}.json")
+        with open(path, "w") as f:
+            f.write('{"weights": "%s", "n": %d, "pad": "%s"}' % (uuid.uuid4().hex, self.count, "x" * 120))
+        return path
+
+    def log(self, c: int, path: str | None = None, aliases: list[str] | None = None) -> "nbr.Artifact":
+        if self.run is None or self.in_run >= self.batch:
+            if self.run is not None:
+                self.run.finish()
+            self.run = nbr.init(root=self.root, project=PROJECT, job_type="build")
+            self.in_run = 0
+        art = nbr.Artifact(coll(c), type="model", metadata={"val_acc": (self.count % 97) / 97})
+        art.add_file(path or self.new_file(), name="model.json")
+        logged = self.run.log_artifact(art, aliases=aliases if aliases is not None else
+                                       (["best"] if self.count % 3 == 0 else []))
+        self.count += 1
+        self.in_run += 1
+        return logged
+
+    def fill_to(self, total: int) -> float:
+        """Log until the registry holds ``total`` versions, collections filled evenly; return seconds."""
+        t = time.perf_counter()
+        last = t
+        while self.count < total:
+            self.log(self.count % self.collections)
+            if self.count % 1000 == 0 and time.perf_counter() - last > 5:
+                last = time.perf_counter()
+                print(f"    {self.count} versions, {last - t:.0f} s", flush=True)
+        return time.perf_counter() - t
+
+    def finish(self) -> None:
+        if self.run is not None:
+            self.run.finish()
+            self.run = None
+
+
+def durable_write(folder: str) -> None:
+    """The reference for a metadata commit: atomic replace of a 4 KiB file, fsync'd with its folder."""
+    path = os.path.join(folder, "ref.json")
+    tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(b"x" * 4096)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def per_call(fn, n: int) -> list[float]:
+    out = []
+    for i in range(n):
+        t = time.perf_counter()
+        fn(i)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def measure_logs(b: Builder, samples: int, prof: cProfile.Profile | None = None) -> list[float]:
+    """``samples`` logs of one more small version, into collections spread over the registry."""
+    b.finish()
+    b.batch = samples + 1  # one fresh run for all the samples (a run's document grows with its outputs)
+    files = [b.new_file() for _ in range(samples)]
+    settle()
+    step_ = max(1, b.collections // samples)
+    times = []
+    for i, path in enumerate(files):
+        c = (i * step_ + 7) % b.collections
+        t = time.perf_counter()
+        if prof:
+            prof.enable()
+        b.log(c, path, aliases=["candidate"])
+        if prof:
+            prof.disable()
+        times.append(time.perf_counter() - t)
+    b.finish()
+    b.batch = 100
+    return times
+
+
+def measure_resolve(root: str, collections: int, n: int, prof: cProfile.Profile | None = None) -> list[float]:
+    api = nbr.Api(root=root, project=PROJECT)
+    for c in range(collections):  # warm: every shard parsed once
+        api.artifact(f"{coll(c)}:best")
+
+    def one(i: int) -> None:
+        a = api.artifact(f"{coll(i % collections)}:best")
+        assert "best" in a.aliases
+
+    if prof:
+        prof.enable()
+    times = per_call(one, n)
+    if prof:
+        prof.disable()
+    return times
+
+
+def show_profile(prof: cProfile.Profile, title: str, limit: int = 18) -> None:
+    s = io.StringIO()
+    st = pstats.Stats(prof, stream=s)
+    total = st.total_tt  # type: ignore[attr-defined]
+    print(f"\n## cProfile: {title} (total {total:.3f} s in profiled calls)")
+    st.sort_stats("cumulative").print_stats(limit)
+    print("\n".join(line for line in s.getvalue().splitlines() if line.strip())[:6000])
+    s.truncate(0)
+    s.seek(0)
+    st.sort_stats("tottime").print_stats(12)
+    print("\n".join(line for line in s.getvalue().splitlines() if line.strip())[:4000])
+
+
+def main() -> None:
+    p = parser(__doc__.split("\n\n")[0])
+    p.add_argument("--versions", type=int, default=10000, help="versions in the large registry (default %(default)s)")
+    p.add_argument("--collections", type=int, default=100, help="collections (default %(default)s)")
+    p.add_argument("--samples", type=int, default=30, help="logs timed at each size (default %(default)s)")
+    p.add_argument("--resolves", type=int, default=3000, help="warm resolves timed (default %(default)s)")
+    p.add_argument("--cold", type=int, default=7, help="cold processes timed (default %(default)s)")
+    p.add_argument("--profile", action="store_true", help="cProfile the logs and resolves at full size")
+    args = p.parse_args()
+    header("bench_registry: a registry of many versions", args)
+    table = Table()
+    small = args.collections  # the "100 versions" point: one version per collection
+    with Scratch(args.dir, "registry", args.keep) as sc:
+        root = sc.path("reg")
+        b = Builder(root, sc.path("src"), args.collections)
+        ref_dir = sc.path("ref")
+        os.makedirs(ref_dir)
+
+        with step(f"building {small} versions"):
+            build_small = b.fill_to(small)
+        with step(f"timing {args.samples} logs of one more version at {b.count} versions, and the references"):
+            ref_commit = median(per_call(lambda i: durable_write(ref_dir), args.samples))
+            log_small = median(measure_logs(b, args.samples))
+            res_small = median(measure_resolve(root, args.collections, args.resolves))
+        with step(f"building up to {args.versions} versions"):
+            build_big = b.fill_to(args.versions) + build_small
+        n_at = b.count
+        with step(f"timing {args.samples} logs of one more version at {n_at} versions"):
+            ref_commit2 = median(per_call(lambda i: durable_write(ref_dir), args.samples))
+            ref_commit = median([ref_commit, ref_commit2])
+            prof_log = cProfile.Profile() if args.profile else None
+            log_big = median(measure_logs(b, args.samples, prof_log))
+        with step(f"timing {args.resolves} warm resolves"):
+            shard = os.path.join(root, "meta", "collections", PROJECT, f"{coll(0)}.json")
+            ref_stat = median(per_call(lambda i: os.stat(shard), args.resolves))
+            prof_res = cProfile.Profile() if args.profile else None
+            res_big = median(measure_resolve(root, args.collections, args.resolves, prof_res))
+        with step(f"timing {args.cold} cold processes (after one untimed warm-up each)"):
+            code = (f"import nb_registry as nbr; a = nbr.Api(root={root!r}, project={PROJECT!r}).artifact('{coll(42 % args.collections)}:best');"
+                    " assert 'best' in a.aliases")
+            cold = median(run_python(code, args.cold))
+            bare = median(run_python("pass", args.cold))
+            imp = median(run_python("import nb_registry", args.cold))
+
+        meta_bytes = tree_bytes(os.path.join(root, "meta"))
+        shards = os.path.join(root, "meta", "collections", PROJECT)
+        biggest = max(os.path.getsize(os.path.join(shards, f)) for f in os.listdir(shards) if f.endswith(".json"))
+
+        table.note("build", f"{n_at} versions in {args.collections} collections: {build_big:.1f} s "
+                            f"({build_big / n_at * 1e3:.2f} ms per version)")
+        table.note("metadata on disk", f"{meta_bytes / 1e6:.1f} MB; largest collection shard {biggest / 1e3:.0f} kB")
+        table.add("durable 4 KiB atomic write (reference)", ref_commit)
+        table.add("os.stat of a shard (reference)", ref_stat)
+        table.add(f"resolve name:alias, warm, at {small} versions", res_small, "os.stat", ref_stat)
+        table.add(f"resolve name:alias, warm, at {n_at} versions", res_big, "os.stat", ref_stat,
+                  target="<= 1 ms", ok=res_big <= 1e-3)
+        table.add(f"log one more version at {small} versions", log_small, "durable write", ref_commit)
+        table.add(f"log one more version at {n_at} versions", log_big, "durable write", ref_commit,
+                  target="<= 10 ms", ok=log_big <= 10e-3)
+        table.add(f"per-log growth {small} -> {n_at} versions", f"{fmt_s(log_small)} -> {fmt_s(log_big)}",
+                  ratio=log_big / log_small, target="<= 2x", ok=log_big / log_small <= 2)
+        table.add("python -c pass (reference)", bare)
+        table.add("python -c 'import nb_registry'", imp, "python -c pass", bare)
+        table.add(f"cold process: import, open, resolve (at {n_at} versions)", cold, "python -c pass", bare,
+                  target="<= 0.3 s", ok=cold <= 0.3)
+        table.note("  = ", f"{fmt_s(cold - bare)} on top of the interpreter's own start")
+        b.finish()
+    table.print()
+    if prof_log is not None:
+        show_profile(prof_log, f"{args.samples} logs at {n_at} versions")
+    if prof_res is not None:
+        show_profile(prof_res, f"{args.resolves} warm resolves at {n_at} versions")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""IPython magics: ``%load_ext nb_registry`` then ``%%log_artifact``, ``%use``, ``%lineage``, ``%registry``.
+
+Every magic calls the Python API and attaches to the kernel's current run: the one the user
+started with ``nbr.init``, or else an implicit run (job type ``notebook``) started on first use.
+Errors a user can act on come out as one short paragraph (IPython's ``UsageError``), never as a
+traceback from inside nb_registry.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import glob
+import json
+import os
+import tempfile
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from . import envinfo, serialize
+from .api import Api, init, open_registry
+from .artifact import Artifact
+from .errors import RegistryError
+from .runs import Run, current
+
+
+def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn nb_registry's errors into a one-paragraph UsageError (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RegistryError as e:
+            raise UsageError(f"{type(e).__name__}: {e}") from None
+
+    return wrapper
+
+
+def _parse_metadata(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            raise UsageError(f"--metadata takes key=value, not {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+@magics_class
+class RegistryMagics(Magics):
+    """The registry magics. State: the configured root and project, and the kernel's implicit run."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self.root: str | None = None
+        self.project: str | None = None
+        self.kernel_started_at = envinfo.now()
+
+    # -- the current run ----------------------------------------------------------------------
+    def run(self) -> Run:
+        run = current()
+        if run is not None and run._live:
+            return run
+        notebook = os.environ.get("JPY_SESSION_NAME") or self.shell.user_ns.get("__vsc_ipynb_file__")
+        name = os.path.splitext(os.path.basename(notebook))[0] if notebook else None
+        run = init(project=self.project, job_type="notebook", name=name, root=self.root, notebook=notebook)
+        run._save(kernel_started_at=self.kernel_started_at)
+        atexit.register(run.finish)
+        return run
+
+    def api(self) -> Api:
+        run = current()
+        if run is not None and run._live:
+            return Api(root=run._reg.url, project=run.project)
+        return Api(root=self.root, project=self.project)
+
+    # -- %%log_artifact -----------------------------------------------------------------------
+    @magic_arguments()
+    @argument("name", help="artifact (collection) name")
+    @argument("--type", default="model", help="artifact type (default: model)")
+    @argument("--alias", action="append", default=[], help="alias to set (repeatable)")
+    @argument("--files", action="append", default=[], help="glob of files or folders to add (repeatable)")
+    @argument("--var", action="append", default=[], help="notebook variable to store, by type (repeatable)")
+    @argument("--ref", action="append", default=[], help="artifact this one depends on, e.g. a sub-model (repeatable)")
+    @argument("--metadata", action="append", default=[], help="key=value (value read as JSON when it parses)")
+    @argument("--description", default=None, help="a description of this version")
+    @argument("--link", default=None, help="REGISTERED[:ALIAS]: link the version to a registered model")
+    @argument("--pickle", action="store_true", help="allow pickle for objects with no safe format")
+    @cell_magic
+    @_friendly
+    def log_artifact(self, line: str, cell: str) -> Any:
+        """Run the cell; if it succeeds, log files, variables and references as a new artifact version."""
+        args = parse_argstring(self.log_artifact, line)
+        result = self.shell.run_cell(cell, store_history=False)
+        if not result.success:  # the traceback is shown already; fail the cell so "Run All" stops here
+            error = result.error_in_exec or result.error_before_exec
+            raise UsageError(f"the cell raised {type(error).__name__}: nothing was logged to {args.name!r}")
+        with tempfile.TemporaryDirectory(prefix="nb_registry-vars-") as tmp:
+            art = self._build(args, tmp)
+            run = self.run()
+            logged = run.log_artifact(art, aliases=args.alias, code=cell)
+            if args.link:
+                target, _, alias = args.link.partition(":")
+                logged = run.link_artifact(logged, target, aliases=[alias] if alias else [])
+        return logged
+
+    def _build(self, args: Any, tmp: str) -> Artifact:
+        art = Artifact(args.name, type=args.type, description=args.description, metadata=_parse_metadata(args.metadata))
+        for pattern in args.files:
+            matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
+            if not matches:
+                raise UsageError(f"--files {pattern!r} matches nothing in {os.getcwd()}; check the path or the cell that writes it")
+            for path in matches:
+                art.add_dir(path, name=os.path.basename(path.rstrip("/"))) if os.path.isdir(path) else art.add_file(path, name=path if not os.path.isabs(path) else None)
+        objects = {}
+        for var in args.var:
+            if var not in self.shell.user_ns:
+                raise UsageError(f"--var {var!r}: no such variable in the notebook")
+            fname, fmt = serialize.dump(self.shell.user_ns[var], tmp, var, allow_pickle=args.pickle)
+            art.add_file(os.path.join(tmp, fname), name=fname)
+            objects[var] = {"file": fname, "format": fmt}
+        if objects:
+            with art.new_file(serialize.OBJECTS_ENTRY) as f:
+                json.dump(objects, f, sort_keys=True)
+        for spec in args.ref:
+            art.add_reference(self.run().use_artifact(spec))
+        if not (args.files or args.var or args.ref):
+            raise UsageError("%%log_artifact needs something to log: --files GLOB, --var VAR or --ref SPEC")
+        return art
+
+    # -- %use -------------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("spec", help="name:alias, name:vN, project/name:alias or model-registry/NAME:ALIAS")
+    @argument("--as", dest="as_", default=None, help="bind the result to this variable")
+    @argument("--refs", action="store_true", help="also fetch references and dependencies")
+    @argument("--path", action="store_true", help="return the local folder instead of the loaded object")
+    @argument("--allow-pickle", action="store_true", help="allow loading pickled objects (runs their code)")
+    @line_magic
+    @_friendly
+    def use(self, line: str) -> Any:
+        """Fetch an artifact version (no copy when it is already local) and return its object, path or itself."""
+        args = parse_argstring(self.use, line)
+        art = self.run().use_artifact(args.spec)
+        if args.path:
+            value: Any = art.download(refs=args.refs)
+        else:
+            if args.refs:
+                art.download(refs=True)
+            objects = serialize.load_objects(art, allow_pickle=args.allow_pickle)
+            value = art if objects is None else next(iter(objects.values())) if len(objects) == 1 else objects
+        if args.as_:
+            self.shell.user_ns[args.as_] = value
+            return None
+        return value
+
+    # -- %lineage and %registry -------------------------------------------------------------
+    @magic_arguments()
+    @argument("spec", help="artifact spec, or run:project/id")
+    @argument("--up", dest="direction", action="store_const", const="up", help="what made it (default)")
+    @argument("--down", dest="direction", action="store_const", const="down", help="what was made from it")
+    @argument("--both", dest="direction", action="store_const", const="both", help="both directions")
+    @argument("--depth", type=int, default=None, help="how many hops")
+    @argument("--html", default=None, help="also save the graph as a standalone HTML file")
+    @line_magic
+    @_friendly
+    def lineage(self, line: str) -> Any:
+        """Show the lineage graph of an artifact version (or an ensemble and its sub-models)."""
+        args = parse_argstring(self.lineage, line)
+        graph = self.api().lineage(args.spec, args.direction or "up", args.depth)
+        if args.html:
+            from .lineage_html import save_lineage_html
+
+            save_lineage_html(graph, args.html)
+        from .widgets.lineage_view import LineageView
+
+        return LineageView(graph)
+
+    @magic_arguments()
+    @argument("--root", default=None, help="registry root: a folder or a URL such as s3://bucket/registry")
+    @argument("--project", default=None, help="default project for this kernel")
+    @line_magic
+    @_friendly
+    def registry(self, line: str) -> Any:
+        """Configure the registry for this kernel, or with no arguments show the registry browser."""
+        args = parse_argstring(self.registry, line)
+        if args.root is None and args.project is None:
+            from .widgets.panels import RegistryBrowser
+
+            return RegistryBrowser(self.api())
+        if args.root is not None:
+            open_registry(args.root)  # fails here, clearly, if the root cannot be opened
+            self.root = args.root
+            run = current()
+            if run is not None and run._live and run.job_type == "notebook":
+                run.finish()  # the implicit run belongs to the previous root
+        if args.project is not None:
+            self.project = args.project
+        print(f"nb_registry: root {open_registry(self.root).url}, project {self.project or self.api().project}")
+        return None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magics(RegistryMagics(ipython))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    run = current()
+    if run is not None and run._live and run.job_type == "notebook":
+        run.finish()
+

@@ -1,0 +1,131 @@
+"""Python objects to files and back, by type, for ``%%log_artifact --var`` and ``%use``.
+
+* plain data (dict, list, str, numbers, bool, None) -> ``.json``
+* numpy arrays -> ``.npy`` (``allow_pickle=False`` both ways)
+* pandas DataFrames -> ``.parquet`` when pyarrow is there, else ``.csv``
+* torch tensors and state dicts -> ``.pt``, loaded with ``weights_only=True`` (no code runs)
+* scikit-learn estimators -> ``.skops`` when skops is installed (its loader runs no code)
+* anything else -> pickle, only with an explicit opt-in, at both ends: loading a pickle from a
+  shared registry runs whatever code its author put in it.
+
+Objects are listed in an ``_objects.json`` entry of the artifact: ``{var: {"file", "format"}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from .errors import InvalidSpecError
+
+OBJECTS_ENTRY = "_objects.json"
+PICKLE_ENV = "NB_REGISTRY_ALLOW_PICKLE"
+
+
+def _is_plain(obj: Any) -> bool:
+    try:
+        return json.loads(json.dumps(obj)) == obj
+    except (TypeError, ValueError):
+        return False
+
+
+def dump(obj: Any, folder: str, name: str, allow_pickle: bool = False) -> tuple[str, str]:
+    """Write ``obj`` into ``folder``; return (file name, format)."""
+    if _is_plain(obj):
+        fname, fmt = f"{name}.json", "json"
+        with open(os.path.join(folder, fname), "w") as f:
+            json.dump(obj, f)
+        return fname, fmt
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(obj, np.ndarray) and obj.dtype != object:
+        np.save(os.path.join(folder, f"{name}.npy"), obj, allow_pickle=False)
+        return f"{name}.npy", "npy"
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(obj, pd.DataFrame):
+        try:
+            obj.to_parquet(os.path.join(folder, f"{name}.parquet"))
+            return f"{name}.parquet", "parquet"
+        except ImportError:
+            obj.to_csv(os.path.join(folder, f"{name}.csv"), index=False)
+            return f"{name}.csv", "csv"
+    torch = sys.modules.get("torch")
+    if torch is not None and (isinstance(obj, torch.Tensor) or (isinstance(obj, dict) and all(isinstance(v, torch.Tensor) for v in obj.values()))):
+        torch.save(obj, os.path.join(folder, f"{name}.pt"))
+        return f"{name}.pt", "torch"
+    if torch is not None and isinstance(obj, torch.nn.Module) and not allow_pickle:
+        torch.save(obj.state_dict(), os.path.join(folder, f"{name}.pt"))
+        return f"{name}.pt", "torch"
+    if type(obj).__module__.startswith("sklearn"):
+        try:
+            import skops.io as sio
+
+            sio.dump(obj, os.path.join(folder, f"{name}.skops"))
+            return f"{name}.skops", "skops"
+        except ImportError:
+            pass
+    if not allow_pickle:
+        raise InvalidSpecError(
+            f"cannot store {name!r} ({type(obj).__module__}.{type(obj).__name__}) without pickle. "
+            "Convert it (to a dict, a numpy array, a state_dict), or opt in with --pickle "
+            "(loading it back will need --allow-pickle: a pickle runs code when loaded)."
+        )
+    import pickle
+
+    with open(os.path.join(folder, f"{name}.pkl"), "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return f"{name}.pkl", "pickle"
+
+
+def load(path: str, fmt: str, allow_pickle: bool = False) -> Any:
+    """Read an object written by :func:`dump`."""
+    if fmt == "json":
+        with open(path) as f:
+            return json.load(f)
+    if fmt == "npy":
+        import numpy as np
+
+        return np.load(path, allow_pickle=False)
+    if fmt == "parquet":
+        import pandas as pd
+
+        return pd.read_parquet(path)
+    if fmt == "csv":
+        import pandas as pd
+
+        return pd.read_csv(path)
+    if fmt == "torch":
+        import torch
+
+        return torch.load(path, weights_only=True)
+    if fmt == "skops":
+        import skops.io as sio
+
+        untrusted = sio.get_untrusted_types(file=path)
+        if untrusted and not (allow_pickle or os.environ.get(PICKLE_ENV) == "1"):
+            raise InvalidSpecError(
+                f"{os.path.basename(path)} holds types skops does not trust by default ({', '.join(untrusted[:5])}); "
+                f"if you trust its source, pass --allow-pickle (or set {PICKLE_ENV}=1)."
+            )
+        return sio.load(path, trusted=untrusted)
+    if fmt == "pickle":
+        if not (allow_pickle or os.environ.get(PICKLE_ENV) == "1"):
+            raise InvalidSpecError(
+                f"{os.path.basename(path)} is a pickle: loading it runs code its author chose. "
+                f"If you trust its source, pass --allow-pickle (or set {PICKLE_ENV}=1)."
+            )
+        import pickle
+
+        with open(path, "rb") as f:
+            return pickle.load(f)  # noqa: S301 - explicit opt-in above
+    raise InvalidSpecError(f"unknown object format {fmt!r} for {path}")
+
+
+def load_objects(art: Any, allow_pickle: bool = False) -> dict[str, Any] | None:
+    """The objects a ``--var`` log stored in an artifact, or None if it holds none."""
+    if OBJECTS_ENTRY not in art.manifest:
+        return None
+    with open(art.get_entry(OBJECTS_ENTRY).download()) as f:
+        index = json.load(f)
+    return {var: load(art.get_entry(rec["file"]).download(), rec["format"], allow_pickle) for var, rec in index.items()}

@@ -1,0 +1,141 @@
+"""Shared fixtures: a registry in a temporary folder, a clean ``memory://``, and a real S3 server.
+
+The S3 server is moto's standalone server (``ThreadedMotoServer``) on 127.0.0.1 and a free port,
+started once per session; s3fs talks to it over HTTP exactly as it would talk to AWS. Each test
+gets its own bucket, so tests never see each other's objects.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+# moto and botocore read these; dummy values keep any real credentials out of the tests.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+)
+
+PYTHON = sys.executable
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes ``~/.nb_registry`` or ``~/.cache``: defaults point into tmp_path."""
+    monkeypatch.setenv("NB_REGISTRY_ROOT", str(tmp_path / "default-root"))
+    monkeypatch.setenv("NB_REGISTRY_CACHE", str(tmp_path / "default-cache"))
+    monkeypatch.delenv("NB_REGISTRY_PROJECT", raising=False)
+    monkeypatch.delenv("NB_REGISTRY_FSYNC_BLOBS", raising=False)
+    yield
+    from nb_registry import api, runs
+
+    if runs.current() is not None:
+        runs.current().finish()
+    api._registries.clear()
+
+
+@pytest.fixture
+def registry_root(tmp_path: Path) -> str:
+    return str(tmp_path / "registry")
+
+
+@pytest.fixture
+def reg(registry_root: str) -> Any:
+    from nb_registry import Registry
+
+    return Registry(registry_root)
+
+
+@pytest.fixture
+def api(registry_root: str) -> Any:
+    import nb_registry as nbr
+
+    return nbr.Api(root=registry_root)
+
+
+@pytest.fixture
+def run(registry_root: str) -> Iterator[Any]:
+    import nb_registry as nbr
+
+    r = nbr.init(project="proj", job_type="test", root=registry_root)
+    yield r
+    r.finish()
+
+
+@pytest.fixture
+def memfs() -> Iterator[Any]:
+    """A clean global ``memory://`` filesystem (fsspec keeps one store per process)."""
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    def clear() -> None:
+        MemoryFileSystem.store.clear()
+        MemoryFileSystem.pseudo_dirs.clear()
+        MemoryFileSystem.pseudo_dirs.append("")
+
+    clear()
+    yield MemoryFileSystem()
+    clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    pytest.importorskip("s3fs")
+    server_mod = pytest.importorskip("moto.server")
+    port = _free_port()
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_options(s3_endpoint: str) -> dict[str, Any]:
+    """Storage options that point s3fs at the test server."""
+    return {"client_kwargs": {"endpoint_url": s3_endpoint}}
+
+
+@pytest.fixture
+def s3fs_fs(s3_options: dict[str, Any]) -> Iterator[Any]:
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = s3fs.S3FileSystem(**s3_options)
+    yield fs
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def s3_bucket(s3fs_fs: Any) -> str:
+    """A fresh, empty bucket for this test."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    s3fs_fs.mkdir(name)
+    return name
+
+
+def make_file(path: Path | str, content: bytes | str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def tamper(path: str | os.PathLike[str]) -> None:
+    """Overwrite a read-only stored blob with different bytes of the same size."""
+    os.chmod(path, 0o644)
+    data = Path(path).read_bytes()
+    assert data, "tamper() needs a non-empty file"
+    Path(path).write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])

@@ -1,0 +1,259 @@
+"""The ``nb-registry`` CLI: real OS processes for the main flows, ``main()`` in-process for the rest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nb_registry.cli import _filter_expr, _key_value, main
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m nb_registry --root <tmp>/reg ARGS`` as a separate process, in ``tmp_path``."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.pop("NB_REGISTRY_PROJECT", None)
+    return subprocess.run([sys.executable, "-m", "nb_registry", "--root", str(tmp_path / "reg"), *args],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+
+
+def ok_json(proc: subprocess.CompletedProcess[str]) -> object:
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def run_main(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--root", str(root), *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "model.bin").write_bytes(b"weights-v0" * 100)
+    tok = tmp_path / "tok"
+    tok.mkdir()
+    (tok / "a.json").write_text('{"vocab": 3}')
+    (tok / "b.txt").write_text("merges")
+    return tmp_path
+
+
+# -- real processes: the main flows -----------------------------------------------------------------
+def test_log_dedup_alias_ls_show(files: Path) -> None:
+    first = ok_json(cli(files, "--json", "log", "model", "model.bin", "tok", "--alias", "best",
+                        "--metadata", "acc=0.91", "--metadata", "arch=resnet", "--description", "first"))
+    assert first["id"] == "uncategorized/model:v0" and first["files"] == 3
+    assert first["deduplicated"] is False and first["new_bytes"] == first["size"] > 0
+    assert first["aliases"] == ["latest", "best"]
+
+    again = cli(files, "log", "model", "model.bin", "tok")  # unchanged: same version, nothing stored
+    assert again.returncode == 0, again.stderr
+    assert "uncategorized/model:v0" in again.stdout and "deduplicated  yes" in again.stdout
+    assert "new bytes     0 B" in again.stdout
+
+    (files / "model.bin").write_bytes(b"weights-v1" * 100)
+    second = ok_json(cli(files, "--json", "log", "model", "model.bin", "tok", "--alias", "best"))
+    assert second["version"] == "v1" and second["new_bytes"] == 1000  # only the changed file is new
+
+    versions = ok_json(cli(files, "ls", "model", "--json"))  # global options also after the command
+    assert [(v["version"], v["aliases"]) for v in versions] == [("v0", []), ("v1", ["latest", "best"])]
+
+    moved = cli(files, "alias", "model:v0", "best")
+    assert moved.returncode == 0 and "best -> uncategorized/model:v0" in moved.stdout
+    shown = ok_json(cli(files, "--json", "show", "model:best"))
+    assert shown["id"] == "uncategorized/model:v0" and shown["aliases"] == ["best"]
+    assert shown["metadata"] == {"acc": 0.91, "arch": "resnet"}  # JSON when it parses, else a string
+    assert shown["description"] == "first" and shown["run"] and shown["created_by"] and len(shown["digest"]) == 64
+    assert [e["path"] for e in shown["entries"]] == ["model.bin", "tok/a.json", "tok/b.txt"]
+
+    colls = ok_json(cli(files, "--json", "ls"))
+    assert [(c["project"], c["name"], c["type"]) for c in colls] == [("uncategorized", "model", "model")]
+
+
+def test_download_diff_find_verify_and_tampering(files: Path) -> None:
+    ok_json(cli(files, "--json", "log", "model", "model.bin", "tok", "--metadata", "acc=0.5"))
+    (files / "model.bin").write_bytes(b"weights-v1" * 100)
+    ok_json(cli(files, "--json", "log", "model", "model.bin", "tok", "--metadata", "acc=0.7"))
+
+    dl = cli(files, "download", "model:v0", "-o", "out")
+    assert dl.returncode == 0, dl.stderr
+    assert Path(dl.stdout.strip()) == files / "out"
+    assert (files / "out" / "model.bin").read_bytes() == b"weights-v0" * 100
+    assert (files / "out" / "tok" / "a.json").read_text() == '{"vocab": 3}'
+
+    diff = ok_json(cli(files, "--json", "diff", "model:v0", "model:v1"))
+    assert diff["changed"] == ["model.bin"] and diff["added"] == diff["removed"] == []
+    assert diff["metadata"] == {"acc": {"from": 0.5, "to": 0.7}}
+
+    found = ok_json(cli(files, "--json", "find", "tok/a.json"))
+    assert sorted((f["id"], f["entry"]) for f in found) == [
+        ("uncategorized/model:v0", "tok/a.json"), ("uncategorized/model:v1", "tok/a.json")]
+
+    good = cli(files, "verify", "model:v1")
+    assert good.returncode == 0 and "verified" in good.stdout
+
+    digest = next(e["digest"] for e in ok_json(cli(files, "--json", "show", "model:v1"))["entries"]
+                  if e["path"] == "model.bin")
+    blob = files / "reg" / "blobs" / digest[:2] / digest[2:]
+    blob.chmod(blob.stat().st_mode | stat.S_IWUSR)
+    blob.write_bytes(b"X" * blob.stat().st_size)  # same size, other bytes
+    bad = cli(files, "verify", "model:v1")
+    assert bad.returncode == 5
+    assert bad.stderr.startswith("nb-registry: error:") and "model.bin" in bad.stderr
+    assert cli(files, "verify", "model:v0").returncode == 0  # the other version's blobs are intact
+
+
+def test_unknown_alias_exit_code_and_message(files: Path) -> None:
+    ok_json(cli(files, "--json", "log", "model", "model.bin", "--alias", "best"))
+    missing = cli(files, "show", "model:production")
+    assert missing.returncode == 3
+    assert "production" in missing.stderr and "latest" in missing.stderr and "best" in missing.stderr
+    as_json = cli(files, "--json", "download", "model:production")
+    assert as_json.returncode == 3 and json.loads(as_json.stdout)["error"]["exit_code"] == 3
+    usage = cli(files, "log", "model")  # no PATHS: an argparse usage error
+    assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+def test_gc_dry_run_then_yes(files: Path) -> None:
+    ok_json(cli(files, "--json", "log", "model", "model.bin", "tok"))
+    from nb_registry.api import open_registry
+
+    reg = open_registry(str(files / "reg"))
+    orphan, _ = reg.blobs.put_bytes(b"nothing references me")
+    old = time.time() - 7200  # older than gc's grace period for in-flight writes
+    for p in (files / "reg" / "blobs").rglob("*"):
+        if p.is_file():
+            os.utime(p, (old, old))
+
+    dry = ok_json(cli(files, "--json", "gc"))
+    assert dry["dry_run"] is True and dry["digests"] == [orphan] and dry["blobs"] == 1
+    assert reg.blobs.exists(orphan)
+
+    done = ok_json(cli(files, "--json", "gc", "--yes"))
+    assert done["dry_run"] is False and done["digests"] == [orphan]
+    assert not reg.blobs.exists(orphan)
+    assert cli(files, "verify", "model").returncode == 0  # what a version needs survived
+
+
+# -- in-process: parsing and the smaller commands ----------------------------------------------------
+def test_argument_parsers() -> None:
+    assert _key_value("lr=0.01") == ("lr", 0.01)
+    assert _key_value("tags=[1, 2]") == ("tags", [1, 2])
+    assert _key_value("name=resnet=50") == ("name", "resnet=50")
+    assert _filter_expr("config.lr<0.01") == ("config.lr", "$lt", 0.01)
+    assert _filter_expr("summary.acc>=0.9") == ("summary.acc", "$gte", 0.9)
+    assert _filter_expr("state=finished") == ("state", "$eq", "finished")
+    assert _filter_expr("tags~baseline") == ("tags", "$contains", "baseline")
+    assert _filter_expr("job_type!=cli") == ("job_type", "$ne", "cli")
+    for bad in ("novalue", "=3"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _key_value(bad)
+    with pytest.raises(argparse.ArgumentTypeError):
+        _filter_expr("config.lr")
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["log"], ["--root", str(tmp_path), "log", "m", "f", "--metadata", "x"], ["nope"],
+                 ["--root", str(tmp_path), "runs", "--filter", "config.lr"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+    capsys.readouterr()
+    code, out, err = run_main(capsys, tmp_path / "reg", "log", "bad name!", str(tmp_path))
+    assert code == 2 and "invalid artifact name" in err and out == ""
+    code, out, err = run_main(capsys, tmp_path / "reg", "log", "m", str(tmp_path / "missing.bin"))
+    assert code == 3 and "missing.bin" in err
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0 and "exit codes:" in capsys.readouterr().out
+
+
+def test_alias_remove_and_json_error_document(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = files / "reg"
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"), "--alias", "best")[0] == 0
+    code, out, _ = run_main(capsys, root, "--json", "alias", "m", "best", "--remove")
+    assert code == 0 and json.loads(out)["removed"] is True
+    code, out, err = run_main(capsys, root, "--json", "alias", "m", "best", "--remove")
+    assert code == 3 and "no alias 'best'" in err
+    assert json.loads(out) == {"error": {"type": "NotFoundError", "message": err.split("error: ", 1)[1].strip(),
+                                         "exit_code": 3}}
+    code, out, _ = run_main(capsys, root, "find", "0" * 64)
+    assert code == 0 and "no artifact version" in out
+
+
+def test_text_output(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = files / "reg"
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"), "--metadata", "acc=0.5")[0] == 0
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"), str(files / "tok"), "--metadata", "acc=0.6")[0] == 0
+    code, out, _ = run_main(capsys, root, "show", "m:v1")
+    assert code == 0 and ["metadata.acc", "0.6"] in [line.split() for line in out.splitlines()]
+    assert "tok/a.json" in out and "uncategorized/m:v1" in out
+    code, out, _ = run_main(capsys, root, "diff", "m:v0", "m:v1")
+    assert "+ tok/a.json" in out and "~ metadata.acc: 0.5 -> 0.6" in out and "model.bin" not in out
+    code, out, _ = run_main(capsys, root, "ls")
+    assert out.splitlines()[1].split()[:3] == ["uncategorized", "m", "model"]
+    code, out, _ = run_main(capsys, root, "ls", "m")
+    assert out.splitlines()[2].split()[:2] == ["v1", "latest"]
+    code, out, _ = run_main(capsys, root, "gc")
+    assert code == 0 and "would remove 0 blob(s)" in out and "dry run" in out
+
+
+# -- in-process: the issue-3 commands ----------------------------------------------------------------
+def test_runs_filter_and_sort(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import nb_registry as nbr
+
+    root = str(tmp_path / "reg")
+    for lr, acc, tags in [(0.1, 0.7, []), (0.001, 0.95, ["baseline"]), (0.005, 0.9, [])]:
+        with nbr.init(project="hpo", job_type="trial", config={"lr": lr}, tags=tags, root=root) as run:
+            run.log({"acc": acc})
+    code, out, err = run_main(capsys, tmp_path / "reg", "--json", "runs", "--filter", "config.lr<0.01", "--sort=-summary.acc")
+    assert code == 0, err
+    assert [r["summary.acc"] for r in json.loads(out)] == [0.95, 0.9]
+    code, out, _ = run_main(capsys, tmp_path / "reg", "--project", "hpo", "runs", "--filter", "tags~baseline")
+    assert code == 0 and "0.001" in out and "0.005" not in out
+    code, _, err = run_main(capsys, tmp_path / "reg", "runs", "--filter", "config.nope=1")
+    assert code == 2 and "unknown field" in err
+
+
+def test_lineage_link_registry_promote(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = files / "reg"
+    assert run_main(capsys, root, "log", "data", str(files / "tok"), "--type", "dataset")[0] == 0
+    assert run_main(capsys, root, "log", "model", str(files / "model.bin"), "--ref", "data:latest")[0] == 0
+
+    code, out, err = run_main(capsys, root, "lineage", "model", "--json")
+    graph = json.loads(out)
+    kinds = {(e["source"], e["target"], e["kind"]) for e in graph["edges"]}
+    assert ("artifact:uncategorized/data:v0", "artifact:uncategorized/model:v0", "depends-on") in kinds
+    assert any(k == "used" and s == "artifact:uncategorized/data:v0" for s, _, k in kinds)
+    code, out, _ = run_main(capsys, root, "lineage", "model")
+    assert code == 0 and out.startswith("artifact model:v0") and "<depends-on> artifact data:v0" in out
+    code, out, _ = run_main(capsys, root, "lineage", "data", "--down", "--depth", "1")
+    assert code == 0 and "model:v0" in out
+
+    code, out, err = run_main(capsys, root, "--json", "link", "model:latest", "model-registry/clf", "--alias", "staging")
+    assert code == 0, err
+    assert json.loads(out)["linked_as"] == "model-registry/clf:v0"
+    code, out, _ = run_main(capsys, root, "--json", "registry", "ls")
+    assert [(m["name"], m["aliases"]) for m in json.loads(out)] == [("clf", {"staging": 0})]
+    code, out, _ = run_main(capsys, root, "promote", "clf:staging", "production")
+    assert code == 0 and "production -> v0" in out
+    code, out, _ = run_main(capsys, root, "--json", "registry", "show", "clf")
+    shown = json.loads(out)
+    assert shown["aliases"] == {"staging": 0, "production": 0}
+    assert shown["versions"][0]["artifact"] == "uncategorized/model:v0"
+    code, out, _ = run_main(capsys, root, "--json", "registry", "history", "clf")
+    assert [(h["alias"], h["to"]) for h in json.loads(out)] == [("staging", 0), ("production", 0)]
+    code, _, err = run_main(capsys, root, "promote", "clf:nope", "production")
+    assert code == 3 and "staging" in err
+    code, _, err = run_main(capsys, root, "registry", "show", "nope")
+    assert code == 3 and "clf" in err
