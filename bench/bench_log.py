@@ -21,7 +21,7 @@ import os
 import shutil
 import sys
 
-from common import (Scratch, Table, ThreadSampler, cpu_seconds, header, median, parser, read_through, rmtree,
+from common import (Scratch, Table, Tally, ThreadSampler, cpu_seconds, header, median, parser, read_through, rmtree,
                     settle, step, time_once, tree_bytes, unlink, write_random)
 
 import nb_registry as nbr
@@ -84,6 +84,19 @@ def log_dir(run: "nbr.Run", path: str, name: str = "folder") -> "nbr.Artifact":
     return run.log_artifact(art)
 
 
+def profile_targets() -> list:
+    """Functions whose time (summed over threads) --profile reports for a log."""
+    from nb_registry import registry as R, runs
+    from nb_registry.store import blobs as B, hashing as H, metadata as M
+
+    return [(R.Registry, "log"), (R.Registry, "_store_entries"), (B.BlobStore, "put_file"),
+            (B.BlobStore, "_copy_hashing"), (B.BlobStore, "_upload"), (B, "hash_file"), (B.shutil, "copyfile"),
+            (B.BlobStore, "_commit_local"), (B.BlobStore, "exists"), (B.BlobStore, "put_bytes"),
+            (B.os, "replace"), (B.os, "chmod"), (H.StatCache, "get"), (H.StatCache, "put"),
+            (M.MetadataStore, "transaction"), (M.MetadataStore, "_write_shard"), (B.os, "fsync"),
+            (runs.Run, "_save")]
+
+
 def blob_bytes(root: str) -> int:
     return tree_bytes(os.path.join(root, "blobs"))
 
@@ -142,9 +155,21 @@ def bench_big(sc: Scratch, args, table: Table) -> None:
     table.add("BLAKE3 update_mmap, all cores (reference)", med["b3_auto"], "copyfile", med["copy"])
     table.add(f"log {mib} MiB, blob fsync off (default)", med["log"], "copyfile", med["copy"],
               target="<= 1.3x", ok=med["log"] / med["copy"] <= 1.3)
+    paired = sorted(a / b for a, b in zip(times["log"], times["copy"]))
+    table.note("  per-round ratios log/copyfile", ", ".join(f"{r:.2f}" for r in paired) +
+               f" (median {median(paired):.2f}); best log / best copyfile {min(times['log']) / min(times['copy']):.2f}")
     table.add(f"log {mib} MiB, blob fsync on", med["log_fsync"], "copyfile+fsync", med["copy_fsync"],
               target="<= 1.3x", ok=med["log_fsync"] / med["copy_fsync"] <= 1.3)
-    table.add(f"  same, vs plain copyfile", med["log_fsync"], "copyfile", med["copy"])
+    table.add("  same, vs plain copyfile", med["log_fsync"], "copyfile", med["copy"])
+    if args.profile:
+        root = sc.fresh("reg-big-profile")
+        run = open_run(root, False)
+        settle()
+        with Tally(profile_targets()) as ta:
+            t, _ = time_once(lambda: log_file(run, src))
+        run.finish()
+        ta.print(f"log {mib} MiB into a fresh registry", t)
+        rmtree(root)
 
     # -- the same unchanged file again -------------------------------------------------------
     root = roots[0]
@@ -247,6 +272,15 @@ def bench_dir(sc: Scratch, args, table: Table) -> None:
     table.add(f"copytree {label} (reference)", med["copytree"])
     table.add(f"read + BLAKE3 each file, 1 thread (reference)", med["hash1"], "copytree", med["copytree"])
     table.add(f"log folder {label}", med["log"], "copytree", med["copytree"])
+    if args.profile:
+        root2 = sc.fresh("reg-dir-profile")
+        run = open_run(root2, False)
+        settle()
+        with Tally(profile_targets()) as ta:
+            t, _ = time_once(lambda: log_dir(run, folder))
+        run.finish()
+        ta.print(f"log folder {label} into a fresh registry", t, base="BlobStore.put_file")
+        rmtree(root2)
     table.note("  threads started by the log (peak)", f"{max(threads)} (cpu {median(cpu):.2f} s for "
                f"{med['log']:.2f} s wall, {median(cpu) / med['log']:.2f} cores busy; {os.cpu_count()} cores)")
 
@@ -265,7 +299,7 @@ def bench_dir(sc: Scratch, args, table: Table) -> None:
 
 
 def main() -> None:
-    p = parser(__doc__.split("\n\n")[0])
+    p = parser(__doc__.split("\n\n")[0], repeat=5)
     p.add_argument("--size-mib", type=int, default=1024, help="size of the large file (default %(default)s)")
     p.add_argument("--files", type=int, default=5000, help="files in the folder (default %(default)s)")
     p.add_argument("--file-kib", type=int, default=4, help="size of each small file (default %(default)s)")

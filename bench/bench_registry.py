@@ -6,8 +6,8 @@
 
 The registry is built with the public API (``nbr.init`` + ``run.log_artifact`` of a small unique
 file per version, a new run every 100 logs), filling the collections evenly, so at 100 versions
-each collection holds 1 version and at 10,000 each holds 100. Every third version takes the alias
-``best``. Figures (medians):
+each collection holds 1 version and at 10,000 each holds 100. Every third version of each collection
+(v0, v3, ...) takes the alias ``best``. Figures (medians):
   resolve name:alias, warm   ``Api.artifact("cNNN:best")`` in a process that has resolved before.
                              Reference: one ``os.stat`` (what a cache check costs).  target <= 1 ms
   log one more version       Artifact + add_file (200 B) + run.log_artifact into an existing collection.
@@ -21,14 +21,13 @@ each collection holds 1 version and at 10,000 each holds 100. Every third versio
 from __future__ import annotations
 
 import cProfile
-import io
 import os
-import pstats
 import sys
 import time
 import uuid
 
-from common import (Scratch, Table, fmt_s, header, median, parser, run_python, settle, step, tree_bytes)
+from common import (Scratch, Table, fmt_s, header, importtime, median, parser, run_python, settle, show_cprofile, step,
+                    tree_bytes, use_child_env)
 
 import nb_registry as nbr
 
@@ -56,16 +55,19 @@ class Builder:
             f.write('{"weights": "%s", "n": %d, "pad": "%s"}' % (uuid.uuid4().hex, self.count, "x" * 120))
         return path
 
+    def start_run(self) -> None:
+        if self.run is not None:
+            self.run.finish()
+        self.run = nbr.init(root=self.root, project=PROJECT, job_type="build")
+        self.in_run = 0
+
     def log(self, c: int, path: str | None = None, aliases: list[str] | None = None) -> "nbr.Artifact":
         if self.run is None or self.in_run >= self.batch:
-            if self.run is not None:
-                self.run.finish()
-            self.run = nbr.init(root=self.root, project=PROJECT, job_type="build")
-            self.in_run = 0
+            self.start_run()
         art = nbr.Artifact(coll(c), type="model", metadata={"val_acc": (self.count % 97) / 97})
         art.add_file(path or self.new_file(), name="model.json")
         logged = self.run.log_artifact(art, aliases=aliases if aliases is not None else
-                                       (["best"] if self.count % 3 == 0 else []))
+                                       (["best"] if (self.count // self.collections) % 3 == 0 else []))
         self.count += 1
         self.in_run += 1
         return logged
@@ -112,16 +114,23 @@ def per_call(fn, n: int) -> list[float]:
     return out
 
 
-def measure_logs(b: Builder, samples: int, prof: cProfile.Profile | None = None) -> list[float]:
-    """``samples`` logs of one more small version, into collections spread over the registry."""
+def measure_logs(b: Builder, samples: int, ref_dir: str,
+                 prof: cProfile.Profile | None = None) -> tuple[list[float], list[float]]:
+    """``samples`` logs of one more small version into collections spread over the registry, each
+    right after one reference durable write (so both see the same disk weather).
+    Returns (log times, reference times)."""
     b.finish()
     b.batch = samples + 1  # one fresh run for all the samples (a run's document grows with its outputs)
     files = [b.new_file() for _ in range(samples)]
+    b.start_run()
     settle()
     step_ = max(1, b.collections // samples)
-    times = []
+    times, refs = [], []
     for i, path in enumerate(files):
         c = (i * step_ + 7) % b.collections
+        t = time.perf_counter()
+        durable_write(ref_dir)
+        refs.append(time.perf_counter() - t)
         t = time.perf_counter()
         if prof:
             prof.enable()
@@ -131,7 +140,7 @@ def measure_logs(b: Builder, samples: int, prof: cProfile.Profile | None = None)
         times.append(time.perf_counter() - t)
     b.finish()
     b.batch = 100
-    return times
+    return times, refs
 
 
 def measure_resolve(root: str, collections: int, n: int, prof: cProfile.Profile | None = None) -> list[float]:
@@ -151,17 +160,9 @@ def measure_resolve(root: str, collections: int, n: int, prof: cProfile.Profile 
     return times
 
 
-def show_profile(prof: cProfile.Profile, title: str, limit: int = 18) -> None:
-    s = io.StringIO()
-    st = pstats.Stats(prof, stream=s)
-    total = st.total_tt  # type: ignore[attr-defined]
-    print(f"\n## cProfile: {title} (total {total:.3f} s in profiled calls)")
-    st.sort_stats("cumulative").print_stats(limit)
-    print("\n".join(line for line in s.getvalue().splitlines() if line.strip())[:6000])
-    s.truncate(0)
-    s.seek(0)
-    st.sort_stats("tottime").print_stats(12)
-    print("\n".join(line for line in s.getvalue().splitlines() if line.strip())[:4000])
+def spread(xs: list[float]) -> str:
+    xs = sorted(xs)
+    return f"min {fmt_s(xs[0])}, median {fmt_s(median(xs))}, p90 {fmt_s(xs[int(0.9 * (len(xs) - 1))])}, max {fmt_s(xs[-1])}"
 
 
 def main() -> None:
@@ -171,11 +172,13 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=30, help="logs timed at each size (default %(default)s)")
     p.add_argument("--resolves", type=int, default=3000, help="warm resolves timed (default %(default)s)")
     p.add_argument("--cold", type=int, default=7, help="cold processes timed (default %(default)s)")
-    p.add_argument("--profile", action="store_true", help="cProfile the logs and resolves at full size")
     args = p.parse_args()
     header("bench_registry: a registry of many versions", args)
+    use_child_env(args.dir)
     table = Table()
     small = args.collections  # the "100 versions" point: one version per collection
+    prof_log = cProfile.Profile() if args.profile else None
+    prof_res = cProfile.Profile() if args.profile else None
     with Scratch(args.dir, "registry", args.keep) as sc:
         root = sc.path("reg")
         b = Builder(root, sc.path("src"), args.collections)
@@ -184,47 +187,52 @@ def main() -> None:
 
         with step(f"building {small} versions"):
             build_small = b.fill_to(small)
-        with step(f"timing {args.samples} logs of one more version at {b.count} versions, and the references"):
-            ref_commit = median(per_call(lambda i: durable_write(ref_dir), args.samples))
-            log_small = median(measure_logs(b, args.samples))
+        with step(f"timing {args.samples} logs of one more version at {b.count} versions, each after a reference write"):
+            logs_small, refs_small = measure_logs(b, args.samples, ref_dir)
             res_small = median(measure_resolve(root, args.collections, args.resolves))
+            print(f"    log:       {spread(logs_small)}\n    reference: {spread(refs_small)}")
         with step(f"building up to {args.versions} versions"):
             build_big = b.fill_to(args.versions) + build_small
         n_at = b.count
-        with step(f"timing {args.samples} logs of one more version at {n_at} versions"):
-            ref_commit2 = median(per_call(lambda i: durable_write(ref_dir), args.samples))
-            ref_commit = median([ref_commit, ref_commit2])
-            prof_log = cProfile.Profile() if args.profile else None
-            log_big = median(measure_logs(b, args.samples, prof_log))
+        with step(f"timing {args.samples} logs of one more version at {n_at} versions, each after a reference write"):
+            logs_big, refs_big = measure_logs(b, args.samples, ref_dir, prof_log)
+            print(f"    log:       {spread(logs_big)}\n    reference: {spread(refs_big)}")
         with step(f"timing {args.resolves} warm resolves"):
             shard = os.path.join(root, "meta", "collections", PROJECT, f"{coll(0)}.json")
             ref_stat = median(per_call(lambda i: os.stat(shard), args.resolves))
-            prof_res = cProfile.Profile() if args.profile else None
             res_big = median(measure_resolve(root, args.collections, args.resolves, prof_res))
+        cold_code = (f"import nb_registry as nbr; a = nbr.Api(root={root!r}, project={PROJECT!r})"
+                     f".artifact('{coll(42 % args.collections)}:best'); assert 'best' in a.aliases")
         with step(f"timing {args.cold} cold processes (after one untimed warm-up each)"):
-            code = (f"import nb_registry as nbr; a = nbr.Api(root={root!r}, project={PROJECT!r}).artifact('{coll(42 % args.collections)}:best');"
-                    " assert 'best' in a.aliases")
-            cold = median(run_python(code, args.cold))
+            cold = median(run_python(cold_code, args.cold))
             bare = median(run_python("pass", args.cold))
             imp = median(run_python("import nb_registry", args.cold))
+        if args.profile:
+            importtime(cold_code)
 
         meta_bytes = tree_bytes(os.path.join(root, "meta"))
         shards = os.path.join(root, "meta", "collections", PROJECT)
         biggest = max(os.path.getsize(os.path.join(shards, f)) for f in os.listdir(shards) if f.endswith(".json"))
+        log_small, ref_small = median(logs_small), median(refs_small)
+        log_big, ref_big = median(logs_big), median(refs_big)
 
         table.note("build", f"{n_at} versions in {args.collections} collections: {build_big:.1f} s "
                             f"({build_big / n_at * 1e3:.2f} ms per version)")
         table.note("metadata on disk", f"{meta_bytes / 1e6:.1f} MB; largest collection shard {biggest / 1e3:.0f} kB")
-        table.add("durable 4 KiB atomic write (reference)", ref_commit)
         table.add("os.stat of a shard (reference)", ref_stat)
         table.add(f"resolve name:alias, warm, at {small} versions", res_small, "os.stat", ref_stat)
         table.add(f"resolve name:alias, warm, at {n_at} versions", res_big, "os.stat", ref_stat,
                   target="<= 1 ms", ok=res_big <= 1e-3)
-        table.add(f"log one more version at {small} versions", log_small, "durable write", ref_commit)
-        table.add(f"log one more version at {n_at} versions", log_big, "durable write", ref_commit,
+        table.add(f"durable 4 KiB write at {small} versions (reference)", ref_small)
+        table.add(f"log one more version at {small} versions", log_small, "durable write", ref_small)
+        table.add(f"durable 4 KiB write at {n_at} versions (reference)", ref_big)
+        table.add(f"log one more version at {n_at} versions", log_big, "durable write", ref_big,
                   target="<= 10 ms", ok=log_big <= 10e-3)
+        growth = (log_big / ref_big) / (log_small / ref_small)
         table.add(f"per-log growth {small} -> {n_at} versions", f"{fmt_s(log_small)} -> {fmt_s(log_big)}",
                   ratio=log_big / log_small, target="<= 2x", ok=log_big / log_small <= 2)
+        table.note("  same, each in units of its reference write", f"{log_small / ref_small:.2f} -> {log_big / ref_big:.2f}: "
+                   f"{growth:.2f}x")
         table.add("python -c pass (reference)", bare)
         table.add("python -c 'import nb_registry'", imp, "python -c pass", bare)
         table.add(f"cold process: import, open, resolve (at {n_at} versions)", cold, "python -c pass", bare,
@@ -233,9 +241,9 @@ def main() -> None:
         b.finish()
     table.print()
     if prof_log is not None:
-        show_profile(prof_log, f"{args.samples} logs at {n_at} versions")
+        show_cprofile(prof_log, f"{args.samples} logs of one more version at {n_at} versions")
     if prof_res is not None:
-        show_profile(prof_res, f"{args.resolves} warm resolves at {n_at} versions")
+        show_cprofile(prof_res, f"{args.resolves} warm resolves at {n_at} versions")
     sys.exit(0)
 
 

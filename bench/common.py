@@ -43,15 +43,40 @@ def _ensure_importable() -> dict[str, str]:
     return env
 
 
-CHILD_ENV = _ensure_importable()
+_BASE_ENV = _ensure_importable()
+CHILD_ENV = dict(_BASE_ENV)
+
+
+def child_env(base_dir: str, bytecode: bool = True) -> dict[str, str]:
+    """The environment for timed child processes, and make it the default of :func:`run_python`.
+
+    With ``bytecode=True`` (what an installed package gets) the children may write and reuse .pyc
+    files, kept under ``<base_dir>/pycache`` (PYTHONPYCACHEPREFIX) so the checkout stays clean,
+    even where the parent environment sets PYTHONDONTWRITEBYTECODE=1 (which makes every new
+    process compile nb_registry from source). ``bytecode=False`` keeps that setting forced on."""
+    env = dict(_BASE_ENV)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(os.path.abspath(base_dir), "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
+def use_child_env(base_dir: str, bytecode: bool = True) -> dict[str, str]:
+    CHILD_ENV.clear()
+    CHILD_ENV.update(child_env(base_dir, bytecode))
+    return CHILD_ENV
 
 
 # -- command line ----------------------------------------------------------------------------
-def parser(description: str) -> argparse.ArgumentParser:
+def parser(description: str, repeat: int = 3) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--dir", default="/tmp/nbr-bench", help="scratch folder for files and registries (default %(default)s)")
-    p.add_argument("--repeat", type=int, default=3, help="repetitions per figure; medians are reported (default %(default)s)")
+    p.add_argument("--repeat", type=int, default=repeat, help="repetitions per figure; medians are reported (default %(default)s)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder afterwards")
+    p.add_argument("--profile", action="store_true", help="also print where the time goes (cProfile, -X importtime)")
     return p
 
 
@@ -222,9 +247,18 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
+def load() -> str:
+    """The load average: other processes on a 2-core machine move every figure."""
+    try:
+        a, b, c = os.getloadavg()
+        return f"load average {a:.2f} {b:.2f} {c:.2f}"
+    except OSError:
+        return ""
+
+
 def header(title: str, args: argparse.Namespace | None = None) -> None:
     print(f"# {title}")
-    print(f"# {_dt.datetime.now():%Y-%m-%d %H:%M}  {machine()}")
+    print(f"# {_dt.datetime.now():%Y-%m-%d %H:%M}  {machine()}  {load()}")
     if args is not None:
         opts = " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k != "keep")
         print(f"# {opts}")
@@ -281,6 +315,7 @@ class Table:
             print(line(r))
         if self.misses:
             print(f"\nMISSED: {', '.join(self.misses)}")
+        print(f"({load()} at the end; {os.cpu_count()} cores)")
 
 
 @contextmanager
@@ -289,3 +324,101 @@ def step(title: str) -> Iterator[None]:
     t = time.perf_counter()
     yield
     print(f"  ({time.perf_counter() - t:.1f} s)", flush=True)
+
+
+# -- profiles --------------------------------------------------------------------------------
+def show_cprofile(prof: Any, title: str, limit: int = 18) -> None:
+    """Print a cProfile.Profile: by cumulative time, then by own time."""
+    import io
+    import pstats
+
+    s = io.StringIO()
+    st = pstats.Stats(prof, stream=s)
+    print(f"\n## cProfile: {title} (total {st.total_tt:.3f} s in profiled calls)")  # type: ignore[attr-defined]
+    st.sort_stats("cumulative").print_stats(limit)
+    st.sort_stats("tottime").print_stats(12)
+    print("\n".join(line for line in s.getvalue().splitlines()
+                    if line.strip() and not line.lstrip().startswith(("Ordered by", "List reduced"))))
+
+
+def importtime(code: str, env: dict[str, str] | None = None, share: float = 0.04) -> None:
+    """Run ``python -X importtime -c code`` (after one warm-up) and print the imports that take at
+    least ``share`` of the total, as a tree, and the own time summed per top-level package."""
+    run_python(code, repeat=1, warmup=1, env=env)
+    r = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env or CHILD_ENV,
+                       capture_output=True, text=True, check=True)
+    rows = []
+    for line in r.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cum_us, name = line[len("import time:"):].split("|", 2)
+        depth = (len(name) - len(name.lstrip())) // 2
+        rows.append((int(self_us), int(cum_us), depth, name.strip()))
+    total = sum(c for _, c, d, _ in rows if d == 0)
+    print(f"\n## python -X importtime -c {code!r}: {total / 1e3:.1f} ms of imports "
+          "(instrumented, so inflated; shares are what matter)")
+    print("   cumul.  share  module (children above their parent, as -X importtime prints them)")
+    for s_, c, d, n in rows:
+        if c >= share * total:
+            print(f"  {c / 1e3:6.1f} ms {100 * c / total:5.1f}%  {'  ' * d}{n}")
+    per_pkg: dict[str, int] = {}
+    for s_, c, d, n in rows:
+        per_pkg[n.split(".")[0]] = per_pkg.get(n.split(".")[0], 0) + s_
+    top = sorted(per_pkg.items(), key=lambda kv: -kv[1])[:12]
+    print("   own time per top-level package: " + ", ".join(f"{k} {v / 1e3:.1f} ms" for k, v in top))
+
+
+class Tally:
+    """Time spent in chosen functions, summed over every thread (thread-seconds), while active.
+
+    ``Tally([(module_or_class, "name"), ...])`` wraps each attribute for the duration of a
+    ``with`` block and restores it afterwards. It shows where a multi-threaded operation spends
+    its time, which cProfile (main thread only) cannot. Nested calls count in both functions."""
+
+    def __init__(self, targets: Sequence[tuple[Any, str]]) -> None:
+        self.targets = list(targets)
+        self.total: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._saved: list[tuple[Any, str, Any]] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "Tally":
+        import functools
+        import inspect
+
+        for owner, name in self.targets:
+            raw = inspect.getattr_static(owner, name)
+            fn = getattr(owner, name)
+            label = f"{getattr(owner, '__name__', owner)}.{name}"
+
+            def make(fn: Any, label: str) -> Any:
+                @functools.wraps(fn)
+                def wrapper(*a: Any, **k: Any) -> Any:
+                    t = time.perf_counter()
+                    try:
+                        return fn(*a, **k)
+                    finally:
+                        dt = time.perf_counter() - t
+                        with self._lock:
+                            self.total[label] = self.total.get(label, 0.0) + dt
+                            self.calls[label] = self.calls.get(label, 0) + 1
+                return wrapper
+
+            w = make(fn, label)
+            if isinstance(raw, staticmethod):
+                w = staticmethod(w)
+            self._saved.append((owner, name, raw))
+            setattr(owner, name, w)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for owner, name, raw in reversed(self._saved):
+            setattr(owner, name, raw)
+        self._saved.clear()
+
+    def print(self, title: str, wall: float, base: str | None = None) -> None:
+        ref = self.total.get(base, 0.0) if base else wall
+        print(f"\n## where the time goes: {title} (wall {fmt_s(wall)}; thread-seconds per function, "
+              f"share of {base or 'wall'})")
+        for label, t in sorted(self.total.items(), key=lambda kv: -kv[1]):
+            print(f"  {fmt_s(t):>10}  {100 * t / ref if ref else 0:6.1f}%  {self.calls[label]:6d} calls  {label}")

@@ -79,3 +79,17 @@ def load_ipython_extension(ipython: Any) -> None:
     from .magics import load_ipython_extension as load
 
     load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "nb_registry"}]
+
+
+def _load_jupyter_server_extension(server_app: Any) -> None:
+    from .server import load
+
+    load(server_app)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "nb-registry"}]

@@ -119,7 +119,7 @@ class Api:
     def registered_model(self, name: str) -> Any:
         from .models import RegisteredModel
 
-        return RegisteredModel.load(self.registry, name.rsplit("/", 1)[-1])
+        return RegisteredModel.load(self.registry, name.rsplit("/", 1)[-1], self.project)
 
     def registered_models(self, tag: str | None = None, search: str | None = None) -> list[Any]:
         from .models import registered_models

@@ -222,12 +222,16 @@ def _tree(graph: dict[str, Any], root: str, direction: str) -> str:
         extra = [n.get("type") or n.get("state"), ",".join(n.get("registered") or [])]
         return f"{n.get('kind', '?')} {n.get('label') or nid}" + "".join(f" [{x}]" for x in extra if x)
 
-    def walk(nid: str, depth: int, seen: frozenset[str], kind: str) -> None:
-        lines.append("  " * depth + (f"<{kind}> " if kind else "") + label(nid) + (" (cycle)" if nid in seen else ""))
-        for k, nxt in ([] if nid in seen else near.get(nid, [])):
-            walk(nxt, depth + 1, seen | {nid}, k)
+    shown: set[str] = set()  # a node reached twice is expanded once: no repeated subtrees, no cycles
 
-    walk(root, 0, frozenset(), "")
+    def walk(nid: str, depth: int, kind: str) -> None:
+        again = nid in shown and bool(near.get(nid))
+        lines.append("  " * depth + (f"<{kind}> " if kind else "") + label(nid) + (" (see above)" if again else ""))
+        shown.add(nid)
+        for k, nxt in ([] if again else near.get(nid, [])):
+            walk(nxt, depth + 1, k)
+
+    walk(root, 0, "")
     return "\n".join(lines)
 
 
@@ -256,7 +260,8 @@ def cmd_registry_show(api: Any, args: argparse.Namespace) -> Result:
     m = api.registered_model(args.name)
     data = dict(_model_row(m), model_card=m.model_card, versions=m.versions())
     head = _kv([(k, v) for k, v in data.items() if k not in ("versions", "model_card")])
-    return data, f"{head}\n\n{_table(data['versions'], empty='(no versions)')}" + (f"\n\n{m.model_card}" if m.model_card else "")
+    versions = _table([dict(v, digest=str(v.get("digest"))[:12]) for v in data["versions"]], empty="(no versions)")
+    return data, f"{head}\n\n{versions}" + (f"\n\n{m.model_card}" if m.model_card else "")
 
 
 def cmd_registry_history(api: Any, args: argparse.Namespace) -> Result:

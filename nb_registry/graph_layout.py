@@ -196,13 +196,15 @@ def _x_positions(rows: list[list[str]], width: Mapping[str, float], up: Mapping[
     return x
 
 
-def layout(graph: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def layout(graph: Mapping[str, Any], labels: Mapping[str, str] | None = None,
+           widths: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Lay out ``{"nodes": [{"id", "label", ...}], "edges": [{"source", "target", ...}]}``.
 
     Returns ``{"positions": {id: {"x", "y"}}, "sizes": {id: {"w", "h"}}, "layers": {id: n},
-    "edges": [{"source", "target", "points": [{"x", "y"}, ...], "reversed": bool}],
+    "edges": [{"source", "target", "kind", "points": [{"x", "y"}, ...], "reversed": bool}],
     "width": W, "height": H}``. Positions are box centres in pixels, y growing downwards, with the
-    most downstream layer on top. ``labels`` overrides the label used to size a node.
+    most downstream layer on top. ``labels`` overrides the label used to size a node, ``widths``
+    the width itself (for shapes that need more room than the text, such as ellipses).
     """
     nodes = list(graph.get("nodes", []))
     ids = list(dict.fromkeys(str(n["id"]) for n in nodes))
@@ -222,6 +224,8 @@ def layout(graph: Mapping[str, Any], labels: Mapping[str, str] | None = None) ->
 
     # dummy nodes on long edges
     width = {n: label_width(label_of[n]) for n in ids}
+    if widths:
+        width.update({k: float(v) for k, v in widths.items() if k in known})
     up: dict[str, list[str]] = defaultdict(list)  # neighbours one layer above (downstream)
     down: dict[str, list[str]] = defaultdict(list)  # neighbours one layer below (upstream)
     chains: dict[tuple[str, str], list[str]] = {}
@@ -273,7 +277,7 @@ def layout(graph: Mapping[str, Any], labels: Mapping[str, str] | None = None) ->
         rev = (u, v) in back
         chain = chains.get((v, u) if rev else (u, v), [u, v])
         pts = [point(n) for n in (reversed(chain) if rev else chain)]
-        edges_out.append({"source": u, "target": v, "points": pts, "reversed": rev})
+        edges_out.append({"source": u, "target": v, "kind": e.get("kind"), "points": pts, "reversed": rev})
     return {
         "positions": positions,
         "sizes": {n: {"w": width[n], "h": NODE_HEIGHT} for n in ids},

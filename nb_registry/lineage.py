@@ -16,6 +16,7 @@ import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .errors import InvalidSpecError
 from .names import DEFAULT_PROJECT, Spec
 from .runs import effective_state
 
@@ -177,7 +178,7 @@ def lineage(reg: "Registry", spec: str, direction: str = "up", depth: int | None
     ``depth``: how many hops (a run and its output are one hop apart), None for all.
     """
     if direction not in ("up", "down", "both"):
-        raise ValueError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
+        raise InvalidSpecError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
     index = get_index(reg)
     if spec.startswith("run:"):
         start = spec[4:]

@@ -12,12 +12,14 @@ failing automation never undoes the move: its exit status and output are recorde
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
+import signal
 import subprocess
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import envinfo
-from .errors import AlreadyExistsError, InvalidSpecError, NotFoundError
+from .errors import AlreadyExistsError, InvalidSpecError, NotFoundError, RegistryError
 from .names import Spec, check_alias, check_name, version_number
 
 if TYPE_CHECKING:
@@ -66,10 +68,8 @@ def create_registered_model(reg: "Registry", name: str, description: str | None 
 def registered_models(reg: "Registry", tag: str | None = None, search: str | None = None) -> list["RegisteredModel"]:
     """Every registered model, optionally with a tag and/or text in its name or description."""
     out = []
-    for f in reg.meta.listdir("models"):
-        if not f.endswith(".json"):
-            continue
-        rm = RegisteredModel.load(reg, f[:-5])
+    for name in sorted(f[:-5] for f in reg.meta.listdir("models") if f.endswith(".json")):
+        rm = RegisteredModel.load(reg, name)
         if tag is not None and tag not in rm.tags:
             continue
         if search and search.lower() not in f"{rm.name}\n{rm.description or ''}".lower():
@@ -122,28 +122,57 @@ def _move(data: dict[str, Any], version: int, aliases: Iterable[str]) -> list[di
 
 
 def _after_moves(reg: "Registry", name: str, events: list[dict[str, Any]]) -> None:
-    """Run callbacks and automations for committed alias moves; record automation results."""
+    """Run callbacks and automations for committed alias moves; record automation results.
+
+    A callback that raises does not stop the other callbacks or the stored automations; the first
+    such error is raised once they have all run (the move itself is already committed)."""
     if not events:
         return
     rm = RegisteredModel.load(reg, name)
+    error: BaseException | None = None
     for event in events:
         for fn in list(_callbacks):
-            fn(dict(event))
+            try:
+                fn(dict(event))
+            except Exception as e:
+                error = error or e
         for auto_id, auto in rm._data.get("automations", {}).items():
             if auto["alias"] == event["alias"]:
                 _run_automation(reg, rm, auto_id, auto, event)
+    if error is not None:
+        raise error
 
 
 def _run_automation(reg: "Registry", rm: "RegisteredModel", auto_id: str, auto: dict[str, Any], event: dict[str, Any]) -> None:
+    """Run one stored command in its own process group; record its exit status and (merged) output.
+
+    On timeout the whole group is killed (a shell's children too), so nothing outlives the record."""
     art = rm.artifact(f"v{event['to']}")
-    env = dict(os.environ, NB_REGISTRY_MODEL=rm.name, NB_REGISTRY_ALIAS=event["alias"],
-               NB_REGISTRY_VERSION=f"v{event['to']}", NB_REGISTRY_ARTIFACT=art.id,
-               NB_REGISTRY_PATH=art.download(), NB_REGISTRY_ROOT=reg.url)
     try:
-        proc = subprocess.run(auto["command"], shell=True, env=env, capture_output=True, text=True, timeout=AUTOMATION_TIMEOUT)
-        code, output = proc.returncode, (proc.stdout + proc.stderr)[-20000:]
-    except subprocess.TimeoutExpired as e:
-        code, output = -1, f"timed out after {AUTOMATION_TIMEOUT} s\n{(e.stdout or '')!s}"[-20000:]
+        path = art.download()
+    except RegistryError as e:  # e.g. a damaged blob: recorded like any failure, the move stands
+        code, output = -1, f"could not download {art.id}: {e}"
+    else:
+        env = dict(os.environ, NB_REGISTRY_MODEL=rm.name, NB_REGISTRY_ALIAS=event["alias"],
+                   NB_REGISTRY_VERSION=f"v{event['to']}", NB_REGISTRY_ARTIFACT=art.id,
+                   NB_REGISTRY_PATH=path, NB_REGISTRY_ROOT=reg.url)
+        proc = subprocess.Popen(auto["command"], shell=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                start_new_session=hasattr(os, "killpg"))
+        try:
+            out, _ = proc.communicate(timeout=AUTOMATION_TIMEOUT)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            if hasattr(os, "killpg"):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            else:
+                proc.kill()
+            out, _ = proc.communicate()
+            code, out = -1, f"{out}\n[nb_registry: timed out after {AUTOMATION_TIMEOUT} s; killed]"
+        output = out[-20000:]
     record = {"automation": auto_id, "command": auto["command"], "alias": event["alias"], "version": event["to"],
               "exit_code": code, "output": output, "at": envinfo.now(), "host": envinfo.host()}
 
@@ -186,16 +215,17 @@ def resolve_registered(reg: "Registry", spec: Spec) -> "Artifact":
 class RegisteredModel:
     """A registered model: linked versions, stage aliases with history, model card and tags."""
 
-    def __init__(self, reg: "Registry", name: str, data: dict[str, Any]) -> None:
+    def __init__(self, reg: "Registry", name: str, data: dict[str, Any], project: str | None = None) -> None:
         self._reg, self.name, self._data = reg, name, data
+        self._project = project  # the project a short artifact spec ("clf:v3") is read in
 
     @classmethod
-    def load(cls, reg: "Registry", name: str) -> "RegisteredModel":
+    def load(cls, reg: "Registry", name: str, project: str | None = None) -> "RegisteredModel":
         check_name(name, "registered model name")
         data = reg.meta.raw(model_rel(name))
         if not _doc(data):
             raise NotFoundError(_missing(reg, name))
-        return cls(reg, name, data)
+        return cls(reg, name, data, project)
 
     def _refresh(self) -> "RegisteredModel":
         self._data = RegisteredModel.load(self._reg, self.name)._data
@@ -219,12 +249,15 @@ class RegisteredModel:
         """``{alias: version number}``."""
         return dict(_doc(self._data).get("aliases", {}))
 
-    def _version_number(self, version: "int | str | Artifact") -> int:
+    def _version_number(self, version: "int | str | Artifact", data: dict[str, Any] | None = None) -> int:
+        """The registered version number ``version`` names (``vN``, N, or a linked artifact / spec)."""
         from .artifact import Artifact
 
-        versions = self._data.get("versions", {})
+        versions = (self._data if data is None else data).get("versions", {})
+        if isinstance(version, bool) or not isinstance(version, (int, str, Artifact)):
+            raise InvalidSpecError(f"a version is 'vN', a number, an artifact or a spec, not {version!r}")
         if isinstance(version, (Artifact, str)) and not (isinstance(version, str) and version_number(version) is not None):
-            vid = version.id if isinstance(version, Artifact) else self._reg.artifact(version).id
+            vid = version.id if isinstance(version, Artifact) else self._reg.artifact(version, self._project).id
             for v in versions.values():
                 if v["artifact"] == vid:
                     return int(v["version"])
@@ -273,9 +306,14 @@ class RegisteredModel:
     def set_alias(self, alias: str, version: "int | str | Artifact") -> "RegisteredModel":
         """Point ``alias`` at a version (``vN``, a number, or a linked artifact/spec). Recorded in history."""
         check_alias(alias)
-        n = self._version_number(version)
-        with self._reg.meta.transaction():
-            events = self._reg.meta.update(model_rel(self.name), lambda d: _move(d, n, [alias]))
+        from .artifact import Artifact
+
+        if isinstance(version, str) and version_number(version) is None:
+            version = self._reg.artifact(version, self._project)  # resolve a spec before taking the lock
+        if isinstance(version, Artifact):
+            version._logged()
+        with self._reg.meta.transaction():  # checked against the stored model: another process may have linked
+            events = self._reg.meta.update(model_rel(self.name), lambda d: _move(d, self._version_number(version, d), [alias]))
         _after_moves(self._reg, self.name, events)
         return self._refresh()
 
@@ -300,6 +338,8 @@ class RegisteredModel:
 
     def alias_at(self, alias: str, when: Any) -> int | None:
         """Which version number held ``alias`` at time ``when`` (datetime or ISO string); None if none."""
+        if isinstance(when, _dt.datetime) and when.tzinfo is None:
+            when = when.astimezone()  # a naive datetime is the user's local time (datetime.now())
         t = envinfo.parse_time(when)
         holder = None
         for event in self.history(alias):

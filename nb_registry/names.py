@@ -18,7 +18,7 @@ DEFAULT_PROJECT = "uncategorized"
 def check_name(value: str, what: str = "name") -> str:
     """Return ``value`` if it is a valid collection, project, alias or tag name, else raise."""
     if not isinstance(value, str) or not _NAME.match(value):
-        raise InvalidNameError(f"invalid {what} {value!r}: a {what} is {NAME_RULE}")
+        raise InvalidNameError(f"invalid {what} {value!r}: names are {NAME_RULE}")
     return value
 
 

@@ -15,6 +15,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from . import envinfo
+from .errors import InvalidSpecError
 from .table import Table
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ class PredictionLog:
         return {"model": self.model.qualified_name, "digest": self.model.digest}
 
     def append(self, prediction: Any, inputs: Any = None, **extra: Any) -> dict[str, Any]:
+        """Append one prediction (with ``inputs`` and any extra fields) stamped with the version."""
+        taken = sorted(set(extra) & {"at", "model", "digest"})
+        if taken:
+            raise InvalidSpecError(f"{', '.join(taken)}: reserved for the stamp of each prediction; use another field name")
         row = {"at": envinfo.now(), **self.stamp(), "prediction": prediction, "inputs": inputs, **extra}
         self._reg.meta.append(self.rel, [json.dumps(row, default=str, separators=(",", ":"))])
         return row

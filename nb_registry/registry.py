@@ -16,6 +16,7 @@ from . import envinfo
 from .artifact import Artifact, check_metadata, split_artifact_uri
 from .errors import InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, Spec, check_alias, check_name, split_version_id, version_id, version_number
+from .progress import Tracker
 from .query import query
 from .store import Store, open_store
 from .store.hashing import blake3
@@ -94,11 +95,15 @@ class Registry:
         deps: list[str] = []
         local = [(n, e) for n, e in art._pending.items() if "local" in e]
 
+        tracker = Tracker(sum(int(e.get("size") or 0) for _, e in local), f"logging {art.collection}")
+
         def put(item: tuple[str, dict[str, Any]]) -> tuple[str, str, int, bool]:
             name, e = item
             if not os.path.isfile(e["local"]):
                 raise NotFoundError(f"file {e['local']} (entry {name!r}) no longer exists")
-            return (name, *self.blobs.put_file(e["local"]))
+            stored = self.blobs.put_file(e["local"])
+            tracker.add(stored[1])
+            return (name, *stored)
 
         workers = 1 if len(local) < 8 else min(16, (os.cpu_count() or 2) * 4)
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -152,12 +157,7 @@ class Registry:
         with self.meta.transaction():
             if self._gc_generation() != gc_generation:  # a gc ran meanwhile: it may have freed a blob we deduplicated
                 self._restore_blobs(art, entries, mdigest, manifest)
-            created, existing = self.meta.update(rel, lambda data: self._commit(data, doc, aliases))
-            if existing is None:
-                self.meta.append(CONTENT_INDEX, [f"{e['digest']}\t{version_id(project, art.collection, created['version'])}\t{n}"
-                                                 for n, e in entries.items() if "artifact" not in e])
-                if created["version"] == 0:
-                    self._register_collection(project, art.collection, art.type)
+            created, existing = self.meta.update(rel, lambda data: self._commit(data, doc, aliases, entries))
         result = self.artifact(version_id(project, art.collection, created["version"]))
         result.deduplicated = existing is not None
         result.new_bytes = new_bytes  # type: ignore[attr-defined]
@@ -176,7 +176,8 @@ class Registry:
         if not self.blobs.exists(mdigest):
             self.blobs.put_bytes(manifest.encode())
 
-    def _commit(self, data: dict[str, Any], doc: dict[str, Any], aliases: list[str]) -> tuple[dict[str, Any], Any]:
+    def _commit(self, data: dict[str, Any], doc: dict[str, Any], aliases: list[str],
+                entries: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], Any]:
         coll = data.setdefault("collection", {}).setdefault("1", {
             "project": doc["project"], "name": doc["name"], "type": doc["type"], "created_at": doc["created_at"],
             "next": 0, "aliases": {}})
@@ -190,6 +191,12 @@ class Registry:
         if existing is None:
             versions[str(coll["next"] + 1)] = target
             coll["next"] += 1
+            # Written before the shard that makes the version visible, so a writer killed in between leaves
+            # no version that listings or find_by_content miss (find_by_content skips lines naming no such file).
+            if target["version"] == 0:
+                self._register_collection(doc["project"], doc["name"], doc["type"])
+            vid = version_id(doc["project"], doc["name"], target["version"])
+            self.meta.append(CONTENT_INDEX, [f"{e['digest']}\t{vid}\t{n}" for n, e in entries.items() if "artifact" not in e])
         self._move_aliases(data, target["version"], aliases, doc["created_by"])
         return target, existing
 
@@ -327,15 +334,17 @@ class Registry:
         else:
             digest = path_or_digest.lower()
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise NotFoundError(f"{path_or_digest!r} is neither an existing file nor a 64-hex-digit content digest")
+                raise InvalidSpecError(f"{path_or_digest!r} is neither an existing file nor a 64-hex-digit content digest")
         out: list[tuple[Artifact, str]] = []
         for line in self.meta.read_log(CONTENT_INDEX).decode().splitlines():
             if line.startswith(digest):
                 _, vid, entry = line.split("\t", 2)
                 try:
-                    out.append((self.artifact(vid), entry))
+                    art = self.artifact(vid)
                 except NotFoundError:
                     continue  # the version was removed by retention
+                if art.manifest.get(entry, {}).get("digest") == digest:  # not a line left by a killed writer
+                    out.append((art, entry))
         return out
 
     def diff(self, a: str, b: str, project: str | None = None) -> dict[str, Any]:

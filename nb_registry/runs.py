@@ -9,11 +9,13 @@ about 100 appends while training and one parse when read back.
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
 import secrets
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -31,6 +33,7 @@ FLUSH_SECONDS = 10.0
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER = 600.0  # a running run on another host with no heartbeat for this long is shown as crashed
 _current: "Run | None" = None
+_exit_hook = {"installed": False, "failed": False}
 
 
 def run_rel(project: str, run_id: str) -> str:
@@ -77,10 +80,13 @@ class Run:
         self._doc = doc
         self._live = live
         self._buffer: list[dict[str, Any]] = []
-        self._last_flush = self._last_beat = time.monotonic()
+        self._open: dict[str, Any] | None = None  # the row of the current step, not yet committed
+        self._last_flush = time.monotonic()
         self._step = int(doc.get("steps", 0))
         self.summary: dict[str, Any] = dict(doc.get("summary") or {})
         self._summary_set: set[str] = set()
+        self._save_lock = threading.Lock()
+        self._stop_beat = threading.Event()
 
     # -- identity ---------------------------------------------------------------------------
     id = property(lambda self: self._doc["id"])
@@ -122,38 +128,68 @@ class Run:
 
     # -- writing ----------------------------------------------------------------------------
     def _save(self, **changes: Any) -> None:
-        self._doc.update(changes)
-        doc = dict(self._doc, summary=self.summary)
-        with self._reg.meta.transaction():
-            self._reg.meta.update(run_rel(self.project, self.id), lambda d: d.__setitem__("run", {"1": doc}))
+        with self._save_lock:  # the heartbeat thread saves too
+            self._doc.update(changes)
+            doc = dict(self._doc, summary=dict(self.summary))
+            with self._reg.meta.transaction():
+                self._reg.meta.update(run_rel(self.project, self.id), lambda d: d.__setitem__("run", {"1": doc}))
+
+    def _start_heartbeat(self) -> None:
+        """Save ``heartbeat_at`` every ``HEARTBEAT_SECONDS`` from a daemon thread, so that readers on
+        other hosts see a live run as running even while it logs nothing (a long evaluation, an
+        idle notebook), and as crashed once the beats stop."""
+        threading.Thread(target=self._beat, name=f"nb_registry-heartbeat-{self.id}", daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self._stop_beat.wait(HEARTBEAT_SECONDS):
+            if not self._live:
+                return
+            try:
+                self._save(heartbeat_at=envinfo.now(), steps=self._step)
+            except Exception:  # a busy lock or a transient storage error: the next beat retries
+                pass
 
     def _check_live(self) -> None:
         if not self._live:
             raise InvalidSpecError(f"run {self.path} is {self.state}; only the process that started it can log to it")
 
-    def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool = True) -> None:
-        """Append a row of metrics to the history; the summary keeps the last value of each key."""
+    def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+        """Add metrics to the history; the summary keeps the last value of each key.
+
+        As in W&B: without ``step`` each call is one row (``commit=False`` keeps the row open so the
+        next call adds to it); with ``step``, calls for the same step merge into one row, which is
+        written once a later step is logged (or ``commit=True``)."""
         self._check_live()
         if not isinstance(data, Mapping):
             raise InvalidSpecError(f"run.log takes a dict of metrics, not {type(data).__name__}")
-        if step is not None and step < self._step:
-            raise InvalidSpecError(f"step {step} is before the current step {self._step}; steps only increase")
-        self._step = self._step if step is None else step
-        row = {"_step": self._step, "_time": round(time.time(), 3)}
+        if step is not None:
+            if step < self._step:
+                raise InvalidSpecError(f"step {step} is before the current step {self._step}; steps only increase")
+            if step > self._step:
+                self._close_row()
+                self._step = step
+        if commit is None:
+            commit = step is None
+        row = self._open
+        if row is None:
+            row = self._open = {"_step": self._step}
+        row["_time"] = round(time.time(), 3)
         for k, v in data.items():
             row[str(k)] = _jsonable(v)
-        self._buffer.append(row)
-        for k, v in row.items():
-            if not k.startswith("_") and k not in self._summary_set:
-                self.summary[k] = v
+            if not str(k).startswith("_") and k not in self._summary_set:
+                self.summary[str(k)] = row[str(k)]
         if commit:
-            self._step += 1
+            self._close_row()
         now = time.monotonic()
-        if len(self._buffer) >= FLUSH_ROWS or now - self._last_flush > FLUSH_SECONDS:
+        if len(self._buffer) >= FLUSH_ROWS or (self._buffer and now - self._last_flush > FLUSH_SECONDS):
             self._flush()
-        if now - self._last_beat > HEARTBEAT_SECONDS:
-            self._last_beat = now
-            self._save(heartbeat_at=envinfo.now(), steps=self._step)
+
+    def _close_row(self) -> None:
+        """Move the open row (if any) into the write buffer and advance the step."""
+        if self._open is not None:
+            self._buffer.append(self._open)
+            self._open = None
+            self._step += 1
 
     def set_summary(self, **values: Any) -> None:
         """Override summary values (they then no longer follow the last logged value)."""
@@ -173,6 +209,8 @@ class Run:
         global _current
         if not self._live:
             return
+        self._stop_beat.set()
+        self._close_row()
         self._flush()
         rel = _history_rel(self.project, self.id)
         raw = self._reg.meta.read_log(rel)
@@ -202,7 +240,7 @@ class Run:
             art = Artifact(name or os.path.basename(os.path.abspath(path)).replace(" ", "_"), type=type or "unspecified")
             art.add_dir(path) if os.path.isdir(path) else art.add_file(path)
             artifact = art
-        logged = self._reg.log(artifact, self.project, aliases or (), run=self, code=code)
+        logged = self._reg.log(artifact, artifact._project or self.project, aliases or (), run=self, code=code)
         if logged.id not in self._doc.setdefault("outputs", []):
             self._save(outputs=[*self._doc["outputs"], logged.id])
         return logged
@@ -216,10 +254,13 @@ class Run:
             self._save(inputs=[*self._doc["inputs"], art.id])
         return art
 
-    def link_artifact(self, artifact: "Artifact", target_path: str, aliases: Iterable[str] | None = None) -> Any:
-        """Link a logged version into a registered model (``"ensemble_all"`` or ``"model-registry/ensemble_all"``)."""
+    def link_artifact(self, artifact: "Artifact | str", target_path: str, aliases: Iterable[str] | None = None) -> Any:
+        """Link a logged version (or a spec such as ``"model:best"``, read in this run's project) into a
+        registered model (``"ensemble_all"`` or ``"model-registry/ensemble_all"``)."""
         from .models import link
 
+        if isinstance(artifact, str):
+            artifact = self._reg.artifact(artifact, self.project)
         return link(self._reg, artifact, target_path.rsplit("/", 1)[-1], aliases or ())
 
     # -- reading ----------------------------------------------------------------------------
@@ -233,6 +274,8 @@ class Run:
         else:
             raw = self._reg.meta.read_log(_history_rel(self.project, self.id)).decode()
             rows = [json.loads(line) for line in raw.splitlines() if line]
+        if self._live and self._open is not None:
+            rows.append(dict(self._open))  # the current step, still open
         if keys:
             rows = [{k: r.get(k) for k in ("_step", *keys)} for r in rows]
         return Table(rows)
@@ -264,7 +307,34 @@ def start_run(reg: "Registry", project: str | None = None, name: str | None = No
     run = Run(reg, doc, live=True)
     run._save()
     _current = run
+    run._start_heartbeat()
+    _install_exit_hook()
     return run
+
+
+def _install_exit_hook() -> None:
+    """Finish the current run when the interpreter exits (as W&B does): a script that never calls
+    ``finish()`` keeps its buffered metrics, and an uncaught exception marks the run failed."""
+    if _exit_hook["installed"]:
+        return
+    _exit_hook["installed"] = True
+    previous = sys.excepthook
+
+    def excepthook(tp: Any, value: Any, tb: Any) -> None:
+        _exit_hook["failed"] = True
+        previous(tp, value, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(_finish_at_exit)
+
+
+def _finish_at_exit() -> None:
+    run = _current
+    if run is not None and run._live:
+        try:
+            run.finish(exit_code=1 if _exit_hook["failed"] else 0)
+        except Exception:  # never turn a clean exit into a traceback
+            pass
 
 
 def current() -> Run | None:

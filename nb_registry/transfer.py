@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import IntegrityError, NotFoundError, UnsafePathError
 from .names import safe_entry_name
+from .progress import Tracker
 from .references import check_reference, fetch_reference
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def materialise(reg: "Registry", digest: str, dest: str, link: bool = True, name
 def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bool = False, link: bool = True) -> str:
     root = os.path.abspath(root or default_root(reg, art))
     os.makedirs(root, exist_ok=True)
+    tracker = Tracker(sum(int(r.get("size") or 0) for r in art.manifest.values() if "artifact" not in r), f"downloading {art.id}")
     for name, rec in sorted(art.manifest.items()):
         dest = safe_join(root, name)
         if "artifact" in rec:
@@ -92,6 +94,7 @@ def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bo
                 fetch_reference(rec, dest)
         else:
             materialise(reg, rec["digest"], dest, link, name)
+        tracker.add(int(rec.get("size") or 0) if "artifact" not in rec else 0)
     return root
 
 

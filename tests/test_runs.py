@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -196,14 +197,18 @@ def test_history_of_a_running_run_is_readable(reg_root: str) -> None:
     run.finish()
 
 
-def test_explicit_steps_only_increase(reg_root: str) -> None:
+def test_explicit_steps_merge_and_only_increase(reg_root: str) -> None:
     run = nbr.init(project="p", root=reg_root)
     run.log({"a": 1}, step=10)
-    run.log({"a": 2})
+    run.log({"b": 2}, step=10)  # same step: one row, as in W&B
+    run.log({"a": 3}, step=12)
     with pytest.raises(nbr.InvalidSpecError, match="steps only increase"):
-        run.log({"a": 3}, step=5)
-    assert [r["_step"] for r in run.history().to_records()] == [10, 11]
+        run.log({"a": 4}, step=11)
+    rows = run.history().to_records()
+    assert [(r["_step"], r["a"], r["b"]) for r in rows] == [(10, 1, 2), (12, 3, None)]
     run.finish()
+    rows = nbr.Api(root=reg_root).run(run.path).history().to_records()
+    assert [(r["_step"], r["a"], r["b"]) for r in rows] == [(10, 1, 2), (12, 3, None)]
 
 
 def test_commit_false_accumulates_one_step(reg_root: str) -> None:
@@ -214,6 +219,7 @@ def test_commit_false_accumulates_one_step(reg_root: str) -> None:
     rows = run.history().to_records()
     assert [r["_step"] for r in rows] == [0, 1]
     assert rows[0]["loss"] == 0.5 and rows[0]["acc"] == 0.8
+    assert rows[1]["loss"] == 0.4 and rows[1]["acc"] is None
     run.finish()
 
 
@@ -288,10 +294,39 @@ def test_killed_process_leaves_a_crashed_run(api: Any, reg_root: str) -> None:
     got = api.run(run_id)
     assert got.state == "crashed"
     assert api.run(f"p/{run_id}").state == "crashed"
-    # what it logged before dying is still there
-    assert [row["loss"] for row in got.history().to_records()] == [1.0 / (i + 1) for i in range(10)]
+    assert got.config == {"lr": 0.1}
+    assert got.info["ended_at"] is None
     table = api.runs("p", filters={"state": "crashed"})
     assert [row["id"] for row in table] == [run_id]
+
+
+def test_script_that_never_calls_finish_is_finished_at_exit(api: Any, reg_root: str) -> None:
+    r = run_child("""
+        import sys, nb_registry as nbr
+        run = nbr.init(project="p", root=sys.argv[1])
+        for i in range(10):
+            run.log({"loss": 1.0 / (i + 1)})
+        print(run.id, flush=True)
+    """, reg_root)
+    assert r.returncode == 0, r.stderr
+    got = api.run(r.stdout.strip())
+    assert got.state == "finished"
+    assert [row["loss"] for row in got.history().to_records()] == [1.0 / (i + 1) for i in range(10)]
+    assert got.summary == {"loss": 0.1}
+
+
+def test_uncaught_exception_at_exit_marks_the_run_failed(api: Any, reg_root: str) -> None:
+    r = run_child("""
+        import sys, nb_registry as nbr
+        run = nbr.init(project="p", root=sys.argv[1])
+        run.log({"loss": 1.0})
+        print(run.id, flush=True)
+        raise RuntimeError("boom")
+    """, reg_root)
+    assert r.returncode == 1 and "boom" in r.stderr
+    got = api.run(r.stdout.strip())
+    assert got.state == "failed"
+    assert got.history().to_records()[0]["loss"] == 1.0
 
 
 def test_running_run_of_a_live_process_is_running(api: Any, reg_root: str) -> None:
@@ -314,6 +349,27 @@ def test_running_run_of_a_live_process_is_running(api: Any, reg_root: str) -> No
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_heartbeat_while_idle_and_not_after_finish(reg_root: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runs_mod, "HEARTBEAT_SECONDS", 0.1)
+    run = nbr.init(project="p", root=reg_root)
+    shard = Path(reg_root) / "meta" / "runs" / "p" / f"{run.id}.json"
+
+    def stored() -> dict[str, Any]:
+        return json.loads(shard.read_text())["run"]["1"]
+
+    first = stored()["heartbeat_at"]
+    deadline = time.monotonic() + 20
+    while stored()["heartbeat_at"] == first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stored()["heartbeat_at"] > first, "a run that logs nothing still beats"
+    assert stored()["state"] == "running"
+    run.finish()
+    done = stored()
+    time.sleep(0.5)
+    assert stored() == done, "no beat after finish"
+    assert done["state"] == "finished"
 
 
 def test_stale_run_on_another_host_is_crashed() -> None:

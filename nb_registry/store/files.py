@@ -39,6 +39,10 @@ class Files:
     def listdir(self, rel: str) -> list[str]: ...
     def delete(self, rel: str) -> None: ...
     def lock(self) -> contextlib.AbstractContextManager[None]: ...
+    def size(self, rel: str) -> int:
+        """The file's size in bytes (0 when it does not exist)."""
+        ...
+
     def describe(self, rel: str) -> str:
         return f"{self.url.rstrip('/')}/{rel}"
 
@@ -62,6 +66,12 @@ class LocalFiles(Files):
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def size(self, rel: str) -> int:
+        try:
+            return os.stat(self._p(rel)).st_size
+        except FileNotFoundError:
+            return 0
 
     def read(self, rel: str) -> tuple[bytes | None, Hashable | None]:
         try:
@@ -172,6 +182,12 @@ class FsspecFiles(Files):
         if self._memory:
             return None  # memory files carry no change marker: always re-read (they are in RAM anyway)
         return (info.get("ETag") or info.get("etag"), info.get("size"), str(info.get("LastModified") or info.get("mtime")))
+
+    def size(self, rel: str) -> int:
+        try:
+            return int(self.fs.info(self._p(rel))["size"])
+        except FileNotFoundError:
+            return 0
 
     def read(self, rel: str) -> tuple[bytes | None, Hashable | None]:
         try:

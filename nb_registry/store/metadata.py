@@ -166,6 +166,10 @@ class MetadataStore:
         if lines:
             self.files.append(rel, ("\n".join(lines) + "\n").encode())
 
+    def generation(self) -> int:
+        """A number that grows with every metadata write (the journal's length): poll it to refresh views."""
+        return self.files.size(JOURNAL)
+
     def journal_since(self, offset: int) -> tuple[list[str], int]:
         data = self.files.read_from(JOURNAL, offset)
         end = data.rfind(b"\n") + 1  # ignore a line still being written

@@ -1,0 +1,257 @@
+"""``python -m nb_registry.demo``: the README's first command.
+
+* ``python -m nb_registry.demo`` opens JupyterLab on ``notebooks/ensemble_walkthrough.ipynb``, listening on
+  127.0.0.1 only, and prints the URL (with its token). The notebook uses the default store
+  (``NB_REGISTRY_ROOT``, else ``~/.nb_registry``): no configuration.
+* ``python -m nb_registry.demo --headless`` executes the same walkthrough in a kernel (nbclient), without a
+  browser, and prints what it did: the registered models with their versions and aliases, what the ensemble
+  links to, and where its files were downloaded. ``--output executed.ipynb`` keeps the executed notebook.
+
+Without JupyterLab (or nbclient) installed, it says what to install and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Sequence
+
+DEFAULT_NOTEBOOK = "ensemble_walkthrough.ipynb"
+INSTALL_HINT = "pip install 'nb-registry[notebook]'  (or: pip install jupyterlab ipywidgets ipycytoscape nbclient ipykernel)"
+LAB_MODULES = ("jupyterlab", "ipykernel", "ipywidgets", "ipycytoscape")
+HEADLESS_MODULES = ("nbclient", "nbformat", "ipykernel", "ipywidgets", "ipycytoscape")
+
+
+def missing_modules(names: Sequence[str]) -> list[str]:
+    """The modules of ``names`` that cannot be imported here (checked without importing them)."""
+    out = []
+    for name in names:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            out.append(name)
+    return out
+
+
+def notebooks_dir() -> Path:
+    """The walkthrough notebooks: ``notebooks/`` of a checkout, else a copy shipped inside the package
+    (copied once to ``~/nb_registry-notebooks`` so that running them does not write into site-packages)."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "notebooks"
+    if (checkout / DEFAULT_NOTEBOOK).is_file():
+        return checkout
+    packaged = here / "notebooks"
+    if (packaged / DEFAULT_NOTEBOOK).is_file():
+        target = Path.home() / "nb_registry-notebooks"
+        target.mkdir(parents=True, exist_ok=True)
+        for nb in packaged.glob("*.ipynb"):
+            if not (target / nb.name).exists():
+                shutil.copy2(nb, target / nb.name)
+        return target
+    raise FileNotFoundError(f"cannot find the walkthrough notebooks (looked in {checkout} and {packaged})")
+
+
+def free_port(preferred: int = 8888) -> int:
+    """``preferred`` if nothing listens on it on 127.0.0.1, else a free port chosen by the OS."""
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise OSError("no free port on 127.0.0.1")
+
+
+def lab_command(notebook_dir: str | os.PathLike[str], port: int, token: str, open_browser: bool = False,
+                extra: Sequence[str] = ()) -> list[str]:
+    """The ``jupyter lab`` command line: 127.0.0.1 only, a fixed port and token, ``--allow-root`` as root."""
+    cmd = [sys.executable, "-m", "jupyterlab", "--ip", "127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={os.fspath(notebook_dir)}"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # JupyterLab refuses to start as root without it
+    return [*cmd, *extra]
+
+
+def wait_for_server(port: int, token: str, proc: subprocess.Popen[Any] | None = None, timeout: float = 120.0) -> None:
+    """Poll ``/api/status`` until the server answers; fail early if the process exits."""
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/api/status?token={token}"
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with status {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"jupyter lab did not answer on {url} within {timeout:.0f} s")
+        time.sleep(0.25)
+
+
+def default_root() -> str:
+    from .store import default_root as root
+
+    return root()
+
+
+def open_lab(args: argparse.Namespace) -> int:
+    missing = missing_modules(LAB_MODULES)
+    if missing:
+        print(f"JupyterLab and the notebook widgets are not installed here (missing: {', '.join(missing)}).\n"
+              f"Install them with:\n    {INSTALL_HINT}\n"
+              "or run the walkthrough without a browser: python -m nb_registry.demo --headless", file=sys.stderr)
+        return 2
+    folder = Path(args.notebook_dir) if args.notebook_dir else notebooks_dir()
+    if not (folder / args.notebook).is_file():
+        print(f"no notebook {args.notebook!r} in {folder}", file=sys.stderr)
+        return 2
+    port = args.port or free_port()
+    token = args.token or secrets.token_hex(16)
+    cmd = lab_command(folder, port, token, open_browser=args.open,
+                      extra=[f"--ServerApp.default_url=/lab/tree/{args.notebook}", "--ServerApp.log_level=WARN"])
+    proc = subprocess.Popen(cmd)
+    if hasattr(signal, "SIGTERM"):  # a plain kill of this process also stops the server it started
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        wait_for_server(port, token, proc)
+        url = f"http://127.0.0.1:{port}/lab/tree/{args.notebook}?token={token}"
+        print(f"\nnb_registry demo: JupyterLab is running on {folder}\n"
+              f"  open      {url}\n"
+              f"  registry  {default_root()}  (set NB_REGISTRY_ROOT to use another)\n"
+              f"  stop      Ctrl-C\n", flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as e:
+        print(f"nb_registry demo: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if proc.poll() is None:
+            proc.terminate()  # SIGTERM: JupyterLab stops its kernels and exits, without asking
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def notebook_project(nb: Any) -> str | None:
+    """The ``PROJECT = "..."`` a walkthrough sets in its setup cell."""
+    for cell in nb.cells:
+        m = re.search(r'^PROJECT\s*=\s*["\']([^"\']+)["\']', cell.source, re.M) if cell.cell_type == "code" else None
+        if m:
+            return m.group(1)
+    return None
+
+
+def _first_error(nb: Any) -> str | None:
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return f"cell {i}: {out.get('ename')}: {out.get('evalue')}"
+            if out.get("output_type") == "stream" and out.get("name") == "stderr" and "UsageError" in out.get("text", ""):
+                return f"cell {i}: {out['text'].strip()}"
+    return None
+
+
+def summarize(project: str | None) -> list[str]:
+    """What the walkthrough left in the registry: registered models linking to ``project``, their versions and
+    aliases, what the ensemble depends on, and where the files were downloaded."""
+    import nb_registry as nbr
+
+    api = nbr.Api(project=project)
+    lines = [f"registry  {api.registry.url}"]
+    for rm in sorted(api.registered_models(), key=lambda m: m.name):
+        versions = [v for v in rm.versions() if project is None or v["artifact"].startswith(f"{project}/")]
+        if not versions:
+            continue
+        lines.append(f"registered model  model-registry/{rm.name}")
+        for v in versions:
+            aliases = f"  [{', '.join(v['aliases'])}]" if v["aliases"] else ""
+            lines.append(f"    {v['version']} -> {v['artifact']}{aliases}")
+    if project and api.artifact_exists("ensemble:latest"):
+        ens = api.artifact("ensemble:latest")
+        lines.append(f"ensemble  {ens.id}  aliases: {', '.join(ens.aliases)}")
+        for dep in ens.dependencies:
+            lines.append(f"    depends on {dep}")
+        folder = ens.download(refs=True)
+        files = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
+        lines.append(f"downloaded to {folder}: {', '.join(files)}")
+    return lines
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    missing = missing_modules(HEADLESS_MODULES)
+    if missing:
+        print(f"running the walkthrough needs {', '.join(missing)}, which are not installed.\n"
+              f"Install them with:\n    {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    folder = Path(args.notebook_dir) if args.notebook_dir else notebooks_dir()
+    path = folder / args.notebook
+    if not path.is_file():
+        print(f"no notebook {args.notebook!r} in {folder}", file=sys.stderr)
+        return 2
+    nb = nbformat.read(path, as_version=4)
+    print(f"executing {path}\n  registry {default_root()}", flush=True)
+    started = time.monotonic()
+    client = NotebookClient(nb, kernel_name="python3", timeout=args.timeout, store_widget_state=True,
+                            resources={"metadata": {"path": str(folder)}})
+    failed = None
+    try:
+        client.execute()
+    except CellExecutionError:
+        failed = _first_error(nb) or "a cell failed"
+    if args.output:
+        nbformat.write(nb, args.output)
+        print(f"executed notebook saved to {args.output}")
+    if failed:
+        print(f"the walkthrough stopped at {failed}", file=sys.stderr)
+        return 1
+    print(f"done in {time.monotonic() - started:.1f} s")
+    for line in summarize(notebook_project(nb)):
+        print(line)
+    return 0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m nb_registry.demo",
+                                description="Open the ensemble walkthrough in JupyterLab, or run it headless.")
+    p.add_argument("--headless", action="store_true", help="execute the notebook in a kernel, no browser")
+    p.add_argument("--notebook", default=DEFAULT_NOTEBOOK, help=f"notebook to open or run (default {DEFAULT_NOTEBOOK})")
+    p.add_argument("--notebook-dir", default=None, help="folder with the notebooks (default: the walkthroughs)")
+    p.add_argument("--port", type=int, default=None, help="JupyterLab port (default 8888, or a free one)")
+    p.add_argument("--token", default=None, help="JupyterLab token (default: a random one)")
+    p.add_argument("--open", action="store_true", help="also open a browser")
+    p.add_argument("--output", default=None, help="with --headless: save the executed notebook here")
+    p.add_argument("--timeout", type=int, default=300, help="with --headless: seconds allowed per cell")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_headless(args) if args.headless else open_lab(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

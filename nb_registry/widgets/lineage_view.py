@@ -1,0 +1,198 @@
+"""``LineageView``: the lineage / ensemble graph as an ipycytoscape widget with a details pane.
+
+    from nb_registry.widgets import LineageView
+    LineageView(api.lineage("ensemble:latest", direction="both"))
+
+This is the only module that imports ipycytoscape (last released in 2022, one widget per node), so
+the rest of the package does not depend on it. The layout is ours (:mod:`nb_registry.graph_layout`,
+handed to cytoscape as a ``preset``): directed, layered, downstream on top, no overlaps. Edges that
+cross several layers bend through the layout's points (cytoscape ``segments`` edges). Clicking a
+node shows its details beside the graph; "Export HTML" writes the standalone file of
+:mod:`nb_registry.lineage_html`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from typing import Any, Mapping
+
+import ipywidgets as W
+import traitlets as T
+
+try:
+    import ipycytoscape
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "the lineage graph widget needs ipycytoscape: pip install ipycytoscape "
+        "(or pip install 'nb-registry[notebook]'); without it, save the graph as HTML with "
+        "nb_registry.lineage_html.save_lineage_html(api.lineage(spec), 'lineage.html')"
+    ) from e
+
+from ..graph_layout import NODE_HEIGHT, label_width, layout
+from ..lineage_html import EDGE_COLORS, REGISTERED_BORDER, node_color, node_details, save_lineage_html, short_label
+
+__all__ = ["LineageView", "cytoscape_elements", "cytoscape_style"]
+
+RUN_WIDTH_FACTOR = 1.25  # runs are ellipses: a bit wider than their text
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return value if not (isinstance(value, float) and not math.isfinite(value)) else str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def _segments(points: list[Mapping[str, float]]) -> tuple[list[float], list[float]] | None:
+    """Cytoscape ``segment-weights`` / ``segment-distances`` (``edge-distances: node-position``)
+    for the bend points between the first and last of ``points``; None for a straight edge."""
+    if len(points) <= 2:
+        return None
+    (sx, sy), (tx, ty) = (points[0]["x"], points[0]["y"]), (points[-1]["x"], points[-1]["y"])
+    dx, dy = tx - sx, ty - sy
+    length2 = dx * dx + dy * dy
+    if length2 == 0:
+        return None
+    length = math.sqrt(length2)
+    nx, ny = -dy / length, dx / length  # cytoscape's "vectorNormInverse"
+    weights, dists = [], []
+    for p in points[1:-1]:
+        px, py = p["x"] - sx, p["y"] - sy
+        weights.append(round((px * dx + py * dy) / length2, 4))
+        dists.append(round(px * nx + py * ny, 1))
+    if all(abs(d) < 1 for d in dists):
+        return None
+    return weights, dists
+
+
+def cytoscape_elements(graph: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The cytoscape JSON (``{"nodes", "edges"}``, with preset positions) for a lineage graph, and
+    the extra per-edge style rules that bend long edges. Pure data: testable without a browser."""
+    nodes = list(graph.get("nodes", []))
+    widths = {str(n["id"]): label_width(short_label(n)) * (RUN_WIDTH_FACTOR if n.get("kind") == "run" else 1.0)
+              for n in nodes}
+    lay = layout(graph, labels={str(n["id"]): short_label(n) for n in nodes}, widths=widths)
+    cy_nodes = []
+    for n in nodes:
+        nid = str(n["id"])
+        data = _jsonable({k: v for k, v in n.items() if k not in ("position", "classes")})
+        data.update(id=nid, label=short_label(n), w=lay["sizes"][nid]["w"], color=node_color(n))
+        classes = [str(n.get("kind") or "artifact")] + (["registered"] if n.get("registered") else [])
+        cy_nodes.append({"data": data, "position": dict(lay["positions"][nid]), "classes": " ".join(classes)})
+    cy_edges, rules = [], []
+    for i, e in enumerate(lay["edges"]):
+        kind = str(e.get("kind") or "used")
+        eid = f"e{i}"
+        cy_edges.append({"data": {"id": eid, "source": e["source"], "target": e["target"], "kind": kind,
+                                  "color": EDGE_COLORS.get(kind, "#7a8793")}, "classes": kind})
+        seg = _segments(e["points"])
+        if seg:
+            rules.append({"selector": f"edge#{eid}", "style": {
+                "curve-style": "segments", "edge-distances": "node-position",
+                "segment-weights": seg[0], "segment-distances": seg[1]}})
+    return {"nodes": cy_nodes, "edges": cy_edges}, rules
+
+
+def cytoscape_style(extra: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+    """The stylesheet: runs grey ellipses, artifacts boxes coloured by type, registered with a gold border."""
+    return [
+        {"selector": "node", "style": {
+            "label": "data(label)", "width": "data(w)", "height": NODE_HEIGHT, "shape": "round-rectangle",
+            "background-color": "data(color)", "color": "#ffffff", "font-size": 12, "font-family": "monospace",
+            "text-valign": "center", "text-halign": "center", "border-width": 1.5, "border-color": "#ffffff"}},
+        {"selector": "node.run", "style": {"shape": "ellipse", "background-opacity": 0.45, "color": "#1d1d1d"}},
+        {"selector": "node.registered", "style": {"border-width": 3, "border-color": REGISTERED_BORDER}},
+        {"selector": "node:selected", "style": {"border-width": 3, "border-color": "#222222"}},
+        {"selector": "edge", "style": {
+            "width": 1.6, "line-color": "data(color)", "target-arrow-color": "data(color)",
+            "target-arrow-shape": "triangle", "curve-style": "straight", "arrow-scale": 1.1}},
+        {"selector": "edge.depends-on", "style": {"line-style": "dashed"}},
+        *extra,
+    ]
+
+
+def details_html(node: Mapping[str, Any] | None) -> str:
+    if not node:
+        return "<i>Click a node to see its details.</i>"
+    rows = "".join(f"<tr><th style='text-align:left;vertical-align:top;padding-right:8px'>{html.escape(k)}</th>"
+                   f"<td style='word-break:break-all'>{html.escape(v)}</td></tr>" for k, v in node_details(node))
+    kind = "run" if node.get("kind") == "run" else f"{node.get('type')} artifact"
+    return (f"<div style='font-size:12px'><b style='color:{node_color(node)}'>●</b> <b>{html.escape(kind)}</b>"
+            f"<table>{rows}</table></div>")
+
+
+class LineageView(W.HBox):
+    """The lineage graph (left) and the clicked node's details (right), with Fit and Export HTML.
+
+    ``view.refresh(graph)`` redraws with another graph; ``view.select(node_id)`` shows a node's
+    details as a click would.
+    """
+
+    selected = T.Unicode("", help="id of the node whose details are shown").tag(sync=False)
+
+    def __init__(self, graph: Mapping[str, Any], height: str = "520px", export_path: str = "lineage.html",
+                 **kwargs: Any) -> None:
+        self.cyto = ipycytoscape.CytoscapeWidget(layout=W.Layout(width="100%", height=height))
+        self.cyto.min_zoom, self.cyto.max_zoom = 0.05, 4.0
+        self.cyto.on("node", "click", self._on_node_click)
+        self.details = W.HTML(details_html(None), layout=W.Layout(overflow="auto", max_height=height))
+        self.path = W.Text(export_path, description="file", layout=W.Layout(width="auto"))
+        self.export_button = W.Button(description="Export HTML", icon="download",
+                                      tooltip="write the graph as a standalone HTML file (no network needed)")
+        self.fit_button = W.Button(description="Fit", icon="expand", tooltip="fit the whole graph in view")
+        self.status = W.HTML("")
+        self.export_button.on_click(lambda _: self.export())
+        self.fit_button.on_click(lambda _: self.cyto.relayout())
+        side = W.VBox([W.HBox([self.fit_button, self.export_button]), self.path, self.status, self.details],
+                      layout=W.Layout(width="32%", min_width="260px", padding="0 0 0 8px"))
+        box = W.Box([self.cyto], layout=W.Layout(flex="1 1 auto", width="68%", border="1px solid #ddd"))
+        super().__init__([box, side], **kwargs)
+        self.graph_data: dict[str, Any] = {}
+        self._nodes: dict[str, dict[str, Any]] = {}
+        self.refresh(graph)
+
+    def __repr__(self) -> str:
+        return f"<LineageView {len(self._nodes)} nodes, {len(self.graph_data.get('edges', []))} edges>"
+
+    def refresh(self, graph: Mapping[str, Any]) -> None:
+        """Draw ``graph``: one ``add_graph_from_json`` call, preset positions from our layout."""
+        self.graph_data = dict(graph)
+        self._nodes = {str(n["id"]): dict(n) for n in graph.get("nodes", [])}
+        elements, rules = cytoscape_elements(graph)
+        old = [*self.cyto.graph.nodes, *self.cyto.graph.edges]
+        self.cyto.graph.clear()
+        for element in old:  # one widget per node and edge: free their comms
+            element.close()
+        self.cyto.cytoscape_layout = {"name": "preset", "fit": True, "padding": 24, "animate": False}
+        self.cyto.set_style(cytoscape_style(rules))
+        self.cyto.graph.add_graph_from_json(elements, directed=True)
+        root = graph.get("root")
+        self.select(str(root) if root in self._nodes else "")
+
+    def _on_node_click(self, event: Mapping[str, Any]) -> None:
+        """ipycytoscape calls this with the clicked element's JSON: ``{"data": {...}, ...}``."""
+        data = event.get("data") or {}
+        self.select(str(data.get("id", "")))
+
+    def select(self, node_id: str) -> None:
+        self.selected = node_id
+        self.details.value = details_html(self._nodes.get(node_id))
+
+    def export(self, path: str | None = None) -> str:
+        """Save the graph as standalone HTML (to the path box by default); returns the path."""
+        target = path or self.path.value or "lineage.html"
+        try:
+            out = save_lineage_html(self.graph_data, target)
+        except OSError as e:
+            self.status.value = f"<span style='color:#b00020'>could not write {html.escape(target)}: {html.escape(str(e))}</span>"
+            raise
+        rel = os.path.relpath(out) if not os.path.relpath(out).startswith("..") else out
+        self.status.value = (f"saved <a href='{html.escape(rel)}' target='_blank'>{html.escape(rel)}</a> "
+                             f"({len(self._nodes)} nodes)")
+        return out

@@ -1,0 +1,185 @@
+"""Real OS processes: several writers at once, and a writer killed with SIGKILL in the middle of a log."""
+
+from __future__ import annotations
+
+import glob
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from nb_registry import Artifact, NotFoundError, Registry
+
+WRITER = textwrap.dedent("""
+    import os, sys, time
+    from nb_registry import Artifact, Registry
+    root, who, count, start_file, tmp = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    reg = Registry(root)
+    while not os.path.exists(start_file):  # everyone starts at the same moment
+        time.sleep(0.005)
+    for i in range(count):
+        path = os.path.join(tmp, f"{who}-{i}.txt")
+        with open(path, "w") as f:
+            f.write(f"writer {who} log {i}")
+        art = Artifact("shared", type="model", metadata={"who": who, "i": i})
+        art.add_file(path, name="weights.txt")
+        logged = reg.log(art, project="proj", aliases=[f"w{who}"])
+        print(logged.version, flush=True)
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes")
+def test_many_processes_log_to_one_collection(tmp_path: Path) -> None:
+    root = str(tmp_path / "reg")
+    reader = Registry(root)  # a warm reader opened before the writers start
+    start = tmp_path / "go"
+    writers, per = 6, 10
+    procs = []
+    for w in range(writers):
+        work = tmp_path / f"w{w}"
+        work.mkdir()
+        procs.append(subprocess.Popen([sys.executable, "-c", WRITER, root, str(w), str(per), str(start), str(work)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    time.sleep(0.3)
+    start.touch()
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        outs.append(out.split())
+    reported = [v for out in outs for v in out]
+    assert len(reported) == writers * per
+    assert sorted(reported, key=lambda v: int(v[1:])) == [f"v{n}" for n in range(writers * per)]  # distinct, contiguous
+
+    for r in (reader, Registry(root)):
+        versions = r.versions("proj/shared")
+        assert [a.version for a in versions] == [f"v{n}" for n in range(writers * per)]
+        seen = {(a.metadata["who"], a.metadata["i"]) for a in versions}
+        assert seen == {(str(w), i) for w in range(writers) for i in range(per)}  # nothing lost
+        for w in range(writers):  # each writer's alias points at its last log
+            assert r.artifact(f"proj/shared:w{w}").metadata == {"who": str(w), "i": per - 1}
+        assert r.artifact("proj/shared:latest").version == f"v{writers * per - 1}"
+    fresh = Registry(root)
+    for a in fresh.versions("proj/shared"):
+        assert a.verify() == []
+        assert len(fresh.find_by_content(a.get_path("weights.txt").digest)) == 1
+    assert [c["name"] for c in fresh.collections()] == ["shared"]
+
+
+CRASHER = textwrap.dedent("""
+    import sys
+    from nb_registry import Artifact, Registry
+    reg = Registry(sys.argv[1])
+    art = Artifact("big", type="model", metadata={"attempt": int(sys.argv[3])})
+    art.add_file(sys.argv[2], name="model.bin")
+    art.add_file(sys.argv[4], name="small.txt")
+    reg.log(art, project="proj", aliases=["candidate"])
+    print("logged", flush=True)
+""")
+
+
+def _check_consistent(root: str) -> int:
+    """Every version listed resolves, its manifest loads, and its blobs verify. Returns the count."""
+    reg = Registry(root)
+    if not reg.collections():
+        return 0
+    versions = reg.versions("proj/big")
+    assert [a.version for a in versions] == [f"v{n}" for n in range(len(versions))]
+    for a in versions:
+        art = reg.artifact(a.id)
+        assert sorted(art.manifest) == ["model.bin", "small.txt"]
+        assert art.verify() == []
+    assert reg.artifact("proj/big:candidate").version == versions[-1].version
+    return len(versions)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_writer_killed_mid_log_leaves_no_half_version(tmp_path: Path) -> None:
+    root = str(tmp_path / "reg")
+    big = tmp_path / "big.bin"
+    chunk = os.urandom(1 << 20)
+    with open(big, "wb") as f:
+        for _ in range(200):
+            f.write(chunk)
+    kills = 0
+    # kill as soon as the copy has started, then later and later, to land in different phases of the log
+    phases = []
+    for attempt, delay in enumerate([0.0, 0.0, 0.05, 0.15, 0.3]):
+        with open(big, "r+b") as f:  # new content for each attempt
+            f.write(attempt.to_bytes(4, "big"))
+        small = tmp_path / f"small-{attempt}.txt"
+        small.write_text(f"attempt {attempt}")
+        proc = subprocess.Popen([sys.executable, "-c", CRASHER, root, str(big), str(attempt), str(small)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        parts = set(glob.glob(os.path.join(root, "blobs", "tmp", "*.part")))
+        while set(glob.glob(os.path.join(root, "blobs", "tmp", "*.part"))) <= parts and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        out, _ = proc.communicate(timeout=30)
+        phases.append(_check_consistent(root))
+    assert kills >= 2, "the writer finished before it could be killed: use a larger file"
+    assert phases[0] == 0  # killed while copying: no version at all
+
+    # the registry still works: a new log succeeds and everything is consistent
+    reg = Registry(root)
+    before = len(reg.versions("proj/big")) if reg.collections() else 0
+    art = Artifact("big", type="model")
+    art.add_file(big, name="model.bin")
+    art.add_file(tmp_path / "small-0.txt", name="small.txt")
+    logged = reg.log(art, project="proj", aliases=["candidate"])
+    assert logged.version == f"v{before}" or logged.deduplicated
+    assert _check_consistent(root) >= 1
+    assert logged.verify() == []
+    assert (Path(logged.download(str(tmp_path / "out"))) / "model.bin").stat().st_size == 200 << 20
+
+
+DIES_AT_COMMIT = textwrap.dedent("""
+    import os, sys
+    from nb_registry import Artifact, Registry
+    from nb_registry.store.files import LocalFiles
+    write = LocalFiles.write
+
+    def write_or_die(self, rel, data):
+        if rel.startswith("collections/"):
+            os._exit(9)  # the process ends here, just before the write that makes the version visible
+        write(self, rel, data)
+
+    LocalFiles.write = write_or_die
+    reg = Registry(sys.argv[1])
+    art = Artifact("m", type="model")
+    art.add_file(sys.argv[2], name="w.bin")
+    reg.log(art, project="proj")
+""")
+
+
+def test_writer_dying_at_commit_leaves_nothing_visible(tmp_path: Path) -> None:
+    """Everything a log writes besides the version itself comes first, and nothing points at a phantom."""
+    root = str(tmp_path / "reg")
+    first = tmp_path / "first.bin"
+    first.write_bytes(b"first content")
+    proc = subprocess.run([sys.executable, "-c", DIES_AT_COMMIT, root, str(first)], capture_output=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    reg = Registry(root)
+    with pytest.raises(NotFoundError):
+        reg.artifact("proj/m")
+    assert reg.find_by_content(str(first)) == []
+    # the number is taken by other content now: the line the dead writer left must not match it
+    second = tmp_path / "second.bin"
+    second.write_bytes(b"second content")
+    art = Artifact("m", type="model")
+    art.add_file(second, name="w.bin")
+    logged = reg.log(art, project="proj")
+    assert logged.version == "v0"
+    assert reg.find_by_content(str(first)) == []
+    assert [(a.id, e) for a, e in reg.find_by_content(str(second))] == [("proj/m:v0", "w.bin")]
+    assert [c["name"] for c in reg.collections("proj")] == ["m"]

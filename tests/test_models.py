@@ -1,0 +1,407 @@
+"""The model registry: registered models, links without copies, stage aliases with history,
+rollback, search, automations (real subprocesses) and in-process callbacks; prediction logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+import nb_registry as nbr
+from nb_registry import models as models_mod
+from nb_registry import runs as runs_mod
+
+
+@pytest.fixture
+def reg_root(tmp_path: Path) -> str:
+    return str(tmp_path / "reg")
+
+
+@pytest.fixture
+def api(reg_root: str) -> Any:
+    return nbr.Api(root=reg_root, project="p")
+
+
+@pytest.fixture(autouse=True)
+def _finish_current() -> Iterator[None]:
+    yield
+    if runs_mod.current() is not None:
+        runs_mod.current().finish()
+
+
+def blob_files(root: str) -> list[str]:
+    out = []
+    for folder, _, files in os.walk(os.path.join(root, "blobs")):
+        if os.path.basename(folder) != "tmp":
+            out += [os.path.join(folder, f) for f in files]
+    return sorted(out)
+
+
+@pytest.fixture
+def trained(reg_root: str, tmp_path: Path) -> dict[str, Any]:
+    """Three versions of 'clf' logged by one training run, with val_acc metadata."""
+    out: dict[str, Any] = {}
+    with nbr.init(project="p", job_type="train", root=reg_root) as run:
+        versions = []
+        for i, acc in enumerate((0.81, 0.87, 0.92)):
+            f = tmp_path / f"w{i}" / "model.bin"
+            f.parent.mkdir()
+            f.write_text(f"weights {i}")
+            art = nbr.Artifact("clf", type="model", metadata={"val_acc": acc})
+            art.add_file(f)
+            versions.append(run.log_artifact(art))
+        out["versions"] = versions
+    out["run"] = run
+    return out
+
+
+# -- creating and linking ---------------------------------------------------------------------------
+def test_create_registered_model_twice_is_an_error(api: Any) -> None:
+    rm = api.create_registered_model("churn", description="Predicts churn", model_card="# Churn\nA GBM.",
+                                     tags=["tabular", "prod"])
+    assert (rm.name, rm.description, rm.model_card, rm.tags) == ("churn", "Predicts churn", "# Churn\nA GBM.",
+                                                                 ["prod", "tabular"])
+    with pytest.raises(nbr.AlreadyExistsError, match="churn"):
+        api.create_registered_model("churn")
+    with pytest.raises(nbr.InvalidNameError):
+        api.create_registered_model("bad name!")
+    with pytest.raises(nbr.NotFoundError, match="churn"):
+        api.registered_model("nope")
+
+
+def test_link_copies_no_bytes_and_does_not_duplicate(api: Any, reg_root: str, trained: dict[str, Any]) -> None:
+    v0, v1, v2 = trained["versions"]
+    api.create_registered_model("clf-prod")
+    blobs_before = blob_files(reg_root)
+    with nbr.init(project="p", job_type="promote", root=reg_root) as run:
+        linked = run.link_artifact(v0, "model-registry/clf-prod", aliases=["staging"])
+    assert linked.id == v0.id and linked.linked_as == "model-registry/clf-prod:v0"
+    again = api.link(v1.id, "clf-prod", aliases=["staging"])
+    assert again.linked_as == "model-registry/clf-prod:v1"
+    api.link(v0, "clf-prod")  # the same version again: no new registered version
+    assert blob_files(reg_root) == blobs_before, "linking must not copy any bytes"
+    rm = api.registered_model("clf-prod")
+    rows = rm.versions()
+    assert [r["version"] for r in rows] == ["v0", "v1"]
+    assert [r["artifact"] for r in rows] == [v0.id, v1.id]
+    assert rm.aliases == {"staging": 1}
+
+
+def test_link_creates_the_registered_model_on_first_use(api: Any, trained: dict[str, Any]) -> None:
+    api.link(trained["versions"][2].id, "model-registry/auto-created", aliases=["production"])
+    rm = api.registered_model("model-registry/auto-created")
+    assert rm.aliases == {"production": 0}
+    assert [m.name for m in api.registered_models()] == ["auto-created"]
+
+
+def test_linking_a_missing_version_is_an_error(api: Any, trained: dict[str, Any]) -> None:
+    with pytest.raises(nbr.NotFoundError, match="v7"):
+        api.link("clf:v7", "clf-prod")
+    draft = nbr.Artifact("never-logged", type="model")
+    with pytest.raises(nbr.RegistryError, match="not logged"):
+        api.link(draft, "clf-prod")
+    with pytest.raises(nbr.NotFoundError):
+        api.registered_model("clf-prod")
+
+
+def test_versions_rows_have_aliases_artifact_run_metadata(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, v2 = trained["versions"]
+    api.link(v0.id, "clf-prod", aliases=["production"])
+    api.link(v2.id, "clf-prod", aliases=["staging", "best"])
+    rows = api.registered_model("clf-prod").versions()
+    assert rows[0]["aliases"] == ["production"] and rows[1]["aliases"] == ["best", "staging"]
+    assert rows[1]["artifact"] == v2.id and rows[1]["digest"] == v2.digest
+    assert rows[1]["run"] == trained["run"].path
+    assert rows[1]["metadata"] == {"val_acc": 0.92}
+    assert rows[1]["linked_by"] and rows[1]["linked_at"]
+    assert "clf-prod" in api.registered_model("clf-prod")._repr_html_()
+
+
+# -- aliases -------------------------------------------------------------------------------------
+def test_aliases_are_unique_and_moves_are_recorded(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, v2 = trained["versions"]
+    for v in (v0, v1, v2):
+        api.link(v, "clf-prod")
+    rm = api.registered_model("clf-prod")
+    rm.set_alias("production", "v0")
+    rm.set_alias("production", 1)
+    rm.set_alias("production", 1)  # no move, no history
+    rm.set_alias("staging", v2)
+    assert rm.aliases == {"production": 1, "staging": 2}
+    rows = {r["version"]: r["aliases"] for r in rm.versions()}
+    assert rows == {"v0": [], "v1": ["production"], "v2": ["staging"]}
+    hist = rm.history()
+    assert [(h["alias"], h["from"], h["to"]) for h in hist] == [("production", None, 0), ("production", 0, 1),
+                                                                ("staging", None, 2)]
+    assert all(h["by"] and h["at"] for h in hist)
+    assert [h["to"] for h in rm.history("production")] == [0, 1]
+    assert api.registered_model("clf-prod").history() == hist, "the history is stored, not just in memory"
+
+
+def test_set_alias_by_artifact_spec_and_errors(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, v2 = trained["versions"]
+    api.link(v0, "clf-prod")
+    api.link(v1, "clf-prod")
+    rm = api.registered_model("clf-prod")
+    rm.set_alias("production", "p/clf:v1")
+    assert rm.aliases["production"] == 1
+    rm.set_alias("production", v0)
+    assert rm.aliases["production"] == 0
+    with pytest.raises(nbr.NotFoundError, match="not linked"):
+        rm.set_alias("production", v2)
+    with pytest.raises(nbr.NotFoundError, match="not linked"):
+        rm.set_alias("production", "p/clf:v2")
+    with pytest.raises(nbr.NotFoundError, match="no version"):
+        rm.set_alias("production", "v5")
+    with pytest.raises(nbr.NotFoundError, match="no version"):
+        rm.set_alias("production", 5)
+    with pytest.raises(nbr.InvalidNameError):
+        rm.set_alias("v3", 0)
+    assert rm.aliases == {"production": 0}
+
+
+def test_set_alias_by_short_spec_uses_the_api_project(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, _ = trained["versions"]
+    api.link(v0, "clf-prod")
+    api.link(v1, "clf-prod")
+    rm = api.registered_model("clf-prod")
+    rm.set_alias("production", "clf:v1")  # the Api's project, as api.artifact("clf:v1") reads it
+    assert rm.aliases["production"] == 1
+
+
+def test_alias_at_and_rollback(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, v2 = trained["versions"]
+    for v in (v0, v1, v2):
+        api.link(v, "clf-prod")
+    rm = api.registered_model("clf-prod")
+    t_before = dt.datetime.now(dt.timezone.utc)
+    time.sleep(0.01)
+    rm.set_alias("production", 0)
+    time.sleep(0.01)
+    t0 = dt.datetime.now(dt.timezone.utc)
+    time.sleep(0.01)
+    rm.set_alias("production", 2)
+    time.sleep(0.01)
+    t2 = dt.datetime.now(dt.timezone.utc)
+    assert rm.alias_at("production", t_before) is None
+    assert rm.alias_at("production", t0) == 0
+    assert rm.alias_at("production", t0.isoformat()) == 0
+    assert rm.alias_at("production", t2) == 2
+    assert rm.alias_at("staging", t2) is None
+    rm.rollback("production")
+    assert rm.aliases["production"] == 0
+    assert api.artifact("model-registry/clf-prod:production").id == v0.id
+    assert [(h["from"], h["to"]) for h in rm.history("production")] == [(None, 0), (0, 2), (2, 0)]
+    with pytest.raises(nbr.NotFoundError, match="roll back"):
+        rm.rollback("staging")
+
+
+def test_alias_at_with_a_naive_local_datetime(api: Any, trained: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+    monkeypatch.setenv("TZ", "IST-5:30")  # UTC+5:30 (POSIX form, no tzdata needed): local is not UTC
+    time.tzset()
+    try:
+        v0, v1, _ = trained["versions"]
+        api.link(v0, "clf-prod", aliases=["production"])
+        time.sleep(0.01)
+        between = dt.datetime.now()  # naive, local: what a user types
+        time.sleep(0.01)
+        api.registered_model("clf-prod").set_alias("production", api.link(v1, "clf-prod").id)
+        assert api.registered_model("clf-prod").alias_at("production", between) == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_run_link_artifact_takes_a_spec(api: Any, reg_root: str, trained: dict[str, Any]) -> None:
+    with nbr.init(project="p", job_type="promote", root=reg_root) as run:
+        linked = run.link_artifact("clf:v2", "model-registry/clf-prod", aliases=["production"])
+    assert linked.id == "p/clf:v2"
+    assert api.artifact("model-registry/clf-prod:production").id == "p/clf:v2"
+
+
+def test_registry_specs_resolve_to_the_artifact(api: Any, reg_root: str, trained: dict[str, Any]) -> None:
+    v0, v1, _ = trained["versions"]
+    api.link(v0, "clf-prod", aliases=["production"])
+    api.link(v1, "clf-prod", aliases=["staging"])
+    art = api.artifact("model-registry/clf-prod:production")
+    assert art.id == v0.id and art.digest == v0.digest
+    assert art.linked_as == "model-registry/clf-prod:v0"
+    assert api.artifact("model-registry/clf-prod:v1").id == v1.id
+    assert api.artifact("model-registry/clf-prod:latest").id == v1.id
+    assert Path(art.download(), "model.bin").read_text() == "weights 0"
+    with nbr.init(project="serving", job_type="inference", root=reg_root) as run:
+        used = run.use_artifact("model-registry/clf-prod:production")
+    assert used.id == v0.id
+    assert api.run(run.path).inputs == [v0.id]
+    with pytest.raises(nbr.NotFoundError, match="no alias 'canary'"):
+        api.artifact("model-registry/clf-prod:canary")
+
+
+def test_registered_models_by_tag_and_text(api: Any, trained: dict[str, Any]) -> None:
+    api.create_registered_model("churn", description="Who leaves next month", tags=["tabular"])
+    api.create_registered_model("vision", description="Detects defects", tags=["images", "prod"])
+    api.create_registered_model("churn-v2", tags=["tabular", "prod"])
+    assert [m.name for m in api.registered_models()] == ["churn", "churn-v2", "vision"]
+    assert [m.name for m in api.registered_models(tag="prod")] == ["churn-v2", "vision"]
+    assert [m.name for m in api.registered_models(search="CHURN")] == ["churn", "churn-v2"]
+    assert [m.name for m in api.registered_models(search="defects")] == ["vision"]
+    assert [m.name for m in api.registered_models(tag="tabular", search="leaves")] == ["churn"]
+
+
+def test_update_model_card_and_tags(api: Any) -> None:
+    api.create_registered_model("churn", description="old", tags=["a"])
+    rm = api.registered_model("churn").update(model_card="## Intended use\nInternal.", tags=["b", "c"])
+    assert rm.model_card == "## Intended use\nInternal." and rm.tags == ["b", "c"]
+    fresh = api.registered_model("churn")
+    assert (fresh.description, fresh.model_card, fresh.tags) == ("old", "## Intended use\nInternal.", ["b", "c"])
+    fresh.update(description="new")
+    assert api.registered_model("churn").tags == ["b", "c"]
+    assert api.registered_model("churn").description == "new"
+
+
+# -- automations and callbacks -----------------------------------------------------------------------
+def test_automation_runs_with_the_version_in_its_environment(api: Any, trained: dict[str, Any], tmp_path: Path) -> None:
+    v0, v1, _ = trained["versions"]
+    api.link(v0, "clf-prod")
+    api.link(v1, "clf-prod")
+    out = tmp_path / "auto"
+    out.mkdir()
+    cmd = (f"env > {out}/env-$NB_REGISTRY_VERSION.txt && cat \"$NB_REGISTRY_PATH/model.bin\" > {out}/model.txt "
+           "&& echo deployed")
+    api.add_automation("clf-prod", alias="production", command=cmd)
+    rm = api.registered_model("clf-prod")
+    rm.set_alias("staging", 0)  # another alias: the automation does not run
+    assert not list(out.iterdir())
+    rm.set_alias("production", 1)
+    env = dict(line.split("=", 1) for line in (out / "env-v1.txt").read_text().splitlines() if "=" in line)
+    assert env["NB_REGISTRY_MODEL"] == "clf-prod"
+    assert env["NB_REGISTRY_ALIAS"] == "production"
+    assert env["NB_REGISTRY_VERSION"] == "v1"
+    assert sorted(os.listdir(env["NB_REGISTRY_PATH"])) == ["model.bin"]
+    assert (out / "model.txt").read_text() == "weights 1"
+    runs = api.registered_model("clf-prod").automation_runs()
+    assert len(runs) == 1
+    assert runs[0]["exit_code"] == 0 and "deployed" in runs[0]["output"] and runs[0]["version"] == 1
+    assert api.registered_model("clf-prod").automations()[0]["command"] == cmd
+
+
+def test_failing_automation_does_not_undo_the_move(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, _ = trained["versions"]
+    api.create_registered_model("clf-prod")
+    api.add_automation("clf-prod", alias="production", command="echo 'cannot deploy' >&2; exit 3")
+    api.link(v0, "clf-prod", aliases=["production"])  # linking with the alias moves it too
+    rm = api.registered_model("clf-prod")
+    assert rm.aliases == {"production": 0}
+    runs = rm.automation_runs()
+    assert [r["exit_code"] for r in runs] == [3]
+    assert "cannot deploy" in runs[0]["output"]
+    api.link(v1, "clf-prod")
+    rm.set_alias("production", 1)
+    assert rm.aliases == {"production": 1}
+    assert [r["exit_code"] for r in rm.automation_runs()] == [3, 3]
+    assert api.artifact("model-registry/clf-prod:production").id == v1.id
+
+
+def test_automation_that_hangs_is_killed_and_recorded(api: Any, trained: dict[str, Any], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models_mod, "AUTOMATION_TIMEOUT", 1)
+    api.link(trained["versions"][0], "clf-prod")
+    api.add_automation("clf-prod", alias="production",
+                       command=f"echo started; sleep 60 & echo $! > {tmp_path}/child.pid; wait; echo never")
+    t = time.monotonic()
+    api.registered_model("clf-prod").set_alias("production", 0)
+    assert time.monotonic() - t < 30
+    run = api.registered_model("clf-prod").automation_runs()[0]
+    assert run["exit_code"] == -1
+    assert run["output"].startswith("started\n") and "timed out" in run["output"] and "never" not in run["output"]
+    child = int((tmp_path / "child.pid").read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child), "the automation's own children are killed with it"
+    assert api.registered_model("clf-prod").aliases == {"production": 0}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_automation_output_keeps_stdout_and_stderr_in_order(api: Any, trained: dict[str, Any]) -> None:
+    api.link(trained["versions"][0], "clf-prod")
+    api.add_automation("clf-prod", alias="production", command="echo one; echo two >&2; echo three")
+    api.registered_model("clf-prod").set_alias("production", 0)
+    assert api.registered_model("clf-prod").automation_runs()[0]["output"] == "one\ntwo\nthree\n"
+
+
+def test_automation_needs_a_model_and_a_command(api: Any) -> None:
+    with pytest.raises(nbr.NotFoundError, match="ghost"):
+        api.add_automation("ghost", alias="production", command="true")
+    api.create_registered_model("real")
+    with pytest.raises(nbr.InvalidSpecError):
+        api.add_automation("real", alias="production", command="  ")
+
+
+def test_on_alias_change_callback(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, _ = trained["versions"]
+    events: list[dict[str, Any]] = []
+    fn = nbr.on_alias_change(events.append)
+    try:
+        api.link(v0, "clf-prod", aliases=["production"])
+        api.link(v1, "clf-prod")
+        api.registered_model("clf-prod").set_alias("production", "v1")
+        api.registered_model("clf-prod").set_alias("production", "v1")  # no move: no event
+    finally:
+        models_mod._callbacks.remove(fn)
+    assert [(e["model"], e["alias"], e["from"], e["to"]) for e in events] == [("clf-prod", "production", None, 0),
+                                                                              ("clf-prod", "production", 0, 1)]
+    assert all(e["by"] and e["at"] for e in events)
+
+
+def test_failing_callback_does_not_stop_automations(api: Any, trained: dict[str, Any], tmp_path: Path) -> None:
+    v0 = trained["versions"][0]
+    api.create_registered_model("clf-prod")
+    api.add_automation("clf-prod", alias="production", command=f"touch {tmp_path}/ran")
+
+    def broken(event: dict[str, Any]) -> None:
+        raise RuntimeError("callback bug")
+
+    nbr.on_alias_change(broken)
+    try:
+        with pytest.raises(RuntimeError, match="callback bug"):
+            api.link(v0, "clf-prod", aliases=["production"])
+    finally:
+        models_mod._callbacks.remove(broken)
+    assert api.registered_model("clf-prod").aliases == {"production": 0}
+    assert (tmp_path / "ran").exists(), "the stored automation still ran"
+
+
+# -- predictions ---------------------------------------------------------------------------------
+def test_prediction_log_stamps_the_version(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, _ = trained["versions"]
+    api.link(v1, "clf-prod", aliases=["production"])
+    model = api.artifact("model-registry/clf-prod:production")
+    log = api.prediction_log("model-registry/clf-prod:production")
+    row = log.append(0.87, inputs={"x": 1.2}, request_id="r-1")
+    log.append(0.12, inputs={"x": -3})
+    assert row["model"] == model.qualified_name == "p/clf:v1"
+    assert row["digest"] == v1.digest
+    rows = api.prediction_log(v1).read().to_records()
+    assert [(r["prediction"], r["model"], r["digest"]) for r in rows] == [(0.87, "p/clf:v1", v1.digest),
+                                                                         (0.12, "p/clf:v1", v1.digest)]
+    assert rows[0]["request_id"] == "r-1" and rows[0]["inputs"] == {"x": 1.2}
+    assert len(api.prediction_log(v0).read()) == 0, "each version has its own log"
+    json.dumps(rows)
+    with pytest.raises(nbr.InvalidSpecError, match="model"):
+        log.append(0.5, model="xgboost")  # would overwrite the version stamp
+    assert len(log.read()) == 2

@@ -1,0 +1,190 @@
+"""Retention policies and gc: keep the best checkpoints and everything referenced, free only unneeded blobs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+import nb_registry as nbr
+from nb_registry import retention
+from nb_registry import runs as runs_mod
+
+VAL_ACC = [0.50, 0.55, 0.52, 0.60, 0.58, 0.90, 0.61, 0.95, 0.40, 0.45]
+# kept: v5, v7 (best two), v1 (alias), v2 (linked), v3 (referenced), v4 (used by a run), v9 (latest)
+DOOMED = ["p/ckpt:v0", "p/ckpt:v6", "p/ckpt:v8"]
+
+
+@pytest.fixture
+def reg_root(tmp_path: Path) -> str:
+    return str(tmp_path / "reg")
+
+
+@pytest.fixture
+def api(reg_root: str) -> Any:
+    return nbr.Api(root=reg_root, project="p")
+
+
+@pytest.fixture(autouse=True)
+def _finish_current() -> Iterator[None]:
+    yield
+    if runs_mod.current() is not None:
+        runs_mod.current().finish()
+
+
+def blob_path(root: str, digest: str) -> Path:
+    return Path(root) / "blobs" / digest[:2] / digest[2:]
+
+
+def all_blobs(root: str) -> set[str]:
+    out = set()
+    for folder, _, files in os.walk(Path(root) / "blobs"):
+        name = os.path.basename(folder)
+        if len(name) == 2:
+            out |= {name + f for f in files}
+    return out
+
+
+@pytest.fixture
+def checkpoints(api: Any, reg_root: str, tmp_path: Path) -> dict[str, Any]:
+    """10 checkpoints sharing one config file; v1 aliased, v2 linked, v3 referenced, v4 used by a run."""
+    shared = tmp_path / "shared" / "config.json"
+    shared.parent.mkdir()
+    shared.write_text('{"arch": "resnet"}')
+    versions = []
+    with nbr.init(project="p", job_type="train", root=reg_root) as run:
+        for i, acc in enumerate(VAL_ACC):
+            run.log({"val_acc": acc})
+            w = tmp_path / f"ck{i}" / "weights.bin"
+            w.parent.mkdir()
+            w.write_bytes(os.urandom(1000 + i))
+            art = nbr.Artifact("ckpt", type="checkpoint", metadata={"val_acc": acc, "epoch": i})
+            art.add_file(w)
+            art.add_file(shared)
+            versions.append(run.log_artifact(art))
+    api.set_alias("ckpt:v1", "keep-me")
+    api.link("ckpt:v2", "resnet")
+    with nbr.init(project="p", job_type="package", root=reg_root) as run:
+        pkg = nbr.Artifact("package", type="model")
+        pkg.add_reference(versions[3].get_entry("weights.bin"), name="weights.bin")
+        pkg_art = run.log_artifact(pkg)
+    with nbr.init(project="p", job_type="eval", root=reg_root) as run:
+        run.use_artifact("ckpt:v4")
+    return {"versions": versions, "shared": versions[0].get_entry("config.json").digest, "package": pkg_art,
+            "weights": {v.id: v.get_entry("weights.bin").digest for v in versions},
+            "manifests": {v.id: v._doc["manifest"] for v in versions}}
+
+
+def test_policy_plans_only_unprotected_non_best_versions(api: Any, checkpoints: dict[str, Any]) -> None:
+    policy = api.set_retention("ckpt", keep_best=2, metric="metadata.val_acc")
+    assert policy == {"keep_best": 2, "metric": "metadata.val_acc", "mode": "max", "keep_last": None}
+    plan = retention.plan_retention(api.registry)
+    assert sorted(v["artifact"] for v in plan) == DOOMED
+    why = retention.protected_versions(api.registry)
+    assert why["p/ckpt:v1"].startswith("holds alias")
+    assert why["p/ckpt:v2"].startswith("linked as")
+    assert why["p/ckpt:v3"].startswith("referenced by p/package:v0")
+    assert why["p/ckpt:v4"].startswith("used by run")
+
+
+def test_dry_run_removes_nothing_and_reports(api: Any, reg_root: str, checkpoints: dict[str, Any]) -> None:
+    api.set_retention("ckpt", keep_best=2, metric="val_acc")
+    blobs_before = all_blobs(reg_root)
+    report = api.gc()  # a dry run by default
+    assert report["dry_run"] is True
+    assert sorted(v["artifact"] for v in report["versions"]) == DOOMED
+    assert report["blobs"] == 0, "blobs younger than the grace period are never candidates"
+    exact = retention.gc(api.registry, dry_run=True, grace_seconds=0)
+    doomed_blobs = {checkpoints["weights"][v] for v in DOOMED} | {checkpoints["manifests"][v] for v in DOOMED}
+    assert set(exact["digests"]) == doomed_blobs
+    assert exact["bytes"] == sum(blob_path(reg_root, d).stat().st_size for d in doomed_blobs)
+    assert all_blobs(reg_root) == blobs_before
+    for vid in DOOMED:
+        assert api.artifact(vid).id == vid
+
+
+def test_gc_deletes_doomed_versions_and_frees_only_their_blobs(api: Any, reg_root: str,
+                                                               checkpoints: dict[str, Any]) -> None:
+    api.set_retention("ckpt", keep_best=2, metric="metadata.val_acc")
+    before = all_blobs(reg_root)
+    report = retention.gc(api.registry, dry_run=False, grace_seconds=0)
+    assert sorted(v["artifact"] for v in report["versions"]) == DOOMED
+    freed = {checkpoints["weights"][v] for v in DOOMED} | {checkpoints["manifests"][v] for v in DOOMED}
+    assert set(report["digests"]) == freed and report["blobs"] == 6
+    assert all_blobs(reg_root) == before - freed
+    assert blob_path(reg_root, checkpoints["shared"]).exists(), "a deduplicated blob other versions share survives"
+    for vid in DOOMED:
+        with pytest.raises(nbr.NotFoundError):
+            api.artifact(vid)
+    kept = [a.version for a in api.artifact_versions("ckpt")]
+    assert kept == ["v1", "v2", "v3", "v4", "v5", "v7", "v9"]
+    for art in api.artifact_versions("ckpt"):
+        assert art.verify() == []
+        assert sorted(os.listdir(art.download())) == ["config.json", "weights.bin"]
+    assert checkpoints["package"].verify() == []
+    assert api.artifact("ckpt:latest").version == "v9"
+    assert api.artifact("ckpt:keep-me").version == "v1"
+    assert api.artifact("model-registry/resnet:v0").id == "p/ckpt:v2"
+    # the run's metric history (a blob) survives and the lineage index forgot the removed versions
+    train = api.run(checkpoints["versions"][0].producer_run)
+    assert [r["val_acc"] for r in train.history().to_records()] == VAL_ACC
+    down = api.lineage(f"run:{train.path}", "down")
+    ids = {n["id"] for n in down["nodes"]}
+    assert "artifact:p/ckpt:v5" in ids and "artifact:p/ckpt:v0" not in ids
+    # a second gc finds nothing more to do, and new versions keep counting up
+    again = retention.gc(api.registry, dry_run=False, grace_seconds=0)
+    assert again["versions"] == [] and again["blobs"] == 0
+
+
+def test_new_versions_after_gc_do_not_reuse_numbers(api: Any, reg_root: str, checkpoints: dict[str, Any],
+                                                    tmp_path: Path) -> None:
+    api.set_retention("ckpt", keep_best=2, metric="metadata.val_acc")
+    retention.gc(api.registry, dry_run=False, grace_seconds=0)
+    f = tmp_path / "new.bin"
+    f.write_bytes(b"new checkpoint")
+    with nbr.init(project="p", root=reg_root) as run:
+        art = nbr.Artifact("ckpt", type="checkpoint", metadata={"val_acc": 0.1})
+        art.add_file(f)
+        assert run.log_artifact(art).version == "v10"
+
+
+def test_keep_last_and_min_mode(api: Any, checkpoints: dict[str, Any]) -> None:
+    api.set_retention("ckpt", keep_last=3)
+    assert sorted(v["artifact"] for v in retention.plan_retention(api.registry)) == \
+        ["p/ckpt:v0", "p/ckpt:v5", "p/ckpt:v6"]
+    api.set_retention("ckpt", keep_best=1, metric="metadata.val_acc", mode="min")  # v8 has the lowest
+    assert sorted(v["artifact"] for v in retention.plan_retention(api.registry)) == \
+        ["p/ckpt:v0", "p/ckpt:v5", "p/ckpt:v6", "p/ckpt:v7"]
+    api.set_retention("ckpt")  # no policy: nothing is removed
+    assert retention.plan_retention(api.registry) == []
+
+
+def test_collections_without_a_policy_are_left_alone(api: Any, reg_root: str, checkpoints: dict[str, Any]) -> None:
+    before = all_blobs(reg_root)
+    report = retention.gc(api.registry, dry_run=False, grace_seconds=0)
+    assert report["versions"] == [] and report["blobs"] == 0
+    assert all_blobs(reg_root) == before
+    assert len(api.artifact_versions("ckpt")) == 10
+
+
+def test_unreferenced_blob_is_freed_after_the_grace_period_only(api: Any, reg_root: str,
+                                                                 checkpoints: dict[str, Any]) -> None:
+    orphan, _ = api.registry.blobs.put_bytes(b"left behind by a writer that died before committing")
+    assert retention.gc(api.registry, dry_run=False)["blobs"] == 0
+    assert blob_path(reg_root, orphan).exists()
+    old = 1_000_000_000
+    os.utime(blob_path(reg_root, orphan), (old, old))
+    report = retention.gc(api.registry, dry_run=False)
+    assert report["digests"] == [orphan]
+    assert not blob_path(reg_root, orphan).exists()
+
+
+def test_policy_errors(api: Any, checkpoints: dict[str, Any]) -> None:
+    with pytest.raises(nbr.InvalidSpecError, match="metric"):
+        api.set_retention("ckpt", keep_best=2)
+    with pytest.raises(nbr.InvalidSpecError, match="mode"):
+        api.set_retention("ckpt", keep_best=2, metric="val_acc", mode="best")
+    with pytest.raises(nbr.NotFoundError, match="nothing"):
+        api.set_retention("nothing", keep_last=1)

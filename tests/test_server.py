@@ -1,0 +1,117 @@
+"""The server extension's REST API, against a real Jupyter server (pytest-jupyter's ``jp_fetch``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+import nb_registry as nbr
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+@pytest.fixture
+def reg_dir(tmp_path: Path) -> str:
+    root = str(tmp_path / "served")
+    with nbr.init(root=root, project="p", job_type="train") as run:
+        for i in range(3):
+            art = nbr.Artifact("clf", type="model", metadata={"acc": [0.8, 0.81, 0.82][i]})
+            with art.new_file("w.json") as f:
+                f.write(json.dumps({"w": i}))
+            logged = run.log_artifact(art, aliases=["best"] if i == 2 else [])
+            run.link_artifact(logged, "churn", aliases=["staging"] if i == 0 else [])
+    return root
+
+
+@pytest.fixture
+def jp_server_config(reg_dir: str) -> Any:
+    from traitlets.config import Config
+
+    return Config({"ServerApp": {"jpserver_extensions": {"nb_registry": True}}, "NbRegistry": {"root": reg_dir, "project": "p"}})
+
+
+async def call(jp_fetch: Any, *path: str, method: str = "GET", body: Any = None, params: Any = None) -> tuple[int, Any]:
+    kwargs: dict[str, Any] = {"method": method, "params": params or {}}
+    if body is not None:
+        kwargs["body"] = body if isinstance(body, str) else json.dumps(body)
+    try:
+        r = await jp_fetch("nb-registry", "api", *path, **kwargs)
+    except HTTPClientError as e:
+        assert e.response is not None
+        return e.code, json.loads(e.response.body)
+    return r.code, json.loads(r.body)
+
+
+async def test_models_list_and_detail(jp_fetch: Any) -> None:
+    code, data = await call(jp_fetch, "models")
+    assert code == 200 and [m["name"] for m in data["models"]] == ["churn"]
+    assert data["models"][0]["aliases"] == {"staging": 0} and data["models"][0]["versions"] == 3
+    code, model = await call(jp_fetch, "models", "churn")
+    assert code == 200
+    assert [v["artifact"] for v in model["versions"]] == ["p/clf:v0", "p/clf:v1", "p/clf:v2"]
+    assert model["versions"][2]["metadata"] == {"acc": 0.82}
+
+
+async def test_move_alias_records_history(jp_fetch: Any, reg_dir: str) -> None:
+    code, model = await call(jp_fetch, "models", "churn", "aliases", "staging", method="PUT", body={"version": "v2"})
+    assert code == 200 and model["aliases"]["staging"] == 2
+    rm = nbr.Api(root=reg_dir).registered_model("churn")
+    assert rm.aliases["staging"] == 2
+    assert (rm.history()[-1]["from"], rm.history()[-1]["to"]) == (0, 2)
+
+
+async def test_errors_map_to_status_codes_and_change_nothing(jp_fetch: Any) -> None:
+    _, before = await call(jp_fetch, "status")
+    assert (await call(jp_fetch, "models", "nope"))[0] == 404
+    code, err = await call(jp_fetch, "models", "churn", "aliases", "staging", method="PUT", body={"version": "v9"})
+    assert code == 404 and "v9" in err["error"] and err["status"] == 404
+    assert (await call(jp_fetch, "models", "churn", "aliases", "v1", method="PUT", body={"version": 0}))[0] == 400
+    assert (await call(jp_fetch, "models", "churn", "aliases", "x", method="PUT", body="[1]"))[0] == 400
+    assert (await call(jp_fetch, "models", "churn", "aliases", "x", method="PUT", body="{bad json"))[0] == 400
+    assert (await call(jp_fetch, "models", method="POST", body={"name": "churn"}))[0] == 409
+    assert (await call(jp_fetch, "models", method="POST", body={"name": "bad name!"}))[0] == 400
+    assert (await call(jp_fetch, "runs", params={"filters": '{"config.nope": 1}'}))[0] == 400
+    assert (await call(jp_fetch, "artifacts", "p", "clf", "versions", params={"limit": "-1"}))[0] == 400
+    assert (await call(jp_fetch, "lineage", params={"spec": "clf:v0", "direction": "sideways"}))[0] == 400
+    _, after = await call(jp_fetch, "status")
+    assert after["generation"] == before["generation"]  # no rejected request wrote anything
+
+
+async def test_artifacts_versions_lineage_runs(jp_fetch: Any) -> None:
+    code, data = await call(jp_fetch, "artifacts")
+    assert code == 200 and data["collections"][0]["name"] == "clf"
+    code, page = await call(jp_fetch, "artifacts", "p", "clf", "versions", params={"limit": "2"})
+    assert page["total"] == 3 and [v["version"] for v in page["versions"]] == ["v2", "v1"]
+    code, one = await call(jp_fetch, "artifacts", "p", "clf", "versions", "best")
+    assert code == 200 and one["version"] == "v2" and one["entries"][0]["path"] == "w.json"
+    code, graph = await call(jp_fetch, "lineage", params={"spec": "clf:v2", "direction": "up"})
+    assert {e["kind"] for e in graph["edges"]} == {"produced"}
+    code, runs = await call(jp_fetch, "runs", params={"project": "p"})
+    assert code == 200 and runs["rows"][0]["job_type"] == "train"
+    code, diff = await call(jp_fetch, "diff", params={"a": "clf:v0", "b": "clf:v2"})
+    assert diff["changed"] == ["w.json"]
+    digest = one["entries"][0]["digest"]
+    code, found = await call(jp_fetch, "find", params={"digest": digest})
+    assert [r["artifact"] for r in found["results"]] == ["p/clf:v2"]
+
+
+async def test_link_and_edit_model_card(jp_fetch: Any, reg_dir: str) -> None:
+    code, out = await call(jp_fetch, "models", "fraud", method="GET")
+    assert code == 404
+    code, created = await call(jp_fetch, "models", method="POST", body={"name": "fraud", "tags": ["tabular"]})
+    assert code == 201 and created["tags"] == ["tabular"]
+    code, linked = await call(jp_fetch, "models", "fraud", "links", method="POST", body={"artifact": "clf:v1", "aliases": ["production"]})
+    assert code == 201 and linked == {"linked_as": "model-registry/fraud:v0", "artifact": "p/clf:v1"}
+    code, model = await call(jp_fetch, "models", "fraud", method="PATCH", body={"model_card": "# Fraud\nbest model"})
+    assert model["model_card"].startswith("# Fraud")
+    assert nbr.Api(root=reg_dir).artifact("model-registry/fraud:production").id == "p/clf:v1"
+
+
+async def test_requires_authentication(jp_fetch: Any) -> None:
+    with pytest.raises(HTTPClientError) as e:
+        await jp_fetch("nb-registry", "api", "models", headers={"Authorization": ""})
+    assert e.value.code == 403

@@ -1,0 +1,372 @@
+"""The notebook widgets in process (no browser): layout, standalone HTML, the lineage view and the
+registry browser driven the way a person would (set values, click buttons), checked through the Api."""
+
+from __future__ import annotations
+
+import random
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nb_registry as nbr
+from nb_registry.graph_layout import layout
+from nb_registry.lineage_html import lineage_to_html, save_lineage_html
+
+W = pytest.importorskip("ipywidgets")
+
+
+# -- graphs -----------------------------------------------------------------------------------
+def ensemble_history(n_ensembles: int, subs: int = 3, seed: int = 0) -> dict[str, Any]:
+    """A W&B-style ensemble history: data -> train runs -> sub-models -> assemble run -> ensemble -> eval."""
+    rnd = random.Random(seed)
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+
+    def art(name: str, v: int, type_: str, aliases: tuple[str, ...] = ()) -> str:
+        nid = f"artifact:p/{name}:v{v}"
+        label = f"{name}:v{v}" + (f" ({', '.join(aliases)})" if aliases else "")
+        nodes.append({"id": nid, "kind": "artifact", "type": type_, "name": name, "version": f"v{v}",
+                      "aliases": list(aliases), "label": label, "registered": []})
+        return nid
+
+    def run(name: str, job_type: str) -> str:
+        nid = f"run:p/{name}"
+        nodes.append({"id": nid, "kind": "run", "name": name, "job_type": job_type, "label": f"{name} ({job_type})"})
+        return nid
+
+    data = [art("data", i, "dataset") for i in range(3)]
+    for e in range(n_ensembles):
+        models = []
+        for s in range(subs):
+            r = run(f"train-{e}-{s}", "train")
+            edges.append({"source": rnd.choice(data), "target": r, "kind": "used"})
+            m = art(f"m{s}", e, "model", ("best",) if e == n_ensembles - 1 else ())
+            edges.append({"source": r, "target": m, "kind": "produced"})
+            models.append(m)
+        r = run(f"assemble-{e}", "ensemble")
+        ens = art("ensemble", e, "model")
+        edges.append({"source": r, "target": ens, "kind": "produced"})
+        for m in models:
+            edges += [{"source": m, "target": r, "kind": "used"}, {"source": m, "target": ens, "kind": "depends-on"}]
+        edges.append({"source": ens, "target": run(f"eval-{e}", "eval"), "kind": "used"})
+    return {"root": "artifact:p/ensemble:v0", "nodes": nodes, "edges": edges}
+
+
+def overlaps(lay: dict[str, Any]) -> list[tuple[str, str]]:
+    rows: dict[float, list[str]] = defaultdict(list)
+    for nid, p in lay["positions"].items():
+        rows[p["y"]].append(nid)
+    ys = sorted(rows)
+    assert all(b - a >= lay["sizes"][rows[a][0]]["h"] for a, b in zip(ys, ys[1:])), "layers overlap vertically"
+    bad = []
+    for ids in rows.values():
+        ids.sort(key=lambda n: lay["positions"][n]["x"])
+        for a, b in zip(ids, ids[1:]):
+            gap = lay["positions"][b]["x"] - lay["positions"][a]["x"]
+            if gap < (lay["sizes"][a]["w"] + lay["sizes"][b]["w"]) / 2:
+                bad.append((a, b))
+    return bad
+
+
+# -- a small registry in tmp ------------------------------------------------------------------
+def _file(tmp: Path, name: str, text: str) -> str:
+    p = tmp / "src" / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return str(p)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Any:
+    """data -> 3 training runs (lr search) -> m0..m2 -> ensemble (linked to ensemble_all twice),
+    plus a 5-version checkpoint collection."""
+    root = str(tmp_path / "reg")
+    with nbr.init(root=root, project="p", job_type="data", name="make-data") as run:
+        run.log_artifact(_art("data", "dataset", _file(tmp_path, "d.csv", "x,y\n1,2\n")))
+    subs = []
+    for i, lr in enumerate([0.1, 0.01, 0.001]):
+        with nbr.init(root=root, project="p", job_type="train", name=f"train-{i}",
+                      config={"lr": lr, "opt": "adam" if i else "sgd"}) as run:
+            run.use_artifact("data:latest")
+            for step in range(4):
+                run.log({"loss": 1.0 / (step + 1) + lr, "acc": 0.5 + 0.1 * step - lr})
+            model = run.log_artifact(_art(f"m{i}", "model", _file(tmp_path, f"m{i}.json", f'{{"w": {i}}}')),
+                                     aliases=["best"])
+            run.link_artifact(model, f"model-registry/ensemble_m{i}", aliases=["production"])
+            subs.append(model)
+    with nbr.init(root=root, project="p", job_type="ensemble", name="assemble") as run:
+        ens = nbr.Artifact("ensemble", type="model", metadata={"members": 3})
+        for m in subs:
+            run.use_artifact(m.id)
+            ens.add_reference(m)
+        ens.add_file(_file(tmp_path, "ens.json", '{"vote": "mean"}'))
+        v0 = run.log_artifact(ens)
+        run.link_artifact(v0, "model-registry/ensemble_all", aliases=["production"])
+        ens2 = nbr.Artifact("ensemble", type="model", metadata={"members": 3, "weighted": True})
+        for m in subs:
+            ens2.add_reference(m)
+        ens2.add_file(_file(tmp_path, "ens2.json", '{"vote": "weighted"}'))
+        v1 = run.log_artifact(ens2)
+        run.link_artifact(v1, "model-registry/ensemble_all", aliases=["staging"])
+        for k in range(5):
+            run.log_artifact(_art("ckpt", "checkpoint", _file(tmp_path, f"c{k}.bin", f"ckpt {k}")))
+    a = nbr.Api(root=root, project="p")
+    a.registered_model("ensemble_all").update(
+        model_card="# Ensemble\n\nMean of **three** models.\n\n<script>alert(1)</script>\n\n- m0\n- m1", tags=["ensemble"])
+    return a
+
+
+def _art(name: str, type_: str, path: str) -> Any:
+    art = nbr.Artifact(name, type=type_)
+    art.add_file(path)
+    return art
+
+
+# -- layout -----------------------------------------------------------------------------------
+def test_layout_500_nodes_has_no_overlap_and_puts_the_ensemble_above_its_sub_models() -> None:
+    graph = ensemble_history(56)
+    assert len(graph["nodes"]) >= 500
+    t = time.perf_counter()
+    lay = layout(graph)
+    elapsed = time.perf_counter() - t
+    assert set(lay["positions"]) == {n["id"] for n in graph["nodes"]}
+    assert overlaps(lay) == []
+    pos = lay["positions"]
+    for e in range(56):
+        ens_y = pos[f"artifact:p/ensemble:v{e}"]["y"]
+        for s in range(3):
+            assert ens_y < pos[f"artifact:p/m{s}:v{e}"]["y"]  # y grows downwards: the ensemble is on top
+            assert pos[f"artifact:p/m{s}:v{e}"]["y"] < pos[f"run:p/train-{e}-{s}"]["y"]
+    assert all(0 <= p["x"] <= lay["width"] and 0 <= p["y"] <= lay["height"] for p in pos.values())
+    assert elapsed < 2.0, f"layout of {len(graph['nodes'])} nodes took {elapsed:.2f} s (about 0.03 s expected)"
+
+
+def test_layout_survives_cycles_self_loops_and_dangling_edges() -> None:
+    graph = {"nodes": [{"id": n, "label": n} for n in "abcd"],
+             "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}, {"source": "c", "target": "a"},
+                       {"source": "d", "target": "d"}, {"source": "a", "target": "zz"}]}
+    lay = layout(graph)
+    assert set(lay["positions"]) == set("abcd")
+    assert overlaps(lay) == []
+    assert sum(e["reversed"] for e in lay["edges"]) == 1
+    assert layout({"nodes": [], "edges": []})["positions"] == {}
+
+
+def test_layout_of_real_lineage_puts_downstream_on_top(api: Any) -> None:
+    graph = api.lineage("ensemble:v0", direction="up")
+    pos = layout(graph)["positions"]
+    ids = {n.get("name"): n["id"] for n in graph["nodes"] if n["kind"] == "artifact"}
+    assert pos[ids["ensemble"]]["y"] < pos[ids["m0"]]["y"] < pos[ids["data"]]["y"]
+
+
+# -- standalone HTML --------------------------------------------------------------------------
+def test_lineage_html_is_standalone_svg_with_every_label(tmp_path: Path) -> None:
+    graph = ensemble_history(3)
+    graph["nodes"][0]["label"] = "data:v0 <&> (best)"
+    page = lineage_to_html(graph)
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    svg = page[page.index("<svg"): page.index("</svg>") + 6]
+    root = ET.fromstring(svg)  # well-formed XML
+    assert root.tag.endswith("svg")
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}g[@data-i]")) == len(graph["nodes"])
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}path[@class='edge']")) == len(graph["edges"])
+    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {n["label"] for n in graph["nodes"]} <= texts
+    assert "marker-end" in svg and "legend" in page and "<title>" in svg
+    assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in page
+    out = save_lineage_html(graph, tmp_path / "sub" / "lineage.html")
+    assert Path(out).read_text(encoding="utf-8") == page
+
+
+# -- the lineage widget -----------------------------------------------------------------------
+def test_lineage_view_builds_nodes_edges_and_shows_a_clicked_node(tmp_path: Path, monkeypatch: Any) -> None:
+    pytest.importorskip("ipycytoscape")
+    from nb_registry.widgets import LineageView
+
+    graph = ensemble_history(2)
+    view = LineageView(graph)
+    assert len(view.cyto.graph.nodes) == len(graph["nodes"])
+    assert len(view.cyto.graph.edges) == len({(e["source"], e["target"]) for e in graph["edges"]})
+    assert view.cyto.cytoscape_layout["name"] == "preset"
+    run_node = next(n for n in view.cyto.graph.nodes if n.data["kind"] == "run")
+    assert "run" in run_node.classes and set(run_node.position) == {"x", "y"}
+    # what ipycytoscape passes to the callback when a node is clicked in the browser
+    handler = view.cyto._interaction_handlers["node"]["click"]
+    handler({"data": dict(run_node.data), "position": dict(run_node.position), "group": "nodes"})
+    assert view.selected == run_node.data["id"]
+    assert "train" in view.details.value and "job_type" in view.details.value
+    monkeypatch.chdir(tmp_path)
+    view.export_button.click()
+    assert (tmp_path / "lineage.html").read_text().count(" data-i=") == len(graph["nodes"])
+    assert "saved" in view.status.value
+
+
+def test_lineage_view_of_a_registry_marks_registered_versions(api: Any) -> None:
+    pytest.importorskip("ipycytoscape")
+    from nb_registry.widgets import LineageView
+
+    view = LineageView(api.lineage("ensemble:v0", direction="both"))
+    ens = next(n for n in view.cyto.graph.nodes if n.data.get("name") == "ensemble")
+    assert "registered" in ens.classes
+    assert view.selected == ens.data["id"]  # the root is shown first
+    assert "model-registry/ensemble_all" in view.details.value
+
+
+# -- the registry browser ---------------------------------------------------------------------
+def test_browser_shows_registered_models_with_card_and_tags(api: Any) -> None:
+    from nb_registry.widgets import RegistryBrowser
+
+    browser = RegistryBrowser(api)
+    assert isinstance(browser, W.Tab) and len(browser.children) == 3
+    models = browser.models
+    assert {v for _, v in models.model_list.options} == {"ensemble_all", "ensemble_m0", "ensemble_m1", "ensemble_m2"}
+    models.model_list.value = "ensemble_all"
+    assert "<h1>Ensemble</h1>" in models.card.value and "<strong>three</strong>" in models.card.value
+    assert "<script>" not in models.card.value  # raw HTML in a model card is escaped
+    assert "ensemble" in models.header.value and "production → v0" in models.header.value
+    assert "staging" in models.versions_html.value
+    models.tag_filter.value = "ensemble"
+    assert [v for _, v in models.model_list.options] == ["ensemble_all"]
+
+
+def test_moving_an_alias_through_the_widget_moves_it(api: Any) -> None:
+    from nb_registry.widgets import RegistryBrowser
+
+    models = RegistryBrowser(api).models
+    models.model_list.value = "ensemble_all"
+    assert api.registered_model("ensemble_all").aliases["production"] == 0
+    models.alias.value = "production"
+    models.version.value = "v1"
+    models.move_button.click()
+    assert api.registered_model("ensemble_all").aliases["production"] == 1
+    assert "production → v1 (was v0)" in models.status.value
+    assert "v1 (production, staging)" in [label for label, _ in models.version.options]
+    assert api.registered_model("ensemble_all").history("production")[-1]["to"] == 1
+    models.alias.value = "bad alias!"
+    models.move_button.click()  # a bad alias is reported in the panel, never raised
+    assert "✖" in models.status.value
+    assert "bad alias!" not in api.registered_model("ensemble_all").aliases
+
+
+def test_linking_a_version_through_the_widget(api: Any) -> None:
+    from nb_registry.widgets import RegistryBrowser
+
+    models = RegistryBrowser(api).models
+    models.model_list.value = "ensemble_m1"
+    models.link_spec.value = "m0:v0"
+    models.link_aliases.value = "challenger"
+    models.link_button.click()
+    rm = api.registered_model("ensemble_m1")
+    assert [v["artifact"] for v in rm.versions()] == ["p/m1:v0", "p/m0:v0"]
+    assert rm.aliases["challenger"] == 1
+    models.link_spec.value = "nope:v9"
+    models.link_button.click()
+    assert "✖" in models.status.value and len(api.registered_model("ensemble_m1").versions()) == 2
+
+
+def test_artifacts_view_pages_versions_and_shows_producer_and_users(api: Any) -> None:
+    from nb_registry.widgets import RegistryBrowser
+
+    browser = RegistryBrowser(api, page_size=2)
+    arts = browser.artifacts
+    assert not arts.loaded
+    browser.selected_index = 1
+    assert arts.loaded
+    labels = [label for label, _ in arts.collections.options]
+    assert labels[0].startswith("checkpoint ·") and "dataset · p/data" in labels  # grouped by type
+    arts.collections.value = "p/ckpt"
+    assert arts.page_label.value == "1–2 of 5" and arts.prev_button.disabled
+    assert arts.versions.options[0][0].startswith("v4")  # newest first
+    arts.next_button.click()
+    arts.next_button.click()
+    assert arts.page_label.value == "5–5 of 5" and arts.next_button.disabled
+    arts.collections.value = "p/data"
+    details = arts.details.value
+    assert "make-data" in details and "Used by (3 runs)" in details and "d.csv" in details
+    arts.collections.value = "p/ensemble"
+    assert "p/m0:v0" in arts.details.value  # depends on
+    arts.type_filter.value = "dataset"
+    assert [v for _, v in arts.collections.options] == ["p/data"]
+
+
+def test_runs_view_filters_and_sorts_on_config_and_summary(api: Any) -> None:
+    from nb_registry.widgets import RegistryBrowser
+
+    browser = RegistryBrowser(api)
+    runs = browser.runs
+    browser.selected_index = 2
+    assert len(runs.rows) == 5 and runs.project.value == "p"
+    runs.filter_text.value = "config.lr<0.05"
+    assert sorted(r["name"] for r in runs.rows) == ["train-1", "train-2"]
+    runs.filter_text.value = "lr>=0.01 and opt=adam"  # bare names mean config.*
+    assert [r["name"] for r in runs.rows] == ["train-1"]
+    runs.filter_text.value = "job_type=train"
+    runs.sort.value = "-summary.acc"
+    assert [r["name"] for r in runs.rows] == ["train-2", "train-1", "train-0"]
+    runs.sort.value = "config.lr"
+    assert [r["name"] for r in runs.rows] == ["train-2", "train-1", "train-0"]
+    assert "train-2" in runs.table.value and "Σ acc" in runs.table.value
+    runs.filter_text.value = "config.nope<1"
+    assert "✖" in runs.status.value and "config.lr" in runs.status.value  # says which fields exist
+    runs.filter_text.value = "config.lr <<< 1"
+    assert "✖" in runs.status.value
+
+
+def test_comparing_runs_draws_history_and_parallel_coordinates(api: Any) -> None:
+    pytest.importorskip("plotly")
+    from nb_registry.widgets import RegistryBrowser
+    from nb_registry.widgets.charts import PLOTLY_MIME
+
+    browser = RegistryBrowser(api)
+    browser.selected_index = 2
+    runs = browser.runs
+    runs.filter_text.value = "job_type=train"
+    runs.selection.value = tuple(v for _, v in runs.selection.options[:2])
+    runs.metric.value = "summary.acc"
+    runs.compare_button.click()
+    hist = runs.history_chart.figure
+    assert len(hist.data) == 2 and all(len(t.y) == 4 for t in hist.data)
+    runs.selection.value = ()
+    runs.compare_button.click()  # none selected: every run shown
+    par = runs.parcoords_chart.figure.data[0]
+    assert par.type == "parcoords" and [d.label for d in par.dimensions] == ["lr", "opt", "acc"]
+    assert len(par.dimensions[0].values) == 3
+    bundle = runs.parcoords_chart.outputs[0]["data"]
+    assert bundle[PLOTLY_MIME]["data"][0]["type"] == "parcoords" and "text/plain" in bundle
+
+
+def test_parse_filter_language() -> None:
+    from nb_registry.widgets.run_panel import parse_filter
+
+    assert parse_filter("config.lr<0.01") == {"config.lr": {"$lt": 0.01}}
+    assert parse_filter("lr<=1e-3, summary.acc >= 0.9", ["config.lr", "summary.acc"]) == {
+        "$and": [{"config.lr": {"$lte": 0.001}}, {"summary.acc": {"$gte": 0.9}}]}
+    assert parse_filter("state = 'finished' and tags~baseline") == {
+        "$and": [{"state": {"$eq": "finished"}}, {"tags": {"$contains": "baseline"}}]}
+    assert parse_filter("job_type in [train, sweep]") == {"job_type": {"$in": ["train", "sweep"]}}
+    assert parse_filter("!summary.acc") == {"summary.acc": {"$exists": False}}
+    assert parse_filter("config.flag = true, name =~ ^t") == {
+        "$and": [{"config.flag": {"$eq": True}}, {"name": {"$regex": "^t"}}]}
+    assert parse_filter("  ") == {}
+    with pytest.raises(ValueError):
+        parse_filter("config.lr <")
+
+
+def test_progress_bar_as_a_callback() -> None:
+    from nb_registry.widgets import ProgressBar
+
+    bar = ProgressBar("download", interval=10.0)
+    bar(0, 4 * 2**30)
+    assert bar.bar.value == 0 and "4.0 GiB" in bar.label.value
+    bar(2**30, 4 * 2**30)  # throttled: no redraw within the interval
+    assert bar.bar.value == 0
+    bar(4 * 2**30, 4 * 2**30)  # the end always redraws
+    assert bar.bar.value == bar.bar.max and bar.bar.bar_style == "success" and "done" in bar.label.value
+    unknown = ProgressBar(interval=0)
+    unknown(512, None)
+    assert "512 B" in unknown.label.value
