@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .errors import InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
+from .errors import AlreadyExistsError, InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
 from .names import Spec, check_name, safe_entry_name, version_id
 
 if TYPE_CHECKING:
@@ -200,9 +200,15 @@ class Artifact:
         if self._doc is not None:
             raise RegistryError(f"{self.id} is logged and immutable; create a new Artifact for a new version")
 
-    def _put(self, name: str, entry: dict[str, Any]) -> None:
+    def _put(self, name: str, entry: dict[str, Any]) -> str:
+        """Add an entry; a name used twice is an error (as in W&B), never a silent overwrite."""
         name = safe_entry_name(name)
+        if name in self._pending:
+            raise AlreadyExistsError(
+                f"{self._collection} already has an entry {name!r}; pass name=... to add this one under another name"
+                + (" or remove() the first" if "local" in entry else ""))
         self._pending[name] = entry
+        return name
 
     def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> ArtifactEntry:
         """Add a local file under ``name`` (default: its base name). It is read when the artifact is logged."""
@@ -256,7 +262,7 @@ class Artifact:
         if isinstance(uri, Artifact):
             uri._logged()
             entry_name = safe_entry_name(name or uri.collection)
-            self._pending[entry_name] = {"artifact": uri.id, "digest": uri.digest, "size": uri.size}
+            self._put(entry_name, {"artifact": uri.id, "digest": uri.digest, "size": uri.size})
             return [ArtifactEntry(entry_name, uri.digest, uri.size, dependency=uri.id)]
         if isinstance(uri, ArtifactEntry):
             uri = uri.ref_uri()
@@ -265,7 +271,7 @@ class Artifact:
         if uri.startswith(ARTIFACT_SCHEME):
             vid, path = split_artifact_uri(uri)
             entry_name = safe_entry_name(name or path.rsplit("/", 1)[-1])
-            self._pending[entry_name] = {"artifact_file": uri}
+            self._put(entry_name, {"artifact_file": uri})
             return [ArtifactEntry(entry_name, "", None, ref=uri)]
         from .references import describe_reference
 
@@ -273,7 +279,7 @@ class Artifact:
         out = []
         for rel, rec in found:
             entry_name = safe_entry_name(name + ("/" + rel if rel else "") if name else (rel or uri.rstrip("/").rsplit("/", 1)[-1]))
-            self._pending[entry_name] = rec
+            self._put(entry_name, rec)
             out.append(ArtifactEntry(entry_name, rec["digest"], rec.get("size"), ref=rec["ref"]))
         return out
 

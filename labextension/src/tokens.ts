@@ -92,6 +92,8 @@ export interface ICollection {
 /** An artifact version (GET artifacts/{project}/{name}/versions). */
 export interface IArtifactVersion {
   id: string;
+  project?: string;
+  name?: string;
   version: string;
   type: string;
   digest: string;
@@ -116,6 +118,8 @@ export interface IEntry {
   digest: string;
   size: number;
   ref: string | null;
+  /** Set when the entry is another artifact version (a sub-model of an ensemble). */
+  dependency?: string | null;
 }
 
 /** GET artifacts/{project}/{name}/versions/{vN} */
@@ -123,6 +127,7 @@ export interface IArtifactVersionDetail extends IArtifactVersion {
   entries: IEntry[];
   used_by: string[];
   producer: string | null;
+  linked_as?: string;
 }
 
 /** GET runs: a flat table, `config.*` and `summary.*` columns after the base columns. */

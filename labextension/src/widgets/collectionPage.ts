@@ -29,8 +29,8 @@ export class CollectionPage extends Widget {
     this.node.dataset.testid = 'nbr-collection-page';
     this._order = select(
       [
-        ['-created_at', 'Newest first'],
-        ['created_at', 'Oldest first']
+        ['-version', 'Newest first'],
+        ['version', 'Oldest first']
       ],
       { 'data-testid': 'nbr-order', onchange: () => this._go(0) }
     );
@@ -184,7 +184,7 @@ export class CollectionPage extends Widget {
             { title: 'Path', cell: e => e.path },
             { title: 'Size', cell: e => bytes(e.size) },
             { title: 'Digest', cell: e => h('code', { title: e.digest }, e.digest.slice(0, 12)) },
-            { title: 'Reference', cell: e => e.ref ?? '' }
+            { title: 'Reference', cell: e => e.ref ?? e.dependency ?? '' }
           ],
           d.entries
         )

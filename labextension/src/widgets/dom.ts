@@ -107,6 +107,9 @@ export function short(value: unknown): string {
   if (value === null || value === undefined) {
     return '';
   }
+  if (Array.isArray(value) && value.every(v => typeof v !== 'object' || v === null)) {
+    return value.join(', ');
+  }
   if (typeof value === 'number') {
     return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
   }

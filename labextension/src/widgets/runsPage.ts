@@ -86,5 +86,5 @@ export class RunsPage extends Widget {
   private _project: HTMLInputElement;
   private _filters: HTMLInputElement;
   private _order: HTMLInputElement;
-  private _table = h('div', { class: 'nbr-section nbr-scroll-x' });
+  private _table = h('div', { class: 'nbr-section nbr-scroll-x nbr-runs-table-host' });
 }

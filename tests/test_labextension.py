@@ -1,0 +1,216 @@
+"""The Model Registry sidebar in a real JupyterLab, driven by headless Chromium, as a person would use it.
+
+A registry is prepared in a temporary folder with the Python API (two versions of ``p/m`` linked to the
+registered model ``churn``, ``staging`` on v0, a model card). JupyterLab is started on 127.0.0.1 with a token,
+``NB_REGISTRY_ROOT`` pointing at that registry and the server extension enabled on the command line. The lab
+extension is the one built into ``nb_registry/labextension`` (what the wheel ships): a temporary ``JUPYTER_PATH``
+entry links it as ``labextensions/nb-registry``, so the test sees the current build whether or not the package
+was installed. JupyterLab's "news" toast is turned off through a temporary ``JUPYTERLAB_SETTINGS_DIR``.
+
+Debian's Chromium (``/usr/bin/chromium``) is driven by Playwright-python. The test opens the sidebar, sees the
+registered model, opens its page (rendered model card, versions, alias history), moves ``staging`` to v1 and
+checks through the Python API that the alias moved and the history recorded it. Then: moving ``production``
+asks for confirmation (Cancel changes nothing, confirming moves it), "Insert into notebook" adds the ``%use``
+cell, and a change made from Python shows up in the sidebar by itself (the frontend polls the status generation).
+Screenshots go to the test's tmp folder; the sidebar one is copied to ``docs/screenshot-labextension.png`` when
+that file is missing (or always, with ``NB_REGISTRY_UPDATE_SCREENSHOT=1``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+pytest.importorskip("jupyterlab")
+pytest.importorskip("nb_registry.server")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from nb_registry.demo import free_port, lab_command, wait_for_server  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUILT = PROJECT_ROOT / "nb_registry" / "labextension"
+CHROMIUM = os.environ.get("NB_REGISTRY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CARD = "# Churn classifier\n\nPredicts **churn** from account activity.\n\n- trained on `churn-data`\n"
+NOTEBOOK = "use_model.ipynb"
+
+
+def _prepare_registry(root: Path) -> None:
+    """Two versions of ``p/m`` linked to ``churn`` (``staging`` on v0), with tags and a model card."""
+    import nb_registry as nbr
+
+    for i, acc in enumerate([0.81, 0.86]):
+        run = nbr.init(root=str(root), project="p", job_type="train", config={"lr": 0.01 * (i + 1)})
+        run.log({"acc": acc})
+        art = nbr.Artifact("m", type="model", metadata={"val_acc": acc})
+        with art.new_file("model.txt") as f:
+            f.write(f"weights {i}")
+        logged = run.log_artifact(art)
+        run.link_artifact(logged, "churn", aliases=["staging"] if i == 0 else [])
+        run.finish()
+    nbr.Api(root=str(root)).registered_model("churn").update(
+        description="Predicts churn", model_card=CARD, tags=["tabular"])
+
+
+def _write_notebook(path: Path) -> None:
+    """A notebook with a kernelspec (without one, JupyterLab asks for a kernel in a dialog)."""
+    path.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {}, "outputs": [],
+                   "source": ["x = 1"]}],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+
+
+def _jupyter_path(base: Path) -> Path:
+    """A data dir whose ``labextensions/nb-registry`` is the built extension of this checkout."""
+    folder = base / "jupyter-data" / "labextensions"
+    folder.mkdir(parents=True)
+    (folder / "nb-registry").symlink_to(BUILT, target_is_directory=True)
+    return base / "jupyter-data"
+
+
+def _settings_dir(base: Path) -> Path:
+    """User settings that turn off the "Jupyter news" toast (it covers the bottom right of the page)."""
+    folder = base / "user-settings" / "@jupyterlab" / "apputils-extension"
+    folder.mkdir(parents=True)
+    (folder / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    return base / "user-settings"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    if not (BUILT / "package.json").exists():
+        pytest.skip("the lab extension is not built: cd labextension && jlpm install && jlpm build:prod")
+    registry = tmp_path / "registry"
+    _prepare_registry(registry)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _write_notebook(notebooks / NOTEBOOK)
+    env = dict(os.environ, NB_REGISTRY_ROOT=str(registry), NB_REGISTRY_CACHE=str(tmp_path / "cache"),
+               JUPYTER_PATH=os.pathsep.join(p for p in [str(_jupyter_path(tmp_path)), os.environ.get("JUPYTER_PATH", "")] if p),
+               JUPYTERLAB_SETTINGS_DIR=str(_settings_dir(tmp_path)), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+               PYTHONPATH=os.pathsep.join(p for p in [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")] if p))
+    env.pop("NB_REGISTRY_PROJECT", None)
+    port, token = free_port(0), "nbr-labext-token"
+    cmd = lab_command(notebooks, port, token, extra=["--ServerApp.jpserver_extensions=nb_registry=True"])
+    started = time.monotonic()
+    with open(tmp_path / "server.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+                                start_new_session=True)
+        try:
+            wait_for_server(port, token, proc, timeout=60)
+            print(f"\nJupyterLab up in {time.monotonic() - started:.1f} s on port {port}")
+            yield {"url": f"http://127.0.0.1:{port}", "token": token, "registry": registry, "tmp": tmp_path}
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _model(registry: Path) -> Any:
+    import nb_registry as nbr
+
+    return nbr.Api(root=str(registry)).registered_model("churn")
+
+
+def test_sidebar_moves_an_alias_and_the_registry_records_it(lab: dict[str, Any]) -> None:
+    shots = lab["tmp"]
+    t: dict[str, float] = {}
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            t0 = time.monotonic()
+            page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK}?token={lab['token']}&reset")
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=30_000)
+            t["page"] = time.monotonic() - t0
+
+            # The sidebar lists the registered model with its alias, tag and version count.
+            page.locator(".jp-SideBar [data-id='nb-registry-sidebar']").click()
+            row = page.locator("[data-testid=nbr-sidebar] [data-testid=nbr-model-row][data-name=churn]")
+            row.wait_for(timeout=10_000)
+            row_text = row.inner_text()
+            assert "staging: v0" in row_text and "tabular" in row_text and "2 versions" in row_text, row_text
+
+            # The model page: rendered model card, both versions, the alias history so far.
+            row.click()
+            model_page = page.locator("[data-testid=nbr-model-page][data-name=churn]")
+            model_page.locator("[data-testid=nbr-versions-table] tr.nbr-version-row").nth(1).wait_for(timeout=10_000)
+            card = model_page.locator("[data-testid=nbr-model-card]")
+            card.locator("h1", has_text="Churn classifier").wait_for(timeout=10_000)
+            assert card.locator("strong", has_text="churn").count() == 1, "the Markdown is rendered, not shown raw"
+            assert model_page.locator("[data-testid=nbr-history-table] tr.nbr-history-row").count() == 1
+
+            # Move staging to v1.
+            t1 = time.monotonic()
+            model_page.locator("[data-testid=nbr-alias-select]").select_option("staging")
+            model_page.locator("[data-testid=nbr-version-select]").select_option("v1")
+            model_page.locator("[data-testid=nbr-move-alias]").click()
+            model_page.locator("[data-testid=nbr-model-aliases]", has_text="staging: v1").wait_for(timeout=10_000)
+            model_page.locator("[data-testid=nbr-history-table] tr.nbr-history-row").nth(1).wait_for(timeout=10_000)
+            row.filter(has_text="staging: v1").wait_for(timeout=10_000)  # the sidebar follows at once
+            t["move"] = time.monotonic() - t1
+            page.screenshot(path=str(shots / "labextension-sidebar.png"))
+
+            # The registry recorded it, through the Python API.
+            moved = _model(lab["registry"])
+            assert moved.aliases["staging"] == 1
+            last = moved.history()[-1]
+            assert (last["alias"], last["from"], last["to"]) == ("staging", 0, 1), moved.history()
+            assert len(moved.history("staging")) == 2
+
+            # production asks first: Cancel changes nothing, confirming moves it.
+            model_page.locator("[data-testid=nbr-alias-select]").select_option("production")
+            model_page.locator("[data-testid=nbr-version-select]").select_option("v1")
+            model_page.locator("[data-testid=nbr-move-alias]").click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.wait_for(timeout=5_000)
+            assert "production" in dialog.inner_text()
+            page.screenshot(path=str(shots / "labextension-confirm.png"))
+            dialog.locator("button", has_text="Cancel").click()
+            dialog.wait_for(state="detached", timeout=5_000)
+            assert "production" not in _model(lab["registry"]).aliases
+            model_page.locator("[data-testid=nbr-move-alias]").click()
+            dialog.locator("button.jp-mod-warn").click()
+            model_page.locator("[data-testid=nbr-model-aliases]", has_text="production: v1").wait_for(timeout=10_000)
+            assert _model(lab["registry"]).aliases["production"] == 1
+
+            # "Insert into notebook" adds the %use cell to the notebook.
+            model_page.locator("[data-testid=nbr-use-select]").select_option("production")
+            model_page.locator("[data-testid=nbr-insert-use]").click()
+            cells = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor")
+            cells.filter(has_text="%use model-registry/churn:production").wait_for(timeout=10_000)
+            assert [c.strip() for c in cells.all_inner_texts()] == ["x = 1", "%use model-registry/churn:production"]
+
+            # A change made elsewhere (here: Python) shows up by itself, through the status poll.
+            t2 = time.monotonic()
+            _model(lab["registry"]).set_alias("staging", "v0")
+            row.filter(has_text="staging: v0").wait_for(timeout=15_000)
+            t["poll"] = time.monotonic() - t2
+            page.screenshot(path=str(shots / "labextension-notebook.png"))
+        finally:
+            browser.close()
+
+    print(f"page load {t['page']:.1f} s; alias move shown {t['move'] * 1000:.0f} ms; "
+          f"outside change shown after {t['poll']:.1f} s; screenshots in {shots}")
+    docs = PROJECT_ROOT / "docs" / "screenshot-labextension.png"
+    if not docs.exists() or os.environ.get("NB_REGISTRY_UPDATE_SCREENSHOT") == "1":
+        docs.parent.mkdir(exist_ok=True)
+        shutil.copy2(shots / "labextension-sidebar.png", docs)
+    assert not errors, f"JavaScript errors on the page: {errors}"
