@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Sets up everything the test suite needs on a fresh machine (a venv with the package and its
-# test extras), then runs the whole suite. CI calls exactly this.
+# Sets up everything the test suite needs on a fresh machine, then runs the whole suite.
+# CI calls exactly this. It installs: Debian's chromium (the browser tests drive it; test tools
+# cannot download a browser here), a venv with the package and its test extras. Node is not
+# needed: the lab extension's production build is committed in nb_registry/labextension.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
