@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import envinfo
 from .artifact import Artifact, check_metadata, split_artifact_uri
-from .errors import InvalidSpecError, NotFoundError
+from .errors import InvalidNameError, InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, Spec, check_alias, check_name, split_version_id, version_id, version_number
 from .progress import Tracker
 from .query import query
@@ -279,6 +279,8 @@ class Registry:
     def set_alias(self, spec: str, alias: str, project: str | None = None) -> Artifact:
         """Point ``alias`` at the version ``spec`` names (moving it off any other version)."""
         check_alias(alias)
+        if alias == "latest":
+            raise InvalidNameError("'latest' always names the newest version; it cannot be set by hand")
         art = self.artifact(spec, project)
         with self.meta.transaction():
             self.meta.update(collection_rel(art.project or "", art.collection),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,16 +21,16 @@ os.environ.update(
     AWS_DEFAULT_REGION="us-east-1",
 )
 
-PYTHON = sys.executable
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes ``~/.nb_registry`` or ``~/.cache``: defaults point into tmp_path."""
-    monkeypatch.setenv("NB_REGISTRY_ROOT", str(tmp_path / "default-root"))
-    monkeypatch.setenv("NB_REGISTRY_CACHE", str(tmp_path / "default-cache"))
-    monkeypatch.delenv("NB_REGISTRY_PROJECT", raising=False)
-    monkeypatch.delenv("NB_REGISTRY_FSYNC_BLOBS", raising=False)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test reads or writes the real ``~/.nb_registry`` or ``~/.cache``: HOME is a temporary folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("NB_REGISTRY_ROOT", "NB_REGISTRY_CACHE", "NB_REGISTRY_PROJECT", "NB_REGISTRY_FSYNC_BLOBS"):
+        monkeypatch.delenv(var, raising=False)
     yield
     from nb_registry import api, runs
 

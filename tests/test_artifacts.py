@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,9 @@ def test_alias_is_unique_and_moves(run: Any, tmp_path: Path) -> None:
     assert [(h["alias"], h["from"], h["to"]) for h in history] == [
         ("best", None, 0), ("production", None, 0), ("best", 0, 1), ("best", 1, 0)]
     assert v1.version == "v1"
+    with pytest.raises(InvalidNameError, match="latest"):
+        reg.set_alias("proj/model:v0", "latest")
+    assert reg.artifact("proj/model:latest").version == "v1"
 
 
 @pytest.mark.parametrize("alias", ["v3", "bad alias", "", "-x", "a/b", "a:b"])
@@ -124,9 +128,9 @@ def test_unserialisable_metadata_names_the_key(run: Any, tmp_path: Path) -> None
 
 @pytest.mark.parametrize("name", ["has space", "semi;colon", "a b/c", "", "-lead", "x" * 129, "ünï"])
 def test_bad_names_state_the_rule(name: str) -> None:
-    with pytest.raises((InvalidNameError, InvalidSpecError)) as e:
+    with pytest.raises(InvalidNameError) as e:
         Artifact(name)
-    assert NAME_RULE in str(e.value) or "invalid" in str(e.value)
+    assert NAME_RULE in str(e.value)
     with pytest.raises(InvalidNameError, match="letters, digits"):
         Artifact("bad name")
     with pytest.raises(InvalidNameError, match="letters, digits"):
@@ -222,7 +226,7 @@ def test_get_path_download_and_default_root(run: Any, tmp_path: Path) -> None:
     logged = run.log_artifact(art)
     p = Path(logged.get_path("model.bin").download())
     assert p.read_text() == "solo" and p.name == "model.bin"
-    assert str(p).startswith(os.environ["NB_REGISTRY_CACHE"])
+    assert str(p).startswith(run._reg.store.cache_dir)
     explicit = Path(logged.get_path("model.bin").download(str(tmp_path / "one")))
     assert explicit == tmp_path / "one" / "model.bin" and explicit.read_text() == "solo"
     default = Path(logged.download())
@@ -232,7 +236,16 @@ def test_get_path_download_and_default_root(run: Any, tmp_path: Path) -> None:
         logged.get_path("other.bin")
 
 
-def test_downloaded_files_are_read_only_links_or_copies(run: Any, tmp_path: Path) -> None:
+def test_default_root_is_home_or_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Registry().url == os.path.join(os.environ["HOME"], ".nb_registry")
+    monkeypatch.setenv("NB_REGISTRY_ROOT", str(tmp_path / "from-env"))
+    reg = Registry()
+    assert reg.url == str(tmp_path / "from-env")
+    logged = reg.log(_art(tmp_path), project="p")
+    assert Registry(str(tmp_path / "from-env")).artifact("p/model").digest == logged.digest
+
+
+def test_download_again_into_the_same_folder(run: Any, tmp_path: Path) -> None:
     logged = run.log_artifact(_art(tmp_path, content="abc"))
     out = Path(logged.download(str(tmp_path / "out")))
     # downloading again into the same folder is a no-op that keeps the content
@@ -286,7 +299,7 @@ def test_manifest_with_escaping_name_writes_nothing_outside(reg: Registry, tmp_p
 
     art = reg.log(_art(tmp_path, content="ok"), project="proj")
     digest, _ = reg.blobs.put_bytes(b"evil")
-    for bad in ("../evil.txt", "/tmp/evil-nb-registry.txt", "sub/../../evil.txt"):
+    for bad in ("../evil.txt", str(tmp_path / "abs-evil.txt"), "sub/../../evil.txt"):
         manifest = {"format": MANIFEST_FORMAT, "entries": {"a.txt": {"digest": digest, "size": 4}, bad: {"digest": digest, "size": 4}}}
         art._manifest = None
         mdigest, _ = reg.blobs.put_bytes(json.dumps(manifest).encode())
@@ -296,7 +309,7 @@ def test_manifest_with_escaping_name_writes_nothing_outside(reg: Registry, tmp_p
             art.download(str(target))
         assert not (tmp_path / "target" / "evil.txt").exists()
         assert not (tmp_path / "evil.txt").exists()
-    assert not Path("/tmp/evil-nb-registry.txt").exists()
+    assert not (tmp_path / "abs-evil.txt").exists()
 
 
 def test_symlinked_subfolder_pointing_outside_is_refused(run: Any, tmp_path: Path) -> None:
@@ -326,7 +339,6 @@ def test_version_records_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     subprocess.run([*git, "commit", "-q", "-m", "first"], cwd=repo, check=True)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
     monkeypatch.chdir(repo)
-    monkeypatch.setenv("NB_REGISTRY_USER", os.environ.get("NB_REGISTRY_USER", "") or "")
 
     root = str(tmp_path / "reg")
     with nbr.init(project="proj", job_type="train", root=root) as run:
@@ -428,6 +440,23 @@ with nbr.init(project="proj", root={root!r}) as run:
     assert art.verify() == []
     print(open(path + "/model.bin").read())
 """
-    out = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "offline"
+
+
+def test_folder_of_many_small_files(reg: Registry, tmp_path: Path) -> None:
+    folder = tmp_path / "shards"
+    for i in range(300):
+        make_file(folder / f"part-{i // 100}" / f"{i:04d}.txt", f"piece {i % 150}")  # half are duplicates
+    art = Artifact("tok", type="tokenizer")
+    art.add_dir(folder)
+    logged = reg.log(art, project="p")
+    files = logged.files()
+    assert len(files) == 300
+    assert {e.path: e.digest for e in files}["part-2/0299.txt"] == hash_bytes(b"piece 149")
+    assert len(set(reg.blobs.digests())) == 150 + 1  # 150 distinct contents and the manifest
+    again = Artifact("tok", type="tokenizer")
+    again.add_dir(folder)
+    dup = reg.log(again, project="p")
+    assert dup.deduplicated and dup.version == "v0" and dup.new_bytes == 0

@@ -63,7 +63,7 @@ CY_STATE_JS = """() => {
       return {layer: c.getAttribute('data-id'), width: c.width, height: c.height, painted};
     });
     const cell = el.closest('.jp-CodeCell');
-    const src = cell ? cell.querySelector('.jp-InputArea-editor').innerText : '';
+    const src = cell ? cell.querySelector('.jp-InputArea-editor').textContent : '';
     out.push({
       source: src.trim(),
       labels: cy.nodes().map(n => n.data('label')),
@@ -136,13 +136,65 @@ def test_the_demo_listens_on_localhost_with_a_token(lab: dict[str, Any]) -> None
     assert e.value.code == 403, "without the token the server refuses"
 
 
-def _wait_run_all_done(page: Any, timeout_ms: int) -> None:
-    """Every code cell has an execution count (no ``[*]``, no ``[ ]``) and the kernel is idle again."""
-    page.wait_for_function(
-        """() => {
-          const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => p.innerText.trim());
-          return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p)) && /\\| Idle/.test(document.body.innerText);
-        }""", timeout=timeout_ms)
+PROMPTS_JS = "() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')].map(p => p.innerText.trim())"
+ERRORS_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+                 .map(e => e.innerText.slice(0, 500))"""
+
+
+def _wait_run_all_done(page: Any, timeout_ms: int, shot: Path) -> None:
+    """The last code cell has an execution count, none shows ``[*]`` and the kernel is idle again; fail at once,
+    with the error shown, if a cell fails. (JupyterLab does not paint cells out of view: their prompts read as
+    empty, so the last cell, which Run All scrolls to, is the one to check.)"""
+    try:
+        page.wait_for_function(
+            f"""() => {{
+              if (({ERRORS_JS})().length) return true;
+              const prompts = ({PROMPTS_JS})();
+              return prompts.length > 0 && /^\\[\\d+\\]:$/.test(prompts[prompts.length - 1])
+                && !prompts.includes('[*]:') && /\\| Idle/.test(document.body.innerText);
+            }}""", timeout=timeout_ms)
+    except sync_api.TimeoutError:
+        page.screenshot(path=str(shot))
+        pytest.fail(f"Run All did not finish in {timeout_ms / 1000:.0f} s; prompts: {page.evaluate(PROMPTS_JS)}; "
+                    f"screenshot {shot}")
+    errors = page.evaluate(ERRORS_JS)
+    if errors:
+        page.screenshot(path=str(shot))
+        pytest.fail(f"a cell failed in JupyterLab: {errors}; screenshot {shot}")
+
+
+# Installed before Run All: notes (performance.now()) when the final DAG's cytoscape instance appears and when its
+# node layer first has pixels, checking once per animation frame. Only that graph's node canvas is read.
+DRAW_PROBE_JS = """() => {
+  const t = window.__nbrDraw = {clicked: performance.now()};
+  const find = () => {
+    for (const el of document.querySelectorAll('.jp-OutputArea-output div')) {
+      const cy = el._cyreg && el._cyreg.cy;
+      const cell = cy && el.closest('.jp-CodeCell');
+      if (cell && cell.querySelector('.jp-InputArea-editor').textContent.trim().startsWith('%lineage ensemble:latest')) return el;
+    }
+    return null;
+  };
+  const tick = () => {
+    const el = find();
+    if (el) {
+      t.created = t.created || performance.now();
+      const c = el.querySelector('canvas[data-id="layer2-node"]');
+      if (c && c.width && c.height) {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 64) if (d[i] > 0) n++;
+        if (n > 50) { t.painted = performance.now(); return; }
+      }
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}"""
+
+
+def _cell(page: Any, source: str | re.Pattern[str]) -> Any:
+    return page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea-editor", has_text=source))
 
 
 def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path) -> None:
@@ -157,29 +209,43 @@ def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path)
             # Run All before the kernel is there opens a "Select Kernel" dialog: wait for "| Idle" first.
             page.wait_for_function("() => /\\| Idle/.test(document.body.innerText)", timeout=60_000)
             t_idle = time.monotonic()
+            page.evaluate(DRAW_PROBE_JS)
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
             t_run = time.monotonic()
 
             # The browser panel and the graphs appear as the cells run; wait for the last cell to finish.
-            _wait_run_all_done(page, 90_000)
+            _wait_run_all_done(page, 60_000, tmp_path / "run-all-failed.png")
             t_done = time.monotonic()
 
-            # The final DAG: scroll it into view (cells out of view are not painted) and wait for it to draw.
-            graph_cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea-editor", has_text="%lineage ensemble:latest"))
+            # The final DAG: in view (JupyterLab does not paint cells out of view), drawn, with its labels.
+            graph_cell = _cell(page, "%lineage ensemble:latest")
             graph_cell.scroll_into_view_if_needed()
-            t_graph = time.monotonic()
             page.wait_for_function(
                 f"""() => ({CY_STATE_JS})().some(g => g.source.startsWith('%lineage ensemble:latest') && g.labels.length >= 9
                         && g.canvases.some(c => c.layer === 'layer2-node' && c.painted > 1000))""", timeout=20_000)
-            draw_s = time.monotonic() - t_graph
+            draw = page.evaluate("() => window.__nbrDraw")
             graphs = page.evaluate(CY_STATE_JS)
 
+            # Clicking a node shows its details beside the graph (a round trip through the kernel).
+            centre = page.evaluate("""() => {
+              for (const el of document.querySelectorAll('.jp-OutputArea-output div')) {
+                const cy = el._cyreg && el._cyreg.cy;
+                const cell = cy && el.closest('.jp-CodeCell');
+                if (!cell || !cell.querySelector('.jp-InputArea-editor').textContent.trim().startsWith('%lineage ensemble:latest')) continue;
+                const node = cy.nodes().filter(n => n.data('label').startsWith('m1:v0'))[0];
+                const p = node.renderedPosition(), r = el.getBoundingClientRect();
+                return {x: r.left + p.x, y: r.top + p.y};
+              }
+            }""")
+            page.mouse.click(centre["x"], centre["y"])
+            details = graph_cell.locator(".jp-OutputArea-output .widget-html", has_text="ensemble-walkthrough/m1:v0")
+            details.first.wait_for(timeout=10_000)
+
             # The registry browser renders, with its tabs.
-            browser_cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea-editor", has_text=re.compile(r"^%registry$")))
+            browser_cell = _cell(page, re.compile(r"^%registry$"))
             browser_cell.scroll_into_view_if_needed()
-            tab_titles = [t.strip() for t in browser_cell.locator(".jp-OutputArea-output .lm-TabBar-tabLabel, "
-                                                                  ".jp-OutputArea-output .widget-tab .p-TabBar-tabLabel").all_inner_texts()]
+            tab_titles = [t.strip() for t in browser_cell.locator(".jp-OutputArea-output .lm-TabBar-tabLabel").all_inner_texts()]
             browser_text = browser_cell.locator(".jp-OutputArea-output").inner_text()
 
             graph_cell.scroll_into_view_if_needed()
@@ -190,8 +256,10 @@ def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path)
         finally:
             browser.close()
 
-    print(f"\npage load to kernel idle {t_idle - t0:.1f} s; run all {t_done - t_run:.1f} s; "
-          f"lineage graph drawn {draw_s * 1000:.0f} ms after it was scrolled into view; screenshot {shot}")
+    drawn = (f"lineage graph: widget created {(draw['created'] - draw['clicked']) / 1000:.2f} s after Run All, "
+             f"nodes painted {draw['painted'] - draw['created']:.0f} ms later" if draw.get("painted")
+             else "lineage graph: not painted while Run All ran (drawn once scrolled into view)")
+    print(f"\npage load to kernel idle {t_idle - t0:.1f} s; run all {t_done - t_run:.1f} s; {drawn}; screenshot {shot}")
     docs = PROJECT_ROOT / "docs" / "screenshot-notebook.png"
     if not docs.exists() or os.environ.get("NB_REGISTRY_UPDATE_SCREENSHOT") == "1":
         docs.parent.mkdir(exist_ok=True)
@@ -200,8 +268,9 @@ def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path)
     assert not errors, f"JavaScript errors on the page: {errors}"
     final = next(g for g in graphs if g["source"].startswith("%lineage ensemble:latest"))
     for prefix in ("ensemble:v0", "m1:v0", "m2:v0", "m3:v0", "dataset:v0", "assemble-ensemble", "train-m1", "train-m2",
-                   "train-m3"):
+                   "train-m3", "generate-data"):
         assert any(label.startswith(prefix) for label in final["labels"]), (prefix, final["labels"])
+    assert any(label.startswith("m1:v0") and "best" in label for label in final["labels"]), "aliases on the labels"
     assert final["edges"] >= 11
     layers = {c["layer"]: c for c in final["canvases"]}
     assert {"layer0-selectbox", "layer1-drag", "layer2-node"} <= set(layers)
@@ -213,9 +282,9 @@ def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path)
     early = next(g for g in graphs if g["source"].startswith("%lineage m1:latest"))
     assert any(label.startswith("m1:v0") for label in early["labels"])
 
-    for title in ("Registered models", "Artifacts", "Runs"):
-        assert title in tab_titles, (title, tab_titles)
-    assert "ensemble_all" in browser_text
+    assert tab_titles[:3] == ["Registered models", "Artifacts", "Runs"], tab_titles
+    for name in ("ensemble_all", "ensemble_m1", "ensemble_m2", "ensemble_m3"):
+        assert name in browser_text
 
 
 def test_labextension_list_shows_the_widget_extensions_enabled() -> None:

@@ -143,18 +143,27 @@ def test_writer_killed_mid_log_leaves_no_half_version(tmp_path: Path) -> None:
     assert (Path(logged.download(str(tmp_path / "out"))) / "model.bin").stat().st_size == 200 << 20
 
 
-DIES_AT_COMMIT = textwrap.dedent("""
+DIES_AROUND_COMMIT = textwrap.dedent("""
     import os, sys
     from nb_registry import Artifact, Registry
     from nb_registry.store.files import LocalFiles
-    write = LocalFiles.write
+    when = sys.argv[3]
+    write, append = LocalFiles.write, LocalFiles.append
+    committed = []
 
     def write_or_die(self, rel, data):
-        if rel.startswith("collections/"):
-            os._exit(9)  # the process ends here, just before the write that makes the version visible
+        if committed or (when == "before" and rel.startswith("collections/")):
+            os._exit(9)  # the process ends here, as if killed
         write(self, rel, data)
+        if rel.startswith("collections/"):
+            committed.append(rel)  # the version is visible now; "after" dies at the next metadata write
 
-    LocalFiles.write = write_or_die
+    def append_or_die(self, rel, data):
+        if committed:
+            os._exit(9)
+        append(self, rel, data)
+
+    LocalFiles.write, LocalFiles.append = write_or_die, append_or_die
     reg = Registry(sys.argv[1])
     art = Artifact("m", type="model")
     art.add_file(sys.argv[2], name="w.bin")
@@ -162,24 +171,35 @@ DIES_AT_COMMIT = textwrap.dedent("""
 """)
 
 
-def test_writer_dying_at_commit_leaves_nothing_visible(tmp_path: Path) -> None:
-    """Everything a log writes besides the version itself comes first, and nothing points at a phantom."""
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_writer_dying_around_commit(tmp_path: Path, when: str) -> None:
+    """Dying just before the version's shard is written leaves nothing visible; once it is written,
+    the version is complete: listed, found by content, verified (nothing is written after it)."""
     root = str(tmp_path / "reg")
     first = tmp_path / "first.bin"
     first.write_bytes(b"first content")
-    proc = subprocess.run([sys.executable, "-c", DIES_AT_COMMIT, root, str(first)], capture_output=True, timeout=60)
-    assert proc.returncode == 9, proc.stderr
+    proc = subprocess.run([sys.executable, "-c", DIES_AROUND_COMMIT, root, str(first), when],
+                          capture_output=True, timeout=60)
+    assert proc.returncode in (0, 9), proc.stderr
     reg = Registry(root)
-    with pytest.raises(NotFoundError):
-        reg.artifact("proj/m")
-    assert reg.find_by_content(str(first)) == []
-    # the number is taken by other content now: the line the dead writer left must not match it
+    if when == "before":
+        assert proc.returncode == 9
+        with pytest.raises(NotFoundError):
+            reg.artifact("proj/m")
+        assert reg.find_by_content(str(first)) == []
+    else:
+        v0 = reg.artifact("proj/m:latest")
+        assert v0.verify() == []
+        assert [c["name"] for c in reg.collections("proj")] == ["m"]
+        assert [(a.id, e) for a, e in reg.find_by_content(str(first))] == [("proj/m:v0", "w.bin")]
+    # a new log works; a line the dead writer left must not match the version that takes its number
     second = tmp_path / "second.bin"
     second.write_bytes(b"second content")
     art = Artifact("m", type="model")
     art.add_file(second, name="w.bin")
     logged = reg.log(art, project="proj")
-    assert logged.version == "v0"
-    assert reg.find_by_content(str(first)) == []
-    assert [(a.id, e) for a, e in reg.find_by_content(str(second))] == [("proj/m:v0", "w.bin")]
+    assert logged.version == ("v0" if when == "before" else "v1")
+    if when == "before":
+        assert reg.find_by_content(str(first)) == []
+    assert [(a.id, e) for a, e in reg.find_by_content(str(second))] == [(logged.id, "w.bin")]
     assert [c["name"] for c in reg.collections("proj")] == ["m"]

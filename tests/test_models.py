@@ -307,6 +307,8 @@ def test_failing_automation_does_not_undo_the_move(api: Any, trained: dict[str, 
     assert rm.aliases == {"production": 1}
     assert [r["exit_code"] for r in rm.automation_runs()] == [3, 3]
     assert api.artifact("model-registry/clf-prod:production").id == v1.id
+    shown = rm._repr_html_()
+    assert "FAILED (exit 3)" in shown and "cannot deploy" in shown
 
 
 def test_automation_that_hangs_is_killed_and_recorded(api: Any, trained: dict[str, Any], tmp_path: Path,

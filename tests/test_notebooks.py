@@ -43,14 +43,18 @@ def kernel_env(root: Path) -> dict[str, str]:
     return env
 
 
-def execute(nb: Any, root: Path, allow_errors: bool = False) -> float:
-    """Run every cell of ``nb`` in a fresh python3 kernel whose working directory is ``root/work``."""
+def execute(nb: Any, root: Path, allow_errors: bool = False, path: Path | None = None) -> float:
+    """Run every cell of ``nb`` in a fresh python3 kernel whose working directory is ``root/work``; ``path`` is
+    given to the kernel as Jupyter's server does (``JPY_SESSION_NAME``): the implicit run is named after it."""
     work = root / "work"
     work.mkdir(parents=True, exist_ok=True)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, store_widget_state=True,
                                      allow_errors=allow_errors, resources={"metadata": {"path": str(work)}})
     started = time.monotonic()
-    client.execute(env=kernel_env(root))
+    env = kernel_env(root)
+    if path is not None:
+        env["JPY_SESSION_NAME"] = str(path)
+    client.execute(env=env)
     return time.monotonic() - started
 
 
@@ -60,7 +64,7 @@ class Executed:
     def __init__(self, name: str, root: Path) -> None:
         self.name, self.root = name, root
         self.nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-        self.seconds = execute(self.nb, root)
+        self.seconds = execute(self.nb, root, path=NOTEBOOKS / name)
         print(f"\n{name}: executed in {self.seconds:.1f} s")
 
     def api(self, project: str | None = None) -> Any:
@@ -205,6 +209,7 @@ def test_ensemble_graph_widgets_hold_the_dag(ensemble: Executed) -> None:
 def test_ensemble_registry_browser_renders(ensemble: Executed) -> None:
     cell = ensemble.cell("%registry")
     assert widget_views(cell), "the browser is a widget"
+    assert "RegistryBrowser" in cell.outputs[0]["data"]["text/plain"]
     state = widget_strings(ensemble, cell)
     for title in ("Registered models", "Artifacts", "Runs"):
         assert title in state, f"tab {title!r} missing"
@@ -260,9 +265,10 @@ def test_model_registry_runs_clean_and_shows_promotions(model_registry: Executed
     assert history.count("<tr>") == 5  # header + 4 moves
     consumer = cell_text(model_registry.cell("consumer = nbr.init("))
     assert "anomaly probabilities:" in consumer
-    labels = graph_labels(model_registry, model_registry.cell("%lineage sensor-readings:latest --down"))
-    assert any(label.startswith("nightly-scoring") for label in labels), labels
-    assert sum(label.startswith("anomaly-classifier:v") for label in labels) == 12
+    labels = graph_labels(model_registry, model_registry.cell("%lineage model-registry/anomaly_classifier:v0 --both"))
+    for prefix in ("nightly-scoring", "baseline", "sensor-readings:v0", "anomaly-classifier:v"):
+        assert any(label.startswith(prefix) for label in labels), (prefix, labels)
+    assert not any(label.startswith("higher-lr") for label in labels), "only v0's lineage"
 
 
 def test_model_registry_state_card_aliases_history_and_consumer(model_registry: Executed) -> None:
@@ -303,9 +309,12 @@ def test_tracking_runs_clean_table_sorted_and_chart(tracking: Executed) -> None:
     assert shown == [r["name"] for r in trials], "the table is sorted by val_acc, best first"
     assert trials[0]["summary.val_acc"] >= 0.95 > trials[-1]["summary.val_acc"]
     assert len(api.run(f"{tracking.project}/{trials[0]['id']}").history()) == 12
-    chart = tracking.cell("# parallel coordinates")
-    assert widget_views(chart) or any("plotly" in k for o in chart.outputs for k in o.get("data", {})), \
-        "the parallel-coordinates chart is displayed"
+    chart = tracking.cell("from nb_registry.widgets.charts import")
+    assert widget_views(chart), "the parallel-coordinates chart is displayed"
+    saved = widget_strings(tracking, chart)
+    assert "application/vnd.plotly.v1+json" in saved and '"parcoords"' in saved
+    for axis in ("lr", "hidden", "l2", "val_acc"):
+        assert f'"label": "{axis}"' in saved
 
 
 def test_tracking_best_model_registered_and_predictions_stamped(tracking: Executed) -> None:
@@ -326,6 +335,17 @@ def test_tracking_best_model_registered_and_predictions_stamped(tracking: Execut
     labels = graph_labels(tracking, tracking.cell("%lineage model-registry/moons_classifier:staging"))
     assert any(label.startswith("moons-classifier:v0") for label in labels)
     assert any(label.startswith("moons:v0") for label in labels)
+    edges = edges_by_label(api.lineage("moons-classifier:v0"))
+    assert edges == {("experiment_tracking", "produced", "moons:v0"), ("moons:v0", "used", f"best-of-{best['config.sweep']}"),
+                     (f"best-of-{best['config.sweep']}", "produced", "moons-classifier:v0")}, edges
+
+
+def test_tracking_browser_opens_on_the_runs_view(tracking: Executed) -> None:
+    cell = tracking.cell("browser = %registry")
+    state = widget_strings(tracking, cell)
+    assert '"selected_index": 2' in state
+    for i in range(12):
+        assert f"trial-{i:02d}" in state
 
 
 # -- errors a user makes -----------------------------------------------------------------------------------

@@ -147,3 +147,40 @@ def test_artifact_entry_reference_records_dependency(local_reg: Registry, tmp_pa
         ens2 = Artifact("ens2")
         ens2.add_reference("nbr://p/m1:v0/nope.json")
         local_reg.log(ens2, project="p")
+
+
+@pytest.fixture
+def http_dir(tmp_path: Path) -> Any:
+    """A real HTTP server on 127.0.0.1 serving a temporary folder."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "www"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_reference(local_reg: Registry, http_dir: Any, tmp_path: Path) -> None:
+    folder, base = http_dir
+    make_file(folder / "labels.txt", "cat\ndog\n")
+    art = Artifact("labels", type="dataset")
+    [entry] = art.add_reference(f"{base}/labels.txt")
+    assert entry.digest == hash_bytes(b"cat\ndog\n") and entry.path == "labels.txt"
+    logged = local_reg.log(art, project="p")
+    assert logged.verify() == []
+    out = Path(logged.download(str(tmp_path / "out"), refs=True))
+    assert (out / "labels.txt").read_text() == "cat\ndog\n"
+    make_file(folder / "labels.txt", "cat\ncow\n")
+    with pytest.raises(IntegrityError, match="labels.txt"):
+        logged.verify()
+    with pytest.raises(IntegrityError):
+        logged.download(str(tmp_path / "out2"), refs=True)
+    assert not (tmp_path / "out2" / "labels.txt").exists()

@@ -83,7 +83,7 @@ def test_init_records_config_environment_and_clean_git(api: Any, reg_root: str, 
     monkeypatch.chdir(git_repo)
     head = git(git_repo, "rev-parse", "HEAD")
     run = nbr.init(project="p", job_type="train", config={"lr": 0.01, "layers": [64, 32]}, tags=["baseline", "cpu"],
-                   notes="first try", root=reg_root, code="print('hi')")
+                   notes="first try", root=reg_root, code="print('hi')", notebook="notebooks/train.ipynb")
     run.finish()
     got = api.run(run.id)
     info = got.info
@@ -97,6 +97,7 @@ def test_init_records_config_environment_and_clean_git(api: Any, reg_root: str, 
     assert info["started_at"] and info["ended_at"] and info["ended_at"] >= info["started_at"]
     assert info["cwd"] == str(git_repo)
     assert info["code"] == "print('hi')"
+    assert info["notebook"] == "notebooks/train.ipynb"
     assert got.git["commit"] == head
     assert got.git["dirty"] is False
     assert got.state == "finished"

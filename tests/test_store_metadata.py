@@ -14,7 +14,7 @@ import pytest
 
 from nb_registry import CorruptMetadataError, Registry
 from nb_registry.store.files import LocalFiles, open_files
-from nb_registry.store.metadata import JOURNAL, MetadataStore
+from nb_registry.store.metadata import MetadataStore
 
 
 def _files_pair(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Any]:

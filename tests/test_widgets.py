@@ -200,6 +200,9 @@ def test_lineage_view_builds_nodes_edges_and_shows_a_clicked_node(tmp_path: Path
     handler({"data": dict(run_node.data), "position": dict(run_node.position), "group": "nodes"})
     assert view.selected == run_node.data["id"]
     assert "train" in view.details.value and "job_type" in view.details.value
+    bundle = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "LineageView" in bundle["text/plain"]
+    assert "<svg" in bundle["text/html"] and "<script" not in bundle["text/html"]  # static renderings
     monkeypatch.chdir(tmp_path)
     view.export_button.click()
     assert (tmp_path / "lineage.html").read_text().count(" data-i=") == len(graph["nodes"])
@@ -230,6 +233,7 @@ def test_browser_shows_registered_models_with_card_and_tags(api: Any) -> None:
     assert "<script>" not in models.card.value  # raw HTML in a model card is escaped
     assert "ensemble" in models.header.value and "production → v0" in models.header.value
     assert "staging" in models.versions_html.value
+    assert models.version.value == "v1"  # the newest version is preselected in the move-alias control
     models.tag_filter.value = "ensemble"
     assert [v for _, v in models.model_list.options] == ["ensemble_all"]
 
@@ -301,6 +305,7 @@ def test_runs_view_filters_and_sorts_on_config_and_summary(api: Any) -> None:
     runs = browser.runs
     browser.selected_index = 2
     assert len(runs.rows) == 5 and runs.project.value == "p"
+    assert runs.metric.value == "summary.acc"  # a metric is preselected for Compare
     runs.filter_text.value = "config.lr<0.05"
     assert sorted(r["name"] for r in runs.rows) == ["train-1", "train-2"]
     runs.filter_text.value = "lr>=0.01 and opt=adam"  # bare names mean config.*
@@ -335,7 +340,8 @@ def test_comparing_runs_draws_history_and_parallel_coordinates(api: Any) -> None
     runs.compare_button.click()  # none selected: every run shown
     par = runs.parcoords_chart.figure.data[0]
     assert par.type == "parcoords" and [d.label for d in par.dimensions] == ["lr", "opt", "acc"]
-    assert len(par.dimensions[0].values) == 3
+    assert sorted(par.dimensions[0].values) == [-3.0, -2.0, -1.0] and list(par.dimensions[0].ticktext) == ["0.001", "0.01", "0.1"]
+    assert list(par.dimensions[1].ticktext) == ["adam", "sgd"]
     bundle = runs.parcoords_chart.outputs[0]["data"]
     assert bundle[PLOTLY_MIME]["data"][0]["type"] == "parcoords" and "text/plain" in bundle
 

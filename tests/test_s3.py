@@ -1,0 +1,127 @@
+"""A registry whose root is an S3 bucket (moto's real S3 server over HTTP): a team sharing one bucket."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import make_file
+from nb_registry import Artifact, IntegrityError, NotFoundError, Registry
+from nb_registry.store.hashing import hash_bytes
+
+
+@pytest.fixture
+def s3_root(s3_bucket: str) -> str:
+    return f"s3://{s3_bucket}/reg"
+
+
+def _reg(root: str, opts: dict[str, Any], cache: Path, own_fs: bool = False) -> Registry:
+    # own_fs: a separate S3FileSystem (own listing cache), as another machine or process would have
+    extra = {"skip_instance_cache": True} if own_fs else {}
+    return Registry(root, cache_dir=str(cache), **opts, **extra)
+
+
+def test_log_resolve_download_on_s3(s3_root: str, s3_options: dict[str, Any], s3fs_fs: Any, tmp_path: Path) -> None:
+    reg = _reg(s3_root, s3_options, tmp_path / "cache")
+    art = Artifact("m", type="model", metadata={"acc": 0.9})
+    art.add_file(make_file(tmp_path / "w.bin", "weights on s3"), name="w.bin")
+    art.add_dir(make_file(tmp_path / "tok" / "vocab.txt", "a b").parent, name="tok")
+    logged = reg.log(art, project="proj", aliases=["best"])
+    assert logged.version == "v0"
+    digest = hash_bytes(b"weights on s3")
+    bucket_path = s3_root[len("s3://"):]
+    assert s3fs_fs.cat_file(f"{bucket_path}/blobs/{digest[:2]}/{digest[2:]}") == b"weights on s3"
+    assert s3fs_fs.exists(f"{bucket_path}/meta/collections/proj/m.json")
+
+    got = reg.artifact("proj/m:best")
+    assert got.digest == logged.digest and got.metadata == {"acc": 0.9}
+    out = Path(got.download(str(tmp_path / "out")))
+    assert (out / "w.bin").read_text() == "weights on s3"
+    assert (out / "tok" / "vocab.txt").read_text() == "a b"
+    assert got.verify() == []
+    assert [(a.id, e) for a, e in reg.find_by_content(digest)] == [("proj/m:v0", "w.bin")]
+
+    again = Artifact("m", type="model")
+    again.add_file(tmp_path / "w.bin", name="w.bin")
+    again.add_dir(tmp_path / "tok", name="tok")
+    dup = reg.log(again, project="proj", aliases=["prod"])
+    assert dup.version == "v0" and dup.deduplicated
+    assert reg.artifact("proj/m:prod").version == "v0"
+
+
+def test_two_registries_see_each_others_writes(s3_root: str, s3_options: dict[str, Any], tmp_path: Path) -> None:
+    a = _reg(s3_root, s3_options, tmp_path / "cache-a")
+    b = _reg(s3_root, s3_options, tmp_path / "cache-b", own_fs=True)
+    assert a.store.blobs.fs is not b.store.blobs.fs
+    with pytest.raises(NotFoundError):
+        b.artifact("proj/m")
+    for i in range(3):
+        writer, reader = (a, b) if i % 2 == 0 else (b, a)
+        art = Artifact("m", type="model", metadata={"i": i})
+        art.add_file(make_file(tmp_path / f"w{i}.bin", f"weights {i}"), name="w.bin")
+        logged = writer.log(art, project="proj", aliases=["best"])
+        assert logged.version == f"v{i}"
+        assert [c["name"] for c in reader.collections("proj")] == ["m"]
+        seen = reader.artifact("proj/m:best")
+        assert (seen.version, seen.metadata) == (f"v{i}", {"i": i})
+        assert (Path(seen.download(str(tmp_path / f"out{i}"))) / "w.bin").read_text() == f"weights {i}"
+    assert [v.version for v in a.versions("proj/m")] == ["v0", "v1", "v2"]
+    b.set_alias("proj/m:v0", "prod")
+    assert a.artifact("proj/m:prod").version == "v0"
+
+
+def test_tampered_blob_on_s3_is_refused(s3_root: str, s3_options: dict[str, Any], s3fs_fs: Any, tmp_path: Path) -> None:
+    reg = _reg(s3_root, s3_options, tmp_path / "cache")
+    art = Artifact("m", type="model")
+    art.add_file(make_file(tmp_path / "w.bin", "precious"), name="w.bin")
+    logged = reg.log(art, project="proj")
+    digest = logged.get_path("w.bin").digest
+    s3fs_fs.pipe_file(f"{s3_root[5:]}/blobs/{digest[:2]}/{digest[2:]}", b"PRECIOUS")
+    with pytest.raises(IntegrityError, match="w.bin"):
+        logged.verify()
+    with pytest.raises(IntegrityError, match="w.bin"):
+        logged.download(str(tmp_path / "out"))
+    assert not (tmp_path / "out" / "w.bin").exists()
+
+
+def test_memory_root_registry(memfs: Any, tmp_path: Path) -> None:
+    reg = Registry("memory://team/reg", cache_dir=str(tmp_path / "cache"))
+    art = Artifact("m", type="model")
+    art.add_file(make_file(tmp_path / "w.bin", "in memory"), name="w.bin")
+    reg.log(art, project="proj", aliases=["best"])
+    other = Registry("memory://team/reg", cache_dir=str(tmp_path / "cache2"))
+    got = other.artifact("proj/m:best")
+    assert (Path(got.download(str(tmp_path / "out"))) / "w.bin").read_text() == "in memory"
+    assert got.verify() == []
+    assert any(k.startswith("/team/reg/blobs/") for k in memfs.store)
+
+
+def test_fetched_blobs_are_read_offline(tmp_path: Path) -> None:
+    """Blobs fetched once from S3 are served from the local cache after the server is gone."""
+    from moto.server import ThreadedMotoServer
+    import s3fs
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    opts = {"client_kwargs": {"endpoint_url": f"http://127.0.0.1:{port}"},
+            "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1}}
+    try:
+        fs = s3fs.S3FileSystem(skip_instance_cache=True, **opts)
+        fs.mkdir("offline")
+        reg = Registry("s3://offline/reg", cache_dir=str(tmp_path / "cache"), skip_instance_cache=True, **opts)
+        art = Artifact("m", type="model")
+        art.add_file(make_file(tmp_path / "w.bin", "cached weights"), name="w.bin")
+        reg.log(art, project="proj")
+        got = reg.artifact("proj/m:latest")
+        got.download(str(tmp_path / "first"))
+    finally:
+        server.stop()
+    out = Path(got.download(str(tmp_path / "second")))
+    assert (out / "w.bin").read_text() == "cached weights"
+    assert (Path(got.get_path("w.bin").download(str(tmp_path / "third")))).read_text() == "cached weights"
