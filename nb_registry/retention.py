@@ -10,6 +10,7 @@ Both are dry runs unless told otherwise, and blobs younger than ``GRACE_SECONDS`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -155,14 +156,31 @@ def gc(reg: "Registry", dry_run: bool = True, grace_seconds: float = GRACE_SECON
         if digest in live or _age(reg, digest) < grace_seconds:
             continue
         garbage.append(digest)
-        try:
-            size += reg.blobs.size(digest)
-        except Exception:
-            pass
+        size += reg.blobs.size(digest)
+    partial = _stale_partials(reg, grace_seconds)
     if not dry_run and garbage:
         with reg.meta.transaction():  # writers that deduplicated against these blobs re-check under the lock
             reg.meta.update(REGISTRY_SHARD, _bump_generation)
             for digest in garbage:
                 reg.blobs.delete(digest)
+    if not dry_run:
+        for path, _ in partial:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
     return {"dry_run": dry_run, "versions": versions, "blobs": len(garbage), "bytes": size,
-            "digests": garbage[:1000]}
+            "digests": garbage[:1000], "partial_files": len(partial), "partial_bytes": sum(n for _, n in partial)}
+
+
+def _stale_partials(reg: "Registry", grace_seconds: float) -> list[tuple[str, int]]:
+    """Temporary files left in ``blobs/tmp`` by writers that were killed mid-copy."""
+    if not reg.blobs.is_local:
+        return []  # object stores have no partial uploads to clean (a PUT is all or nothing)
+    folder = os.path.join(reg.blobs.root, "tmp")
+    out = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        path = os.path.join(folder, name)
+        with contextlib.suppress(FileNotFoundError):
+            st = os.stat(path)
+            if time.time() - st.st_mtime >= grace_seconds:
+                out.append((path, st.st_size))
+    return out

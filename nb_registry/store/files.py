@@ -159,7 +159,7 @@ _MEMORY_LOCKS: dict[str, threading.RLock] = {}
 class FsspecFiles(Files):
     """Metadata on any fsspec filesystem (``memory://``, ``s3://`` ...)."""
 
-    STALE_AFTER = 300.0  # a lock object older than this was left by a dead writer
+    STALE_AFTER = 60.0  # a lock object older than this was left by a dead writer (writes under it take ms)
 
     def __init__(self, url: str, **storage_options: Any) -> None:
         self.url = url.rstrip("/")
