@@ -130,7 +130,7 @@ def main() -> None:
               f"{args.runs * OUTPUTS} versions)")
     header("lineage on a large registry", args)
     table = Table()
-    with Scratch(args.dir, "lineage", keep=args.keep or bool(args.root)) as scratch:
+    with Scratch(args.dir, "lineage", keep=args.keep) as scratch:
         env = use_child_env(args.dir)
         root = args.root or scratch.path("registry")
         work = scratch.path("work")

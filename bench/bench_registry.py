@@ -26,8 +26,8 @@ import sys
 import time
 import uuid
 
-from common import (Scratch, Table, fmt_s, header, importtime, median, parser, run_python, settle, show_cprofile, step,
-                    tree_bytes, use_child_env)
+from common import (Scratch, Table, Tally, fmt_s, header, importtime, median, parser, run_python, settle, show_cprofile,
+                    step, tree_bytes, use_child_env)
 
 import nb_registry as nbr
 
@@ -114,33 +114,79 @@ def per_call(fn, n: int) -> list[float]:
     return out
 
 
-def measure_logs(b: Builder, samples: int, ref_dir: str,
-                 prof: cProfile.Profile | None = None) -> tuple[list[float], list[float]]:
+def log_targets() -> list:
+    """Functions whose time --profile tallies during the timed logs."""
+    import json
+
+    from nb_registry import registry as R, runs
+    from nb_registry.store import blobs as B, files as F, hashing as H, metadata as M
+
+    return [(runs.Run, "log_artifact"), (R.Registry, "log"), (R.Registry, "_store_entries"), (R.Registry, "_commit"),
+            (R.Registry, "artifact"), (runs.Run, "_save"), (B.BlobStore, "put_file"), (B.BlobStore, "put_bytes"),
+            (H.StatCache, "get"), (H.StatCache, "put"), (M.MetadataStore, "_read_shard"), (M.MetadataStore, "_write_shard"),
+            (F.LocalFiles, "write"), (F.LocalFiles, "append"), (F.LocalFiles, "lock"), (F, "_fsync_dir"),
+            (F.os, "fsync"), (F.os, "replace"), (json, "loads"), (json, "dumps")]
+
+
+class Logs:
+    """Times of the sampled logs, the reference write before each, and the time each spent in fsync."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.refs: list[float] = []
+        self.fsync: list[float] = []
+        self.cpu: list[float] = []
+        self.fsync_calls = 0
+
+    @property
+    def log(self) -> float:
+        return median(self.times)
+
+    @property
+    def ref(self) -> float:
+        return median(self.refs)
+
+    @property
+    def rest(self) -> float:
+        """Median time outside fsync: the part that depends on the code, not on the disk's latency."""
+        return median([t - f for t, f in zip(self.times, self.fsync)])
+
+
+def measure_logs(b: Builder, samples: int, ref_dir: str, prof: cProfile.Profile | None = None,
+                 tally: Tally | None = None) -> Logs:
     """``samples`` logs of one more small version into collections spread over the registry, each
-    right after one reference durable write (so both see the same disk weather).
-    Returns (log times, reference times)."""
+    right after one reference durable write (so both see the same disk weather)."""
     b.finish()
     b.batch = samples + 1  # one fresh run for all the samples (a run's document grows with its outputs)
     files = [b.new_file() for _ in range(samples)]
     b.start_run()
     settle()
     step_ = max(1, b.collections // samples)
-    times, refs = [], []
+    out = Logs()
     for i, path in enumerate(files):
         c = (i * step_ + 7) % b.collections
         t = time.perf_counter()
         durable_write(ref_dir)
-        refs.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        if prof:
-            prof.enable()
-        b.log(c, path, aliases=["candidate"])
-        if prof:
-            prof.disable()
-        times.append(time.perf_counter() - t)
+        out.refs.append(time.perf_counter() - t)
+        if tally:
+            tally.__enter__()
+        with Tally([(os, "fsync")]) as fs:
+            c0 = time.process_time()
+            t = time.perf_counter()
+            if prof:
+                prof.enable()
+            b.log(c, path, aliases=["candidate"])
+            if prof:
+                prof.disable()
+            out.times.append(time.perf_counter() - t)
+            out.cpu.append(time.process_time() - c0)
+        if tally:
+            tally.__exit__()
+        out.fsync.append(sum(fs.total.values()))
+        out.fsync_calls += sum(fs.calls.values())
     b.finish()
     b.batch = 100
-    return times, refs
+    return out
 
 
 def measure_resolve(root: str, collections: int, n: int, prof: cProfile.Profile | None = None) -> list[float]:
@@ -188,19 +234,28 @@ def main() -> None:
         with step(f"building {small} versions"):
             build_small = b.fill_to(small)
         with step(f"timing {args.samples} logs of one more version at {b.count} versions, each after a reference write"):
-            logs_small, refs_small = measure_logs(b, args.samples, ref_dir)
+            at_small = measure_logs(b, args.samples, ref_dir)
             res_small = median(measure_resolve(root, args.collections, args.resolves))
-            print(f"    log:       {spread(logs_small)}\n    reference: {spread(refs_small)}")
+            print(f"    log:       {spread(at_small.times)}\n    reference: {spread(at_small.refs)}")
+        tally_small = Tally(log_targets()) if args.profile else None
+        if tally_small is not None:
+            with step(f"profiling {args.samples} more logs (not part of the figures)"):
+                prof_small_logs = measure_logs(b, args.samples, ref_dir, tally=tally_small)
         with step(f"building up to {args.versions} versions"):
             build_big = b.fill_to(args.versions) + build_small
         n_at = b.count
         with step(f"timing {args.samples} logs of one more version at {n_at} versions, each after a reference write"):
-            logs_big, refs_big = measure_logs(b, args.samples, ref_dir, prof_log)
-            print(f"    log:       {spread(logs_big)}\n    reference: {spread(refs_big)}")
+            at_big = measure_logs(b, args.samples, ref_dir)
+            print(f"    log:       {spread(at_big.times)}\n    reference: {spread(at_big.refs)}")
         with step(f"timing {args.resolves} warm resolves"):
             shard = os.path.join(root, "meta", "collections", PROJECT, f"{coll(0)}.json")
             ref_stat = median(per_call(lambda i: os.stat(shard), args.resolves))
-            res_big = median(measure_resolve(root, args.collections, args.resolves, prof_res))
+            res_big = median(measure_resolve(root, args.collections, args.resolves))
+        tally_big = Tally(log_targets()) if args.profile else None
+        if args.profile:
+            with step(f"profiling {args.samples} more logs and {args.resolves} resolves (not part of the figures)"):
+                prof_big_logs = measure_logs(b, args.samples, ref_dir, prof_log, tally_big)
+                measure_resolve(root, args.collections, args.resolves, prof_res)
         cold_code = (f"import nb_registry as nbr; a = nbr.Api(root={root!r}, project={PROJECT!r})"
                      f".artifact('{coll(42 % args.collections)}:best'); assert 'best' in a.aliases")
         with step(f"timing {args.cold} cold processes (after one untimed warm-up each)"):
@@ -213,8 +268,7 @@ def main() -> None:
         meta_bytes = tree_bytes(os.path.join(root, "meta"))
         shards = os.path.join(root, "meta", "collections", PROJECT)
         biggest = max(os.path.getsize(os.path.join(shards, f)) for f in os.listdir(shards) if f.endswith(".json"))
-        log_small, ref_small = median(logs_small), median(refs_small)
-        log_big, ref_big = median(logs_big), median(refs_big)
+        log_small, ref_small, log_big, ref_big = at_small.log, at_small.ref, at_big.log, at_big.ref
 
         table.note("build", f"{n_at} versions in {args.collections} collections: {build_big:.1f} s "
                             f"({build_big / n_at * 1e3:.2f} ms per version)")
@@ -223,16 +277,20 @@ def main() -> None:
         table.add(f"resolve name:alias, warm, at {small} versions", res_small, "os.stat", ref_stat)
         table.add(f"resolve name:alias, warm, at {n_at} versions", res_big, "os.stat", ref_stat,
                   target="<= 1 ms", ok=res_big <= 1e-3)
-        table.add(f"durable 4 KiB write at {small} versions (reference)", ref_small)
-        table.add(f"log one more version at {small} versions", log_small, "durable write", ref_small)
-        table.add(f"durable 4 KiB write at {n_at} versions (reference)", ref_big)
-        table.add(f"log one more version at {n_at} versions", log_big, "durable write", ref_big,
-                  target="<= 10 ms", ok=log_big <= 10e-3)
-        growth = (log_big / ref_big) / (log_small / ref_small)
+        for label, at in ((small, at_small), (n_at, at_big)):
+            table.add(f"durable 4 KiB write at {label} versions (reference)", at.ref)
+            table.add(f"log one more version at {label} versions", at.log, "durable write", at.ref,
+                      **({"target": "<= 10 ms", "ok": at.log <= 10e-3} if at is at_big else {}))
+            table.note("  of which", f"{at.fsync_calls / len(at.times):.0f} fsyncs, median {fmt_s(median(at.fsync))}; "
+                                     f"outside fsync {fmt_s(at.rest)}; CPU {fmt_s(median(at.cpu))}")
         table.add(f"per-log growth {small} -> {n_at} versions", f"{fmt_s(log_small)} -> {fmt_s(log_big)}",
                   ratio=log_big / log_small, target="<= 2x", ok=log_big / log_small <= 2)
-        table.note("  same, each in units of its reference write", f"{log_small / ref_small:.2f} -> {log_big / ref_big:.2f}: "
-                   f"{growth:.2f}x")
+        table.add("  same, outside fsync", f"{fmt_s(at_small.rest)} -> {fmt_s(at_big.rest)}",
+                  ratio=at_big.rest / at_small.rest)
+        table.add("  same, CPU time of this process", f"{fmt_s(median(at_small.cpu))} -> {fmt_s(median(at_big.cpu))}",
+                  ratio=median(at_big.cpu) / median(at_small.cpu))
+        table.note("  same, each in units of its reference write",
+                   f"{log_small / ref_small:.2f} -> {log_big / ref_big:.2f}: {(log_big / ref_big) / (log_small / ref_small):.2f}x")
         table.add("python -c pass (reference)", bare)
         table.add("python -c 'import nb_registry'", imp, "python -c pass", bare)
         table.add(f"cold process: import, open, resolve (at {n_at} versions)", cold, "python -c pass", bare,
@@ -240,6 +298,9 @@ def main() -> None:
         table.note("  = ", f"{fmt_s(cold - bare)} on top of the interpreter's own start")
         b.finish()
     table.print()
+    if tally_small is not None and tally_big is not None:
+        tally_small.print(f"{args.samples} logs of one more version at ~{small} versions", sum(prof_small_logs.times))
+        tally_big.print(f"{args.samples} logs of one more version at {n_at} versions", sum(prof_big_logs.times))
     if prof_log is not None:
         show_cprofile(prof_log, f"{args.samples} logs of one more version at {n_at} versions")
     if prof_res is not None:

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -206,6 +207,7 @@ def run_headless(args: argparse.Namespace) -> int:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+    from traitlets.config import Config
 
     folder = Path(args.notebook_dir) if args.notebook_dir else notebooks_dir()
     path = folder / args.notebook
@@ -215,13 +217,21 @@ def run_headless(args: argparse.Namespace) -> int:
     nb = nbformat.read(path, as_version=4)
     print(f"executing {path}\n  registry {default_root()}", flush=True)
     started = time.monotonic()
+    config, sockets = Config(), None
+    if os.name == "posix":  # local sockets: no "running over TCP without encryption" warning from the kernel
+        sockets = tempfile.mkdtemp(prefix="nb_registry-kernel-")
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(sockets, "kernel")  # absolute: the kernel runs in another folder
     client = NotebookClient(nb, kernel_name="python3", timeout=args.timeout, store_widget_state=True,
-                            resources={"metadata": {"path": str(folder)}})
+                            resources={"metadata": {"path": str(folder)}}, config=config)
     failed = None
     try:
-        client.execute()
+        client.execute(env=dict(os.environ, JPY_SESSION_NAME=str(path)))  # as Jupyter's server names the session
     except CellExecutionError:
         failed = _first_error(nb) or "a cell failed"
+    finally:
+        if sockets:
+            shutil.rmtree(sockets, ignore_errors=True)
     if args.output:
         nbformat.write(nb, args.output)
         print(f"executed notebook saved to {args.output}")
@@ -231,6 +241,8 @@ def run_headless(args: argparse.Namespace) -> int:
     print(f"done in {time.monotonic() - started:.1f} s")
     for line in summarize(notebook_project(nb)):
         print(line)
+    if args.notebook == DEFAULT_NOTEBOOK:
+        print("next: python -m nb_registry.demo opens the same walkthrough in JupyterLab")
     return 0
 
 

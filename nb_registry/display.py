@@ -75,6 +75,15 @@ def registered_model_html(rm: Any) -> str:
         ("aliases", _chips([f"{a} → v{n}" for a, n in sorted(rm.aliases.items())])),
         ("versions", table),
     ]
+    autos = rm.automation_runs()[-5:]
+    if autos:
+        arows = "".join(
+            f"<tr><td>{html.escape(str(a['alias']))} → v{a['version']}</td><td>{'ok' if a['exit_code'] == 0 else 'FAILED'} "
+            f"(exit {a['exit_code']})</td><td><code>{html.escape(str(a['command']))[:80]}</code></td>"
+            f"<td><pre style='margin:0'>{html.escape(str(a['output'])[-300:])}</pre></td></tr>"
+            for a in autos
+        )
+        rows.append(("automation runs", f"<table><tbody>{arows}</tbody></table>"))
     if rm.model_card:
         rows.append(("model card", f"<pre style='white-space:pre-wrap'>{html.escape(rm.model_card)}</pre>"))
     return _kv(rows)

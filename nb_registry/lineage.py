@@ -179,13 +179,12 @@ def lineage(reg: "Registry", spec: str, direction: str = "up", depth: int | None
     """
     if direction not in ("up", "down", "both"):
         raise InvalidSpecError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
-    index = get_index(reg)
+    # resolve first, then refresh: whatever the resolve saw is in the journal the refresh reads
     if spec.startswith("run:"):
-        start = spec[4:]
-        reg.run(start)
-        start = next((p for p in index.runs if p == start or p.endswith("/" + start)), start)
+        start = reg.run(spec[4:]).path
     else:
         start = reg.artifact(Spec.parse(spec, project or DEFAULT_PROJECT)).id
+    index = get_index(reg)
     nodes: dict[str, dict[str, Any]] = {}
     edges: dict[tuple[str, str, str], dict[str, str]] = {}
 

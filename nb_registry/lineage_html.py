@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from .graph_layout import MAX_CHARS, layout
 
-__all__ = ["lineage_to_html", "save_lineage_html", "node_color", "node_details", "short_label", "TYPE_COLORS",
+__all__ = ["lineage_to_html", "lineage_to_svg", "save_lineage_html", "node_color", "node_details", "short_label", "TYPE_COLORS",
            "RUN_COLOR", "EDGE_COLORS"]
 
 TYPE_COLORS = {"dataset": "#2e9e5b", "model": "#3b6fd8", "code": "#8a5cc2", "evaluation": "#d98c1f",
@@ -117,14 +117,17 @@ def _node_svg(i: int, node: Mapping[str, Any], pos: Mapping[str, float], size: M
 
 
 def _legend(nodes: list[Mapping[str, Any]]) -> str:
-    items = [f"<span class='sw' style='background:{RUN_COLOR};opacity:.6;border-radius:8px'></span>run"]
+    sw = "display:inline-block;width:18px;height:12px;border-radius:3px;box-sizing:border-box"
+    items = [f"<span class='sw' style='{sw};background:{RUN_COLOR};opacity:.6;border-radius:8px'></span>run"]
     for t in sorted({str(n.get("type")) for n in nodes if n.get("kind") == "artifact"}):
-        items.append(f"<span class='sw' style='background:{node_color({'type': t})}'></span>{html.escape(t)}")
-    items.append(f"<span class='sw' style='border:3px solid {REGISTERED_BORDER};background:#fff'></span>registered")
+        items.append(f"<span class='sw' style='{sw};background:{node_color({'type': t})}'></span>{html.escape(t)}")
+    items.append(f"<span class='sw' style='{sw};border:3px solid {REGISTERED_BORDER};background:#fff'></span>registered")
     for kind, colour in EDGE_COLORS.items():
         style = "dashed" if kind == "depends-on" else "solid"
-        items.append(f"<span class='ln' style='border-top:2px {style} {colour}'></span>{kind}")
-    return "<div class='legend'>" + "".join(f"<span class='item'>{i}</span>" for i in items) + "</div>"
+        items.append(f"<span class='ln' style='display:inline-block;width:22px;height:0;border-top:2px {style} {colour}'>"
+                     f"</span>{kind}")
+    item = "margin-right:14px;white-space:nowrap;display:inline-flex;align-items:center;gap:5px"
+    return "<div class='legend'>" + "".join(f"<span class='item' style='{item}'>{i}</span>" for i in items) + "</div>"
 
 
 _CSS = """
@@ -152,8 +155,7 @@ g.addEventListener('click',function(){show(i);});g.addEventListener('keydown',fu
 """
 
 
-def lineage_to_html(graph: Mapping[str, Any], title: str | None = None) -> str:
-    """A complete HTML document drawing ``graph`` (the dict from ``Api.lineage``) as inline SVG."""
+def _render(graph: Mapping[str, Any], title: str | None) -> dict[str, str]:
     nodes = list(graph.get("nodes", []))
     lay = layout(graph, labels={str(n["id"]): short_label(n) for n in nodes})
     by_id = {str(n["id"]): n for n in nodes}
@@ -167,20 +169,36 @@ def lineage_to_html(graph: Mapping[str, Any], title: str | None = None) -> str:
     edges = "".join(_edge_svg(e, lay, str(e.get("kind") or "used")) for e in lay["edges"])
     order = list(by_id)
     body = "".join(_node_svg(i, by_id[nid], lay["positions"][nid], lay["sizes"][nid]) for i, nid in enumerate(order))
-    details = json.dumps([node_details(by_id[nid]) for nid in order]).replace("</", "<\\/")
     w, h = lay["width"], lay["height"]
     summary = (f"{sum(1 for n in nodes if n.get('kind') == 'artifact')} artifact versions, "
                f"{sum(1 for n in nodes if n.get('kind') == 'run')} runs, {len(graph.get('edges', []))} edges"
                f"{'; data flows upwards' if nodes else ''}")
     svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{w:.0f}' height='{h:.0f}' viewBox='0 0 {w:.0f} {h:.0f}' "
-           f"role='img' aria-label='{html.escape(title)}'><defs>{markers}</defs>"
-           f"<g class='edges'>{edges}</g><g class='nodes'>{body}</g></svg>")
+           f"role='img' aria-label='{html.escape(title)}' style='font:12px monospace'><defs>{markers}</defs>"
+           f"<g class='edges' fill='none' stroke-width='1.6'>{edges}</g>"
+           f"<g class='nodes' text-anchor='middle' font-family='monospace' font-size='12'>{body}</g></svg>")
+    details = json.dumps([node_details(by_id[nid]) for nid in order]).replace("</", "<\\/")
+    return {"title": title, "summary": summary, "legend": _legend(nodes), "svg": svg, "details": details}
+
+
+def lineage_to_svg(graph: Mapping[str, Any], title: str | None = None) -> str:
+    """An HTML fragment (summary, legend, inline SVG; no script, no external resources): what a
+    static rendering of a notebook (GitHub, nbviewer) shows for the lineage widget."""
+    r = _render(graph, title)
+    return (f"<div class='nbr-lineage'><div><b>{html.escape(r['title'])}</b> "
+            f"<span style='color:#666'>{html.escape(r['summary'])}</span></div>{r['legend']}"
+            f"<div style='overflow:auto;max-height:640px'>{r['svg']}</div></div>")
+
+
+def lineage_to_html(graph: Mapping[str, Any], title: str | None = None) -> str:
+    """A complete HTML document drawing ``graph`` (the dict from ``Api.lineage``) as inline SVG."""
+    r = _render(graph, title)
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body><header><h1>{html.escape(title)}</h1>"
-            f"<div>{html.escape(summary)}</div>{_legend(nodes)}</header>"
-            f"<main><div id='graph'>{svg}</div><aside id='details'>Click a node (or hover it) for its details.</aside></main>"
-            f"<script type='application/json' id='nbr-nodes'>{details}</script><script>{_SCRIPT}</script>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(r['title'])}</title>"
+            f"<style>{_CSS}</style></head><body><header><h1>{html.escape(r['title'])}</h1>"
+            f"<div>{html.escape(r['summary'])}</div>{r['legend']}</header>"
+            f"<main><div id='graph'>{r['svg']}</div><aside id='details'>Click a node (or hover it) for its details.</aside></main>"
+            f"<script type='application/json' id='nbr-nodes'>{r['details']}</script><script>{_SCRIPT}</script>"
             "</body></html>\n")
 
 

@@ -161,7 +161,7 @@ def query(records: Iterable[dict[str, Any]], filters: Mapping[str, Any] | None =
           order: str | Sequence[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Filter, sort and cut ``records``; unknown fields and operators raise :class:`QueryError`."""
     rows = list(records)
-    known = known_paths(rows) if rows else None
+    known = known_paths(rows, depth=32) if rows else None  # deep configs (config.opt.adam.beta1) are fields too
     if filters:
         _validate(filters, known)
         rows = [r for r in rows if _matches(r, filters)]

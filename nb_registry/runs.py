@@ -52,13 +52,30 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _pid_alive(pid: int) -> bool:
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state letter, start time in clock ticks since boot) from Linux's /proc, else None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0], fields[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _pid_alive(pid: int, start: str | None = None) -> bool:
+    """Whether process ``pid`` lives and, when its start time was recorded, is still the same process
+    (PIDs are reused, soon after a restart in a container). A zombie has exited."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    stat = _proc_stat(pid)
+    if stat is not None and (stat[0] in ("Z", "X") or (start is not None and stat[1] != start)):
+        return False
     return True
 
 
@@ -67,7 +84,8 @@ def effective_state(doc: Mapping[str, Any]) -> str:
     if doc.get("state") != "running":
         return str(doc.get("state"))
     if doc.get("host") == envinfo.host():
-        return "running" if _pid_alive(int(doc.get("pid") or 0)) else "crashed"
+        alive = _pid_alive(int(doc.get("pid") or 0), doc.get("pid_start"))
+        return "running" if alive else "crashed"
     beat = envinfo.parse_time(doc.get("heartbeat_at") or doc["started_at"]).timestamp()
     return "running" if time.time() - beat < STALE_AFTER else "crashed"
 
@@ -300,6 +318,7 @@ def start_run(reg: "Registry", project: str | None = None, name: str | None = No
         "id": run_id, "project": project, "name": name or f"{job_type or 'run'}-{run_id}", "job_type": job_type,
         "config": check_metadata(dict(config or {}), "config"), "tags": tags, "notes": notes,
         "state": "running", "exit_code": None, "user": envinfo.user(), "host": envinfo.host(), "pid": os.getpid(),
+        "pid_start": (_proc_stat(os.getpid()) or (None, None))[1],
         "python": sys.version.split()[0], "started_at": envinfo.now(), "ended_at": None, "heartbeat_at": envinfo.now(),
         "git": envinfo.git_info(), "command": [sys.executable, *sys.argv], "cwd": os.getcwd(), "notebook": notebook,
         "code": code, "inputs": [], "outputs": [], "summary": {}, "history": None, "steps": 0, **extra,
@@ -330,7 +349,7 @@ def _install_exit_hook() -> None:
 
 def _finish_at_exit() -> None:
     run = _current
-    if run is not None and run._live:
+    if run is not None and run._live and run._doc.get("pid") == os.getpid():  # not in a forked child
         try:
             run.finish(exit_code=1 if _exit_hook["failed"] else 0)
         except Exception:  # never turn a clean exit into a traceback

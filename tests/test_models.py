@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -15,6 +18,8 @@ import pytest
 import nb_registry as nbr
 from nb_registry import models as models_mod
 from nb_registry import runs as runs_mod
+
+REPO = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture
@@ -264,6 +269,27 @@ def test_update_model_card_and_tags(api: Any) -> None:
     fresh.update(description="new")
     assert api.registered_model("churn").tags == ["b", "c"]
     assert api.registered_model("churn").description == "new"
+
+
+def test_alias_moves_from_several_processes_form_one_history(api: Any, reg_root: str, trained: dict[str, Any]) -> None:
+    for v in trained["versions"]:
+        api.link(v, "clf-prod")
+    code = textwrap.dedent("""
+        import sys, nb_registry as nbr
+        rm = nbr.Api(root=sys.argv[1], project="p").registered_model("clf-prod")
+        for i in range(15):
+            rm.set_alias("production", (i + int(sys.argv[2])) % 3)
+    """)
+    env = dict(os.environ, PYTHONPATH=REPO)
+    procs = [subprocess.Popen([sys.executable, "-c", code, reg_root, str(k)], env=env, stderr=subprocess.PIPE, text=True)
+             for k in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    hist = api.registered_model("clf-prod").history("production")
+    assert hist[0]["from"] is None
+    assert all(h["from"] != h["to"] for h in hist), "a move to the same version is not a move"
+    assert all(b["from"] == a["to"] for a, b in zip(hist, hist[1:])), "every move starts where the previous one ended"
+    assert api.registered_model("clf-prod").aliases["production"] == hist[-1]["to"]
 
 
 # -- automations and callbacks -----------------------------------------------------------------------

@@ -330,6 +330,24 @@ def test_uncaught_exception_at_exit_marks_the_run_failed(api: Any, reg_root: str
     assert got.history().to_records()[0]["loss"] == 1.0
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_exiting_does_not_finish_the_parents_run(api: Any, reg_root: str) -> None:
+    r = run_child("""
+        import os, sys, json, nb_registry as nbr
+        run = nbr.init(project="p", root=sys.argv[1])
+        pid = os.fork()
+        if pid == 0:
+            sys.exit(0)  # a normal exit: atexit handlers run in the child
+        os.waitpid(pid, 0)
+        shard = os.path.join(sys.argv[1], "meta", "runs", "p", run.id + ".json")
+        print(json.load(open(shard))["run"]["1"]["state"])
+        run.log({"x": 1})
+        run.finish()
+    """, reg_root)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "running"
+
+
 def test_running_run_of_a_live_process_is_running(api: Any, reg_root: str) -> None:
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, time, nb_registry as nbr
@@ -371,6 +389,28 @@ def test_heartbeat_while_idle_and_not_after_finish(reg_root: str, monkeypatch: p
     time.sleep(0.5)
     assert stored() == done, "no beat after finish"
     assert done["state"] == "finished"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc")
+def test_reused_pid_or_zombie_is_not_mistaken_for_the_run(reg_root: str) -> None:
+    run = nbr.init(project="p", root=reg_root)
+    doc = dict(run._doc)
+    run.finish()
+    doc["state"] = "running"  # as a crash left it: this process's pid and start time
+    assert runs_mod.effective_state(doc) == "running"
+    # another process now has that pid (PIDs are reused, quickly after a container restart)
+    assert runs_mod.effective_state(dict(doc, pid_start="1")) == "crashed"
+    # a child that exited but was not reaped yet is a zombie: its pid still answers os.kill(pid, 0)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while runs_mod._proc_stat(child.pid)[0] != "Z" and time.monotonic() < deadline:  # type: ignore[index]
+            time.sleep(0.02)
+        os.kill(child.pid, 0)
+        assert runs_mod.effective_state(dict(doc, pid=child.pid, pid_start=None)) == "crashed"
+    finally:
+        child.wait()
+    assert runs_mod.effective_state(dict(doc, pid=0, pid_start=None)) == "crashed"
 
 
 def test_stale_run_on_another_host_is_crashed() -> None:

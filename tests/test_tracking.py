@@ -135,6 +135,15 @@ def test_records_and_pandas_side_by_side(api: Any, search: dict[str, dict[str, A
     assert "<table" in table._repr_html_()
 
 
+def test_nested_config_fields_filter_and_sort(api: Any, reg_root: str) -> None:
+    for beta in (0.8, 0.9, 0.99):
+        with nbr.init(project="nested", config={"opt": {"adam": {"beta1": beta}}, "lr": 0.1}, root=reg_root) as run:
+            run.log({"acc": beta})
+    table = api.runs("nested", filters={"config.opt.adam.beta1": {"$gte": 0.9}}, order="-config.opt.adam.beta1")
+    assert [r["summary.acc"] for r in table] == [0.99, 0.9]
+    assert table.to_records()[0]["config.opt"] == {"adam": {"beta1": 0.99}}
+
+
 def test_empty_project_gives_an_empty_table(api: Any) -> None:
     table = api.runs("nothing-here", filters={"config.lr": 1})
     assert len(table) == 0 and table.to_records() == []

@@ -10,6 +10,7 @@ import ipywidgets as W
 import traitlets as T
 
 from ..errors import RegistryError
+from ._quiet import Quiet
 from ._html import chips, error, esc, fmt, kv_html, section, table_html
 
 __all__ = ["ArtifactsPanel"]
@@ -18,8 +19,9 @@ ALL_TYPES = "(all types)"
 FILES_SHOWN = 200
 
 
-class ArtifactsPanel(W.HBox):
-    """Collections (left), a page of versions (middle), the selected version (right).
+class ArtifactsPanel(Quiet, W.VBox):
+    """Collections (left), a page of versions (middle), the selected version (right), and the
+    version's lineage graph below on demand.
 
     ``page_size`` versions are listed at a time with Prev/Next, so a collection of 10,000 versions
     costs one page of widgets. Nothing is read until :meth:`load` (the browser calls it when the
@@ -49,18 +51,17 @@ class ArtifactsPanel(W.HBox):
         self.prev_button.on_click(lambda _: self.show_page(self.page - 1))
         self.next_button.on_click(lambda _: self.show_page(self.page + 1))
         self.lineage_button.on_click(lambda _: self.show_lineage())
-        self.type_filter.observe(lambda _: self._fill_collections(), "value")
-        self.collections.observe(lambda ch: self.show_collection(ch["new"] or ""), "value")
-        self.versions.observe(lambda ch: self.show_version(ch["new"]), "value")
+        self.type_filter.observe(self.loud(lambda _: self._fill_collections()), "value")
+        self.collections.observe(self.loud(lambda ch: self.show_collection(ch["new"] or "")), "value")
+        self.versions.observe(self.loud(lambda ch: self.show_version(ch["new"])), "value")
         left = W.VBox([W.HBox([W.HTML("<b>Collections</b>"), self.refresh_button],
                              layout=W.Layout(justify_content="space-between")), self.type_filter, self.collections],
                       layout=W.Layout(width="24%", min_width="200px"))
         middle = W.VBox([W.HTML("<b>Versions</b>"), self.versions,
                          W.HBox([self.prev_button, self.next_button]), self.page_label],
                         layout=W.Layout(width="22%", min_width="190px", padding="0 0 0 8px"))
-        right = W.VBox([self.details, self.lineage_button, self.lineage_box],
-                       layout=W.Layout(width="54%", padding="0 0 0 12px"))
-        super().__init__([left, middle, right], **kwargs)
+        right = W.VBox([self.details, self.lineage_button], layout=W.Layout(width="54%", padding="0 0 0 12px"))
+        super().__init__([W.HBox([left, middle, right]), self.lineage_box], **kwargs)
         self._all_collections: list[dict[str, Any]] = []
 
     def __repr__(self) -> str:
@@ -72,7 +73,7 @@ class ArtifactsPanel(W.HBox):
         self.loaded = True
         self._all_collections = self.api.artifact_collections()
         types = sorted({c["type"] for c in self._all_collections})
-        with self.type_filter.hold_trait_notifications():
+        with self.quietly():
             self.type_filter.options = [ALL_TYPES, *types]
             if self.type_filter.value not in self.type_filter.options:
                 self.type_filter.value = ALL_TYPES
@@ -84,7 +85,7 @@ class ArtifactsPanel(W.HBox):
         shown.sort(key=lambda c: (c["type"], c["project"], c["name"]))  # grouped by type
         options = [(f"{c['type']} · {c['project']}/{c['name']}", f"{c['project']}/{c['name']}") for c in shown]
         keep = self.collection if any(v == self.collection for _, v in options) else (options[0][1] if options else "")
-        with self.collections.hold_trait_notifications():
+        with self.quietly():
             self.collections.options = options
             self.collections.value = keep or None
         self.show_collection(keep, page=self.page if keep == self.collection else 0)
@@ -110,7 +111,7 @@ class ArtifactsPanel(W.HBox):
         self.page = page
         start = page * self.page_size
         chunk = self._versions[start:start + self.page_size]
-        with self.versions.hold_trait_notifications():
+        with self.quietly():
             self.versions.options = [(self._version_label(a), i) for i, a in enumerate(chunk, start)]
             self.versions.value = start if chunk else None
         n = len(self._versions)

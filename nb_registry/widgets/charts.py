@@ -96,8 +96,17 @@ def metric_history_figure(histories: Mapping[str, Iterable[Mapping[str, Any]]], 
 
 
 def _dimension(label: str, values: Sequence[Any]) -> dict[str, Any]:
+    """A parcoords axis: numbers as they are, or on a log scale when positive and spanning 100x or
+    more (learning rates, weight decays: the ticks then read 0.001, 0.01, ...); anything else as
+    categories."""
     if all(_is_number(v) for v in values):
-        return {"label": label, "values": [float(v) for v in values]}
+        nums = [float(v) for v in values]
+        if nums and min(nums) > 0 and max(nums) / min(nums) >= 100:
+            lo, hi = math.floor(math.log10(min(nums))), math.ceil(math.log10(max(nums)))
+            ticks = list(range(lo, hi + 1))
+            return {"label": label, "values": [math.log10(v) for v in nums], "tickvals": ticks,
+                    "ticktext": [f"{10.0 ** t:g}" for t in ticks]}
+        return {"label": label, "values": nums}
     cats = sorted({str(v) for v in values})
     code = {c: i for i, c in enumerate(cats)}
     return {"label": label, "values": [code[str(v)] for v in values], "tickvals": list(range(len(cats))), "ticktext": cats}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import math
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import ipywidgets as W
 import traitlets as T
@@ -31,7 +31,8 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from ..graph_layout import NODE_HEIGHT, label_width, layout
-from ..lineage_html import EDGE_COLORS, REGISTERED_BORDER, node_color, node_details, save_lineage_html, short_label
+from ..lineage_html import (EDGE_COLORS, REGISTERED_BORDER, lineage_to_svg, node_color, node_details, save_lineage_html,
+                            short_label)
 
 __all__ = ["LineageView", "cytoscape_elements", "cytoscape_style"]
 
@@ -99,7 +100,7 @@ def cytoscape_elements(graph: Mapping[str, Any]) -> tuple[dict[str, Any], list[d
     return {"nodes": cy_nodes, "edges": cy_edges}, rules
 
 
-def cytoscape_style(extra: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+def cytoscape_style(extra: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """The stylesheet: runs grey ellipses, artifacts boxes coloured by type, registered with a gold border."""
     return [
         {"selector": "node", "style": {
@@ -141,14 +142,19 @@ class LineageView(W.HBox):
         self.cyto = ipycytoscape.CytoscapeWidget(layout=W.Layout(width="100%", height=height))
         self.cyto.min_zoom, self.cyto.max_zoom = 0.05, 4.0
         self.cyto.on("node", "click", self._on_node_click)
+        # Inside a Box, cytoscape first measures its container before the box has sized it, and fits
+        # the graph to that. Count the views (ipywidgets' _view_count) and, once one is displayed,
+        # refit: ipycytoscape calls cy.resize() + cy.fit() when the widget's layout width changes.
+        self.cyto._view_count = 0
+        self.cyto.observe(self._on_view_count, "_view_count")
         self.details = W.HTML(details_html(None), layout=W.Layout(overflow="auto", max_height=height))
         self.path = W.Text(export_path, description="file", layout=W.Layout(width="auto"))
         self.export_button = W.Button(description="Export HTML", icon="download",
                                       tooltip="write the graph as a standalone HTML file (no network needed)")
         self.fit_button = W.Button(description="Fit", icon="expand", tooltip="fit the whole graph in view")
         self.status = W.HTML("")
-        self.export_button.on_click(lambda _: self.export())
-        self.fit_button.on_click(lambda _: self.cyto.relayout())
+        self.export_button.on_click(self._export_clicked)
+        self.fit_button.on_click(lambda _: self.fit())
         side = W.VBox([W.HBox([self.fit_button, self.export_button]), self.path, self.status, self.details],
                       layout=W.Layout(width="32%", min_width="260px", padding="0 0 0 8px"))
         box = W.Box([self.cyto], layout=W.Layout(flex="1 1 auto", width="68%", border="1px solid #ddd"))
@@ -159,6 +165,13 @@ class LineageView(W.HBox):
 
     def __repr__(self) -> str:
         return f"<LineageView {len(self._nodes)} nodes, {len(self.graph_data.get('edges', []))} edges>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, plus the graph as inline SVG for static renderings (nbviewer, GitHub)."""
+        data = super()._repr_mimebundle_(**kwargs)
+        if isinstance(data, dict) and self.graph_data.get("nodes"):
+            data["text/html"] = lineage_to_svg(self.graph_data)
+        return data
 
     def refresh(self, graph: Mapping[str, Any]) -> None:
         """Draw ``graph``: one ``add_graph_from_json`` call, preset positions from our layout."""
@@ -175,6 +188,14 @@ class LineageView(W.HBox):
         root = graph.get("root")
         self.select(str(root) if root in self._nodes else "")
 
+    def _on_view_count(self, change: Mapping[str, Any]) -> None:
+        if (change["new"] or 0) > (change["old"] or 0):
+            self.fit()
+
+    def fit(self) -> None:
+        """Re-measure the drawing area and fit the whole graph in it (the Fit button)."""
+        self.cyto.layout.width = "99.99%" if self.cyto.layout.width == "100%" else "100%"
+
     def _on_node_click(self, event: Mapping[str, Any]) -> None:
         """ipycytoscape calls this with the clicked element's JSON: ``{"data": {...}, ...}``."""
         data = event.get("data") or {}
@@ -184,14 +205,15 @@ class LineageView(W.HBox):
         self.selected = node_id
         self.details.value = details_html(self._nodes.get(node_id))
 
+    def _export_clicked(self, _button: Any) -> None:
+        try:
+            self.export()
+        except OSError as e:  # shown beside the button, not as a traceback in the log
+            self.status.value = f"<span style='color:#b00020'>could not write the file: {html.escape(str(e))}</span>"
+
     def export(self, path: str | None = None) -> str:
         """Save the graph as standalone HTML (to the path box by default); returns the path."""
-        target = path or self.path.value or "lineage.html"
-        try:
-            out = save_lineage_html(self.graph_data, target)
-        except OSError as e:
-            self.status.value = f"<span style='color:#b00020'>could not write {html.escape(target)}: {html.escape(str(e))}</span>"
-            raise
+        out = save_lineage_html(self.graph_data, path or self.path.value or "lineage.html")
         rel = os.path.relpath(out) if not os.path.relpath(out).startswith("..") else out
         self.status.value = (f"saved <a href='{html.escape(rel)}' target='_blank'>{html.escape(rel)}</a> "
                              f"({len(self._nodes)} nodes)")

@@ -10,6 +10,7 @@ import ipywidgets as W
 import traitlets as T
 
 from ..errors import RegistryError
+from ._quiet import Quiet
 from ._html import chips, error, esc, fmt, kv_html, markdown_to_html, ok, section, table_html
 
 __all__ = ["ModelsPanel"]
@@ -18,7 +19,7 @@ STAGE_ALIASES = ("production", "staging", "champion", "challenger")
 ALL_TAGS = "(all tags)"
 
 
-class ModelsPanel(W.HBox):
+class ModelsPanel(Quiet, W.HBox):
     """List of registered models (left, filterable by tag and text) and the selected one (right)."""
 
     selected = T.Unicode("", help="name of the registered model shown").tag(sync=False)
@@ -50,9 +51,9 @@ class ModelsPanel(W.HBox):
         self.refresh_button.on_click(lambda _: self.reload())
         self.move_button.on_click(lambda _: self.move_alias())
         self.link_button.on_click(lambda _: self.link_version())
-        self.model_list.observe(lambda ch: self.show(ch["new"] or ""), "value")
-        self.search.observe(lambda _: self.reload(), "value")
-        self.tag_filter.observe(lambda _: self.reload(), "value")
+        self.model_list.observe(self.loud(lambda ch: self.show(ch["new"] or "")), "value")
+        self.search.observe(self.loud(lambda _: self.reload()), "value")
+        self.tag_filter.observe(self.loud(lambda _: self.reload()), "value")
         left = W.VBox([W.HBox([W.HTML("<b>Registered models</b>"), self.refresh_button],
                              layout=W.Layout(justify_content="space-between")), self.search, self.tag_filter, self.model_list],
                       layout=W.Layout(width="28%", min_width="220px"))
@@ -75,7 +76,7 @@ class ModelsPanel(W.HBox):
         """Re-read the registered models (keeps the selection when it still exists)."""
         every = self.api.registered_models()
         tags = sorted({t for m in every for t in m.tags})
-        with self.tag_filter.hold_trait_notifications():
+        with self.quietly():
             self.tag_filter.options = [ALL_TAGS, *tags]
             if self.tag_filter.value not in self.tag_filter.options:
                 self.tag_filter.value = ALL_TAGS
@@ -86,7 +87,7 @@ class ModelsPanel(W.HBox):
         self._models = {m.name: m for m in models}
         keep = self.selected if self.selected in self._models else (models[0].name if models else "")
         options = [(self._option_label(m), m.name) for m in models]
-        with self.model_list.hold_trait_notifications():
+        with self.quietly():
             self.model_list.options = options
             self.model_list.value = keep or None
         self.show(keep)
@@ -116,16 +117,20 @@ class ModelsPanel(W.HBox):
         ]))
         self.card.value = markdown_to_html(rm.model_card)
         rows = [dict(v, aliases=chips(v["aliases"], "#e3f0ff"), run=v.get("run") or "",
-                     metadata=esc(fmt(v.get("metadata") or {}, 60)), linked_at=str(v["linked_at"])[:19])
+                     metadata=esc(fmt(v.get("metadata") or {}, 60)), linked_at=str(v["linked_at"])[:19].replace("T", " "))
                 for v in reversed(versions)]
         self.versions_html.value = table_html(
             rows, ["version", "aliases", "artifact", "run", "metadata", "linked_at"],
             ["version", "aliases", "artifact", "run", "metadata", "linked"], limit=50, raw=["aliases", "metadata"])
-        with self.version.hold_trait_notifications():
+        with self.quietly():
+            previous = self.version.value
             self.version.options = [(f"{v['version']}" + (f" ({', '.join(v['aliases'])})" if v["aliases"] else ""),
                                      v["version"]) for v in reversed(versions)]
+            values = [v["version"] for v in versions]
+            self.version.value = previous if previous in values else (values[-1] if values else None)
         self.alias.options = sorted(set(STAGE_ALIASES) | set(aliases))
-        history = [dict(h, **{"from": "-" if h["from"] is None else f"v{h['from']}",
+        history = [dict(h, at=str(h["at"])[:19].replace("T", " "),
+                        **{"from": "-" if h["from"] is None else f"v{h['from']}",
                               "to": "(removed)" if h["to"] is None else f"v{h['to']}"}) for h in reversed(rm.history())]
         self.history_html.value = table_html(history, ["at", "alias", "from", "to", "by"], limit=30)
         self.link_spec.placeholder = "artifact version, e.g. proj/model:v3 or model:best"

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import ipywidgets as W
 
 from ..errors import RegistryError
+from ._quiet import Quiet
 from ._html import error, esc, table_html
 
 __all__ = ["RunsPanel", "parse_filter"]
@@ -83,6 +84,9 @@ def parse_filter(text: str, columns: Sequence[str] = ()) -> dict[str, Any]:
         raw = m.group("val") or ""
         if not raw.strip():
             raise ValueError(f"no value after {m.group('path')} {op}")
+        if raw.strip()[0] in "<>=!~":
+            raise ValueError(f"cannot read {m.group(0).strip()!r}: one operator per clause, e.g. config.lr<0.01 "
+                             "(quote a value that starts with < > = ! or ~)")
         if op in ("in", "not in"):
             value = _list(raw)
         elif op in ("~", "=~"):
@@ -105,7 +109,7 @@ def _resolve(path: str, columns: Sequence[str]) -> str:
     return path
 
 
-class RunsPanel(W.VBox):
+class RunsPanel(Quiet, W.VBox):
     """Filter/sort controls, the run table, and the comparison of selected runs.
 
     Nothing is read until :meth:`load` (the browser calls it when the tab is first shown).
@@ -136,14 +140,14 @@ class RunsPanel(W.VBox):
         self.loaded = False
         self.rows: list[dict[str, Any]] = []
         self.columns: list[str] = []
-        self._quiet = False
         self._known: list[str] = []
         self.apply_button.on_click(lambda _: self.refresh())
         self.compare_button.on_click(lambda _: self.compare())
         for w in (self.filter_text, self.sort, self.project):
-            w.observe(self._changed, "value")
+            w.observe(self.loud(lambda _: self.refresh()), "value")
         super().__init__([
-            W.HBox([self.project, self.filter_text, self.sort, self.apply_button, self.refresh_button]), self.status, self.table,
+            W.HBox([self.project, self.filter_text, self.sort, self.apply_button, self.refresh_button]),
+            self.status, self.table,
             W.HBox([self.selection, W.VBox([self.metric, self.compare_button])]), self.charts,
         ], **kwargs)
 
@@ -161,20 +165,13 @@ class RunsPanel(W.VBox):
             if c.startswith(("summary.", "config.")):
                 sorts += [(f"{c} ↓", f"-{c}"), (f"{c} ↑", c)]
         self._known = columns
-        self._quiet = True
-        try:
+        with self.quietly():
             self.project.options = [ALL_PROJECTS, *projects]
             self.project.value = self.api.project if self.api.project in projects else ALL_PROJECTS
             current = self.sort.value
             self.sort.options = sorts
             self.sort.value = current if current in [v for _, v in sorts] else "-started_at"
-        finally:
-            self._quiet = False
         self.refresh()
-
-    def _changed(self, _change: Any) -> None:
-        if not self._quiet:
-            self.refresh()
 
     def refresh(self) -> bool:
         """Re-run the query with the filter text and sort; returns False (and says why) on a bad filter."""
@@ -192,14 +189,13 @@ class RunsPanel(W.VBox):
         self._show_table()
         metrics = [c for c in self.columns if c.startswith("summary.")
                    and any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in self.rows)]
-        with self.hold_trait_notifications():
+        with self.quietly():
             keep = [p for p in self.selection.value if any(self._path(r) == p for r in self.rows)]
             self.selection.options = [(f"{r['name']} · {r['id']}", self._path(r)) for r in self.rows]
             self.selection.value = tuple(keep)
             previous = self.metric.value
             self.metric.options = metrics
-            if previous in metrics:
-                self.metric.value = previous
+            self.metric.value = previous if previous in metrics else (metrics[0] if metrics else None)
         return True
 
     @staticmethod
@@ -207,16 +203,19 @@ class RunsPanel(W.VBox):
         return f"{row['project']}/{row['id']}"
 
     def _show_table(self) -> None:
-        varying = [c for c in self.columns if c.startswith(("config.", "summary."))]
-        cols = ["name", "state", "job_type", "started_at", *varying]
+        cols = ["name", "state", "job_type", "started_at",
+                *(c for c in self.columns if c.startswith(("config.", "summary.")))]
         rows = [dict(r, started_at=str(r.get("started_at") or "")[:16].replace("T", " ")) for r in self.rows]
         self.table.value = table_html(rows, cols, [c.replace("summary.", "Σ ") for c in cols], limit=ROWS_SHOWN)
 
     def compare(self, runs: Sequence[str] | None = None, metric: str | None = None) -> bool:
         """Chart the selected runs (or ``runs``): ``metric`` history and the parallel coordinates of the
         config columns that vary, coloured by the metric. Fewer than two selected: every run shown."""
-        from .charts import PlotlyChart, metric_history_figure, parallel_coordinates_figure
-
+        try:
+            from .charts import PlotlyChart, metric_history_figure, parallel_coordinates_figure
+        except ImportError as e:
+            self.status.value = error(str(e))
+            return False
         metric = metric or self.metric.value
         if not metric:
             self.status.value = error("no numeric summary metric to compare; log one with run.log({...})")
@@ -236,8 +235,8 @@ class RunsPanel(W.VBox):
             self.history_chart, self.parcoords_chart = PlotlyChart(), PlotlyChart()
             self.charts.children = (self.history_chart, self.parcoords_chart)
         self.history_chart.show(metric_history_figure(histories, key))
-        self.parcoords_chart.show(parallel_coordinates_figure(chosen, params or [c for c in self.columns
-                                                                                 if c.startswith("config.")][:8], metric))
+        params = params or [c for c in self.columns if c.startswith("config.")][:8]
+        self.parcoords_chart.show(parallel_coordinates_figure(chosen, params, metric))
         self.status.value = (f"<span style='color:#555'>comparing {len(chosen)} runs on {esc(metric)}"
                              f"{'' if len(paths) >= 2 else ' (select two or more to narrow it)'}</span>")
         return True
