@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from . import envinfo
 from .errors import InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, check_name
+from .store.files import LocalFiles
 from .table import Table
 
 if TYPE_CHECKING:
@@ -215,10 +216,20 @@ class Run:
         self.summary.update({k: _jsonable(v) for k, v in values.items()})
         self._save()
 
+    def _history_files(self) -> Any:
+        """Where live history goes: beside the run's shard on a local root (other processes can
+        watch it), in the local cache on an object store (where an append would rewrite the file)."""
+        files = self._reg.meta.files
+        if isinstance(files, LocalFiles):
+            return files
+        if getattr(self._reg, "_history_local", None) is None:
+            self._reg._history_local = LocalFiles(os.path.join(self._reg.store.cache_dir, "meta"))
+        return self._reg._history_local
+
     def _flush(self) -> None:
         if self._buffer:
             lines = [json.dumps(r, separators=(",", ":"), allow_nan=True) for r in self._buffer]
-            self._reg.meta.append(_history_rel(self.project, self.id), lines)
+            self._history_files().append(_history_rel(self.project, self.id), ("\n".join(lines) + "\n").encode())
             self._buffer.clear()
         self._last_flush = time.monotonic()
 
@@ -231,7 +242,7 @@ class Run:
         self._close_row()
         self._flush()
         rel = _history_rel(self.project, self.id)
-        raw = self._reg.meta.read_log(rel)
+        raw = self._history_files().read_from(rel, 0)
         history = None
         if raw:
             rows = [json.loads(line) for line in raw.decode().splitlines() if line]
@@ -240,7 +251,7 @@ class Run:
         self._save(state="finished" if exit_code == 0 else "failed", exit_code=exit_code, ended_at=envinfo.now(),
                    history=history, steps=self._step)
         if raw:
-            self._reg.meta.files.delete(rel)
+            self._history_files().delete(rel)
         if _current is self:
             _current = None
 
@@ -290,7 +301,7 @@ class Run:
             cols = json.loads(self._reg.blobs.read_verified(hist["blob"]))
             rows = [dict(zip(cols["columns"], r)) for r in cols["rows"]]
         else:
-            raw = self._reg.meta.read_log(_history_rel(self.project, self.id)).decode()
+            raw = self._history_files().read_from(_history_rel(self.project, self.id), 0).decode()
             rows = [json.loads(line) for line in raw.splitlines() if line]
         if self._live and self._open is not None:
             rows.append(dict(self._open))  # the current step, still open
