@@ -89,7 +89,7 @@ def main() -> None:
     args.repeat = max(args.repeat, 5)
     header("registry browser on a large registry", args)
     table = Table()
-    with Scratch(args.dir, "browser", keep=args.keep or bool(args.root)) as scratch:
+    with Scratch(args.dir, "browser", keep=args.keep) as scratch:
         root = args.root or scratch.path("registry")
         if not nbr.Api(root=root, project=PROJECT).artifact_collections():
             with step(f"build {args.versions:,} versions in {args.collections} collections, {args.models} models"):
@@ -98,8 +98,8 @@ def main() -> None:
         api = nbr.Api(root=root, project=PROJECT)
         api.artifact_collections(), api.registered_models()  # the registry is open, as in a notebook that used it
         collections = api.artifact_collections()
-        sizes = {f"{c['project']}/{c['name']}": len(api.artifact_versions(f"{c['project']}/{c['name']}"))
-                 for c in collections[:5]}
+        sizes = {q: int(api.artifact(f"{q}:latest").version[1:]) + 1
+                 for q in (f"{c['project']}/{c['name']}" for c in collections[:5])}
         biggest = max(sizes, key=sizes.__getitem__)
         table.note("registry", f"{len(collections)} collections ({biggest}: {sizes[biggest]:,} versions), "
                                f"{len(api.runs())} runs, {len(api.registered_models())} registered models")

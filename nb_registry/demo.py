@@ -127,7 +127,8 @@ def open_lab(args: argparse.Namespace) -> int:
     port = args.port or free_port()
     token = args.token or secrets.token_hex(16)
     cmd = lab_command(folder, port, token, open_browser=args.open,
-                      extra=[f"--ServerApp.default_url=/lab/tree/{args.notebook}", "--ServerApp.log_level=WARN"])
+                      extra=[f"--ServerApp.default_url=/lab/tree/{args.notebook}", "--ServerApp.log_level=WARN",
+                             "--LabApp.log_level=WARN"])
     proc = subprocess.Popen(cmd)
     if hasattr(signal, "SIGTERM"):  # a plain kill of this process also stops the server it started
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

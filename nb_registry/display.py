@@ -37,6 +37,8 @@ def artifact_html(art: Any) -> str:
     ]
     if art.deduplicated:
         rows.append(("deduplicated", "identical to this existing version: no new version, no new bytes"))
+    if getattr(art, "linked_as", None):
+        rows.append(("linked as", f"<code>{html.escape(art.linked_as)}</code>"))
     if art.description:
         rows.append(("description", html.escape(art.description)))
     if art.metadata:

@@ -13,6 +13,7 @@ import functools
 import glob
 import json
 import os
+import re
 import tempfile
 from typing import Any, Callable
 
@@ -38,6 +39,20 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise UsageError(f"{type(e).__name__}: {e}") from None
 
     return wrapper
+
+
+_COMMENT = re.compile(r"\s+#.*$")
+
+
+def _parse(magic: Any, line: str) -> Any:
+    """Parse a magic's arguments; a trailing ``# comment`` is ignored, and a bad flag lists the good ones."""
+    if "'" not in line and '"' not in line:
+        line = _COMMENT.sub("", line)
+    try:
+        return parse_argstring(magic, line)
+    except UsageError as e:
+        usage = " ".join(w for w in magic.parser.format_usage().split() if w not in ("usage:", "::"))
+        raise UsageError(f"{e}. Usage: {usage} (see %{magic.__name__}? for help)") from None
 
 
 def _parse_metadata(pairs: list[str]) -> dict[str, Any]:
@@ -97,7 +112,7 @@ class RegistryMagics(Magics):
     @_friendly
     def log_artifact(self, line: str, cell: str) -> Any:
         """Run the cell; if it succeeds, log files, variables and references as a new artifact version."""
-        args = parse_argstring(self.log_artifact, line)
+        args = _parse(self.log_artifact, line)
         result = self.shell.run_cell(cell, store_history=False)
         if not result.success:  # the traceback is shown already; fail the cell so "Run All" stops here
             error = result.error_in_exec or result.error_before_exec
@@ -108,7 +123,7 @@ class RegistryMagics(Magics):
             logged = run.log_artifact(art, aliases=args.alias, code=cell)
             if args.link:
                 target, _, alias = args.link.partition(":")
-                logged = run.link_artifact(logged, target, aliases=[alias] if alias else [])
+                logged.linked_as = run.link_artifact(logged, target, aliases=[alias] if alias else []).linked_as
         return logged
 
     def _build(self, args: Any, tmp: str) -> Artifact:
@@ -122,7 +137,10 @@ class RegistryMagics(Magics):
         objects = {}
         for var in args.var:
             if var not in self.shell.user_ns:
-                raise UsageError(f"--var {var!r}: no such variable in the notebook")
+                names = sorted(k for k, v in self.shell.user_ns.items()
+                               if not k.startswith("_") and k not in ("In", "Out") and not callable(v) and type(v).__name__ != "module")
+                shown = ", ".join(names[:15]) + (" ..." if len(names) > 15 else "")
+                raise UsageError(f"--var {var!r}: no such variable in the notebook; variables: {shown or '(none)'}")
             fname, fmt = serialize.dump(self.shell.user_ns[var], tmp, var, allow_pickle=args.pickle)
             art.add_file(os.path.join(tmp, fname), name=fname)
             objects[var] = {"file": fname, "format": fmt}
@@ -138,7 +156,7 @@ class RegistryMagics(Magics):
     # -- %use -------------------------------------------------------------------------------
     @magic_arguments()
     @argument("spec", help="name:alias, name:vN, project/name:alias or model-registry/NAME:ALIAS")
-    @argument("--as", dest="as_", default=None, help="bind the result to this variable")
+    @argument("--as", dest="as_", metavar="VAR", default=None, help="bind the result to this variable")
     @argument("--refs", action="store_true", help="also fetch references and dependencies")
     @argument("--path", action="store_true", help="return the local folder instead of the loaded object")
     @argument("--allow-pickle", action="store_true", help="allow loading pickled objects (runs their code)")
@@ -146,7 +164,7 @@ class RegistryMagics(Magics):
     @_friendly
     def use(self, line: str) -> Any:
         """Fetch an artifact version (no copy when it is already local) and return its object, path or itself."""
-        args = parse_argstring(self.use, line)
+        args = _parse(self.use, line)
         art = self.run().use_artifact(args.spec)
         if args.path:
             value: Any = art.download(refs=args.refs)
@@ -172,7 +190,7 @@ class RegistryMagics(Magics):
     @_friendly
     def lineage(self, line: str) -> Any:
         """Show the lineage graph of an artifact version (or an ensemble and its sub-models)."""
-        args = parse_argstring(self.lineage, line)
+        args = _parse(self.lineage, line)
         graph = self.api().lineage(args.spec, args.direction or "up", args.depth)
         if args.html:
             from .lineage_html import save_lineage_html
@@ -189,7 +207,7 @@ class RegistryMagics(Magics):
     @_friendly
     def registry(self, line: str) -> Any:
         """Configure the registry for this kernel, or with no arguments show the registry browser."""
-        args = parse_argstring(self.registry, line)
+        args = _parse(self.registry, line)
         if args.root is None and args.project is None:
             from .widgets.panels import RegistryBrowser
 

@@ -200,6 +200,11 @@ def test_lineage_view_builds_nodes_edges_and_shows_a_clicked_node(tmp_path: Path
     handler({"data": dict(run_node.data), "position": dict(run_node.position), "group": "nodes"})
     assert view.selected == run_node.data["id"]
     assert "train" in view.details.value and "job_type" in view.details.value
+    width = view.cyto.layout.width
+    view.cyto._view_count = 1  # the front end displayed a view: refit (the layout width is nudged)
+    assert view.cyto.layout.width != width
+    view.fit_button.click()
+    assert view.cyto.layout.width == width
     bundle = view._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "LineageView" in bundle["text/plain"]
     assert "<svg" in bundle["text/html"] and "<script" not in bundle["text/html"]  # static renderings
@@ -236,6 +241,9 @@ def test_browser_shows_registered_models_with_card_and_tags(api: Any) -> None:
     assert models.version.value == "v1"  # the newest version is preselected in the move-alias control
     models.tag_filter.value = "ensemble"
     assert [v for _, v in models.model_list.options] == ["ensemble_all"]
+    models.tag_filter.value = "(all tags)"
+    models.search.value = "m1"
+    assert [v for _, v in models.model_list.options] == ["ensemble_m1"] and models.selected == "ensemble_m1"
 
 
 def test_moving_an_alias_through_the_widget_moves_it(api: Any) -> None:
@@ -296,6 +304,27 @@ def test_artifacts_view_pages_versions_and_shows_producer_and_users(api: Any) ->
     assert "p/m0:v0" in arts.details.value  # depends on
     arts.type_filter.value = "dataset"
     assert [v for _, v in arts.collections.options] == ["p/data"]
+
+
+def test_a_large_collection_is_read_a_page_at_a_time(api: Any, monkeypatch: Any) -> None:
+    from nb_registry.widgets import RegistryBrowser, artifact_panel
+
+    monkeypatch.setattr(artifact_panel, "FULL_LIST_MAX", 3)  # ckpt (5 versions) counts as large
+    calls: list[str] = []
+    original = api.artifact_versions
+    monkeypatch.setattr(api, "artifact_versions", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    browser = RegistryBrowser(api, page_size=2)
+    browser.selected_index = 1
+    arts = browser.artifacts
+    arts.collections.value = "p/ckpt"
+    assert "p/ckpt" not in calls  # never the whole list
+    assert [label for label, _ in arts.versions.options] == ["v4  (latest)", "v3"]
+    arts.next_button.click()
+    assert [label for label, _ in arts.versions.options] == ["v2", "v1"] and arts.page_label.value == "3–4 of 5"
+    arts.versions.value = 1
+    assert arts.current.id == "p/ckpt:v1" and "p/ckpt:v1" in arts.details.value
+    arts.next_button.click()
+    assert [label for label, _ in arts.versions.options] == ["v0"] and arts.next_button.disabled
 
 
 def test_runs_view_filters_and_sorts_on_config_and_summary(api: Any) -> None:

@@ -17,15 +17,17 @@ __all__ = ["ArtifactsPanel"]
 
 ALL_TYPES = "(all types)"
 FILES_SHOWN = 200
+FULL_LIST_MAX = 200  # up to this many versions are read in one call; beyond, a page at a time
 
 
 class ArtifactsPanel(Quiet, W.VBox):
     """Collections (left), a page of versions (middle), the selected version (right), and the
     version's lineage graph below on demand.
 
-    ``page_size`` versions are listed at a time with Prev/Next, so a collection of 10,000 versions
-    costs one page of widgets. Nothing is read until :meth:`load` (the browser calls it when the
-    tab is first shown).
+    ``page_size`` versions are listed at a time with Newer/Older. A collection of more than
+    ``FULL_LIST_MAX`` versions is read a page at a time (each version of the page resolved by
+    number), so 10,000 versions cost one page of reads and widgets. Nothing is read until
+    :meth:`load` (the browser calls it when the tab is first shown).
     """
 
     collection = T.Unicode("", help="'project/name' of the collection shown").tag(sync=False)
@@ -47,7 +49,10 @@ class ArtifactsPanel(Quiet, W.VBox):
         self.refresh_button = W.Button(icon="refresh", tooltip="re-read the registry", layout=W.Layout(width="36px"))
         self.refresh_button.on_click(lambda _: self.load())
         self.loaded = False
-        self._versions: list[Any] = []
+        self._all: list[Any] | None = None  # every version, newest first (small collections only)
+        self._pages: dict[int, list[Any]] = {}
+        self._shown: list[Any] = []
+        self._count = 0
         self.prev_button.on_click(lambda _: self.show_page(self.page - 1))
         self.next_button.on_click(lambda _: self.show_page(self.page + 1))
         self.lineage_button.on_click(lambda _: self.show_lineage())
@@ -92,33 +97,54 @@ class ArtifactsPanel(Quiet, W.VBox):
 
     def show_collection(self, qualified: str, page: int = 0) -> None:
         """List the versions of ``project/name`` (newest first), one page at a time."""
-        if qualified == self.collection and self._versions and page == self.page:
+        if qualified == self.collection and self._count and page == self.page:
             return
         self.collection = qualified
+        self._all, self._count, self._pages = None, 0, {}
         try:
-            self._versions = list(reversed(self.api.artifact_versions(qualified))) if qualified else []
+            latest = self.api.artifact(f"{qualified}:latest") if qualified else None
+            if latest is not None:
+                self._count = int(latest.version[1:]) + 1
+                if self._count <= FULL_LIST_MAX:  # small: one call, exact (a deleted version leaves no gap)
+                    self._all = list(reversed(self.api.artifact_versions(qualified)))
+                    self._count = len(self._all)
         except RegistryError as e:
-            self._versions = []
             self.details.value = error(str(e))
         self.page = -1
         self.show_page(page)
 
+    def _page_items(self, page: int) -> list[Any]:
+        """The versions on ``page``: a slice of the full list, or (large collections) each version
+        of the page resolved by number, newest first, skipping numbers that no longer exist."""
+        if self._all is not None:
+            return self._all[page * self.page_size:(page + 1) * self.page_size]
+        if page not in self._pages:
+            top = self._count - 1 - page * self.page_size
+            items = []
+            for n in range(top, max(top - self.page_size, -1), -1):
+                try:
+                    items.append(self.api.artifact(f"{self.collection}:v{n}"))
+                except RegistryError:
+                    continue  # removed by retention or gc
+            self._pages = {page: items}  # keep one page: a huge collection is never held in memory
+        return self._pages[page]
+
     def show_page(self, page: int) -> None:
-        pages = max(1, -(-len(self._versions) // self.page_size))
+        pages = max(1, -(-self._count // self.page_size))
         page = min(max(page, 0), pages - 1)
         if page == self.page:
             return
         self.page = page
-        start = page * self.page_size
-        chunk = self._versions[start:start + self.page_size]
+        self._shown = self._page_items(page) if self._count else []
         with self.quietly():
-            self.versions.options = [(self._version_label(a), i) for i, a in enumerate(chunk, start)]
-            self.versions.value = start if chunk else None
-        n = len(self._versions)
-        self.page_label.value = f"{start + 1}–{start + len(chunk)} of {n:,}" if n else "no versions"
+            self.versions.options = [(self._version_label(a), i) for i, a in enumerate(self._shown)]
+            self.versions.value = 0 if self._shown else None
+        start = page * self.page_size
+        self.page_label.value = (f"{start + 1}–{min(start + self.page_size, self._count)} of {self._count:,}"
+                                 if self._count else "no versions")
         self.prev_button.disabled = page == 0
         self.next_button.disabled = page >= pages - 1
-        self.show_version(start if chunk else None)
+        self.show_version(0 if self._shown else None)
 
     @staticmethod
     def _version_label(a: Any) -> str:
@@ -129,11 +155,11 @@ class ArtifactsPanel(Quiet, W.VBox):
     def current(self) -> Any:
         """The artifact version shown, or None."""
         i = self.versions.value
-        return self._versions[i] if i is not None and 0 <= i < len(self._versions) else None
+        return self._shown[i] if i is not None and 0 <= i < len(self._shown) else None
 
     def show_version(self, index: int | None) -> None:
         self.lineage_box.children = ()
-        art = self._versions[index] if index is not None and 0 <= index < len(self._versions) else None
+        art = self._shown[index] if index is not None and 0 <= index < len(self._shown) else None
         if art is None:
             self.details.value = "<i>No artifact versions yet.</i>" if self.loaded else ""
             return

@@ -30,7 +30,8 @@ class ModelsPanel(Quiet, W.HBox):
         self.tag_filter = W.Dropdown(options=[ALL_TAGS], value=ALL_TAGS, layout=W.Layout(width="100%"))
         self.model_list = W.Select(options=[], rows=14, layout=W.Layout(width="100%"))
         self.header = W.HTML()
-        self.card = W.HTML(layout=W.Layout(max_height="320px", overflow="auto", border="1px solid #eee", padding="0 8px"))
+        self.card = W.HTML(layout=W.Layout(max_height="320px", overflow="auto", border="1px solid #eee",
+                                           padding="0 8px"))
         self.versions_html = W.HTML(layout=W.Layout(max_height="260px", overflow="auto"))
         self.history_html = W.HTML(layout=W.Layout(max_height="200px", overflow="auto"))
         # move an alias
@@ -52,10 +53,11 @@ class ModelsPanel(Quiet, W.HBox):
         self.move_button.on_click(lambda _: self.move_alias())
         self.link_button.on_click(lambda _: self.link_version())
         self.model_list.observe(self.loud(lambda ch: self.show(ch["new"] or "")), "value")
-        self.search.observe(self.loud(lambda _: self.reload()), "value")
-        self.tag_filter.observe(self.loud(lambda _: self.reload()), "value")
-        left = W.VBox([W.HBox([W.HTML("<b>Registered models</b>"), self.refresh_button],
-                             layout=W.Layout(justify_content="space-between")), self.search, self.tag_filter, self.model_list],
+        self.search.observe(self.loud(lambda _: self.apply_filter()), "value")
+        self.tag_filter.observe(self.loud(lambda _: self.apply_filter()), "value")
+        title = W.HBox([W.HTML("<b>Registered models</b>"), self.refresh_button],
+                       layout=W.Layout(justify_content="space-between"))
+        left = W.VBox([title, self.search, self.tag_filter, self.model_list],
                       layout=W.Layout(width="28%", min_width="220px"))
         right = W.VBox([
             self.header, self.card, W.HTML(section("Versions", "")), self.versions_html,
@@ -66,6 +68,7 @@ class ModelsPanel(Quiet, W.HBox):
         ], layout=W.Layout(width="72%", padding="0 0 0 12px"))
         super().__init__([left, right], **kwargs)
         self._models: dict[str, Any] = {}
+        self._every: list[Any] = []
         self.reload()
 
     def __repr__(self) -> str:
@@ -74,15 +77,19 @@ class ModelsPanel(Quiet, W.HBox):
     # -- loading ---------------------------------------------------------------------------
     def reload(self) -> None:
         """Re-read the registered models (keeps the selection when it still exists)."""
-        every = self.api.registered_models()
-        tags = sorted({t for m in every for t in m.tags})
+        self._every = self.api.registered_models()
+        tags = sorted({t for m in self._every for t in m.tags})
         with self.quietly():
             self.tag_filter.options = [ALL_TAGS, *tags]
             if self.tag_filter.value not in self.tag_filter.options:
                 self.tag_filter.value = ALL_TAGS
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        """List the models read last that match the search text and the tag (no registry read)."""
         text = self.search.value.strip().lower()
         tag = None if self.tag_filter.value == ALL_TAGS else self.tag_filter.value
-        models = [m for m in every if (tag is None or tag in m.tags)
+        models = [m for m in self._every if (tag is None or tag in m.tags)
                   and (not text or text in f"{m.name}\n{m.description or ''}".lower())]
         self._models = {m.name: m for m in models}
         keep = self.selected if self.selected in self._models else (models[0].name if models else "")
