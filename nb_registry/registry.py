@@ -47,9 +47,15 @@ def _coll(data: dict[str, Any]) -> dict[str, Any]:
 
 def _aliases_of(coll: dict[str, Any], versions: dict[str, Any], n: int) -> list[str]:
     out = sorted(a for a, v in coll.get("aliases", {}).items() if v == n)
-    if versions and n == max(int(k) for k in versions) - 1:
+    if versions and n == _latest(coll, versions):
         out.insert(0, "latest")
     return out
+
+
+def _latest(coll: dict[str, Any], versions: dict[str, Any]) -> int:
+    """The newest version number: the last one assigned, unless retention removed it (it never does)."""
+    n = int(coll.get("next", 0)) - 1
+    return n if str(n + 1) in versions else max(int(k) for k in versions) - 1
 
 
 class Registry:
@@ -106,8 +112,11 @@ class Registry:
             return (name, *stored)
 
         workers = 1 if len(local) < 8 else min(16, (os.cpu_count() or 2) * 4)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(put, local))
+        if workers == 1:
+            results = [put(item) for item in local]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(put, local))
         new_bytes = 0
         for name, digest, size, new in results:
             entries[name] = {"digest": digest, "size": size}
@@ -243,7 +252,7 @@ class Registry:
         n = version_number(s.selector)
         if n is None:
             if s.selector == "latest":
-                n = max(int(k) for k in versions) - 1
+                n = _latest(coll, versions)
             elif s.selector in coll.get("aliases", {}):
                 n = coll["aliases"][s.selector]
             else:

@@ -271,7 +271,9 @@ class Run:
             artifact = art
         logged = self._reg.log(artifact, artifact._project or self.project, aliases or (), run=self, code=code)
         if logged.id not in self._doc.setdefault("outputs", []):
-            self._save(outputs=[*self._doc["outputs"], logged.id])
+            # not written now: each version already names its run (lineage reads that); the list is
+            # saved with the next heartbeat and at finish(), saving a shard write per log
+            self._doc["outputs"].append(logged.id)
         return logged
 
     def use_artifact(self, spec: "str | Artifact", type: str | None = None) -> "Artifact":

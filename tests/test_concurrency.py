@@ -158,10 +158,10 @@ DIES_AROUND_COMMIT = textwrap.dedent("""
         if rel.startswith("collections/"):
             committed.append(rel)  # the version is visible now; "after" dies at the next metadata write
 
-    def append_or_die(self, rel, data):
+    def append_or_die(self, rel, data, **kw):
         if committed:
             os._exit(9)
-        append(self, rel, data)
+        append(self, rel, data, **kw)
 
     LocalFiles.write, LocalFiles.append = write_or_die, append_or_die
     reg = Registry(sys.argv[1])

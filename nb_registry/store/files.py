@@ -34,7 +34,7 @@ class Files:
     def token(self, rel: str) -> Hashable | None: ...
     def read(self, rel: str) -> tuple[bytes | None, Hashable | None]: ...
     def write(self, rel: str, data: bytes) -> None: ...
-    def append(self, rel: str, data: bytes) -> None: ...
+    def append(self, rel: str, data: bytes, durable: bool = True) -> None: ...
     def read_from(self, rel: str, offset: int) -> bytes: ...
     def listdir(self, rel: str) -> list[str]: ...
     def delete(self, rel: str) -> None: ...
@@ -98,13 +98,14 @@ class LocalFiles(Files):
             raise
         _fsync_dir(folder)
 
-    def append(self, rel: str, data: bytes) -> None:
+    def append(self, rel: str, data: bytes, durable: bool = True) -> None:
         path = self._p(rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, data)
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
 
@@ -204,7 +205,7 @@ class FsspecFiles(Files):
         self.fs.pipe_file(path, data)  # one PUT: atomic on object stores
         self.fs.invalidate_cache(path)
 
-    def append(self, rel: str, data: bytes) -> None:  # called under the lock
+    def append(self, rel: str, data: bytes, durable: bool = True) -> None:  # called under the lock
         old, _ = self.read(rel)
         self.write(rel, (old or b"") + data)
 

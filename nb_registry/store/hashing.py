@@ -25,12 +25,12 @@ def hash_bytes(data: bytes) -> str:
     return blake3(data).hexdigest()
 
 
-def hash_file(path: str | os.PathLike[str]) -> str:
-    """Hash a local file, on all cores for large files."""
+def hash_file(path: str | os.PathLike[str], threads: int | None = None) -> str:
+    """Hash a local file, on all cores (or ``threads``) for large files."""
     path = os.fspath(path)
     size = os.path.getsize(path)
     if size >= _MMAP_MIN:
-        h = blake3(max_threads=blake3.AUTO)
+        h = blake3(max_threads=threads or blake3.AUTO)
         h.update_mmap(path)
         return h.hexdigest()
     with open(path, "rb") as f:

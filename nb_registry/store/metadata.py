@@ -36,10 +36,12 @@ NO_CHANGE = object()  # returned by an update() callback that decided to write n
 
 
 class _Cached:
-    __slots__ = ("token", "data")
+    __slots__ = ("token", "data", "journal")
 
-    def __init__(self, token: Hashable | None, data: dict[str, Any]) -> None:
-        self.token, self.data = token, data
+    def __init__(self, token: Hashable | None, data: dict[str, Any], journal: int | None = None) -> None:
+        # journal: the journal's length when this copy was read or written under the lock. Every
+        # write appends to the journal under the lock, so if it is still that long, nothing changed.
+        self.token, self.data, self.journal = token, data, journal
 
 
 class ShardStorage(Storage):
@@ -73,7 +75,13 @@ class MetadataStore:
 
     def _read_shard(self, rel: str) -> dict[str, Any] | None:
         cached = self._cache.get(rel)
-        if cached is not None and not self._in_tx():
+        journal = None
+        if self._in_tx():
+            journal = self.files.size(JOURNAL)
+            if cached is not None and cached.journal == journal and cached.token is not None \
+                    and cached.token == self.files.token(rel):
+                return cached.data  # no writer since (journal), and the file was not touched by hand (token)
+        elif cached is not None:
             tok = self.files.token(rel)
             if tok is not None and tok == cached.token:
                 return cached.data
@@ -90,20 +98,20 @@ class MetadataStore:
                 f"metadata file {self.files.describe(rel)} is damaged ({e}); it was left as it is. "
                 "Restore it from a backup, or move it aside to drop what it held."
             ) from None
-        self._cache[rel] = _Cached(tok, data)
+        self._cache[rel] = _Cached(tok, data, journal)
         return data
 
     def _write_shard(self, rel: str, data: dict[str, Any]) -> None:
         if not self._in_tx():
             raise RuntimeError("metadata writes happen inside MetadataStore.transaction()")
         blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-        self.files.append(JOURNAL, rel.encode() + b"\n")  # before the shard: a reader never misses it
+        self.files.append(JOURNAL, rel.encode() + b"\n", durable=False)  # before the shard: a reader never misses it
         try:
             self.files.write(rel, blob)
         except BaseException:
             self._cache.pop(rel, None)
             raise
-        self._cache[rel] = _Cached(self.files.token(rel), data)
+        self._cache[rel] = _Cached(self.files.token(rel), data, self.files.size(JOURNAL))
 
     def db(self, rel: str) -> TinyDB:
         db = self._dbs.get(rel)
@@ -145,7 +153,7 @@ class MetadataStore:
     def delete_shard(self, rel: str) -> None:
         if not self._in_tx():
             raise RuntimeError("metadata writes happen inside MetadataStore.transaction()")
-        self.files.append(JOURNAL, rel.encode() + b"\n")
+        self.files.append(JOURNAL, rel.encode() + b"\n", durable=False)
         self.files.delete(rel)
         self._cache.pop(rel, None)
         self._dbs.pop(rel, None)
