@@ -251,11 +251,13 @@ def _clone_or_copy(src: str, dst: str) -> None:
         try:
             import fcntl
 
-            with open(src, "rb") as s, open(dst, "wb") as d:
+            with open(src, "rb") as s, open(dst, "xb") as d:
                 fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
             return
         except OSError:
-            pass  # ext4, tmpfs, another filesystem: copy
+            # ext4, tmpfs ...: copy. Remove the empty file first: ext4 flushes a file that was
+            # truncated and rewritten when it is closed (auto_da_alloc), which would double the cost.
+            _unlink(dst)
     shutil.copyfile(src, dst)
 
 
