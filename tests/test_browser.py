@@ -93,7 +93,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (scripts/test.sh does it)")
     base = tmp_path_factory.mktemp("lab")
     notebooks = base / "notebooks"
-    shutil.copytree(NOTEBOOKS, notebooks)
+    shutil.copytree(NOTEBOOKS, notebooks, ignore=shutil.ignore_patterns("kernel-*", ".ipynb_checkpoints"))
     env = dict(os.environ, NB_REGISTRY_ROOT=str(base / "registry"), NB_REGISTRY_CACHE=str(base / "cache"),
                JUPYTERLAB_SETTINGS_DIR=str(_settings_dir(base)), JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
                PYTHONPATH=os.pathsep.join(p for p in [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")] if p))
