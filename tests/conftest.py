@@ -45,6 +45,11 @@ def registry_root(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def reg_root(registry_root: str) -> str:
+    return registry_root
+
+
+@pytest.fixture
 def reg(registry_root: str) -> Any:
     from nb_registry import Registry
 

@@ -8,31 +8,18 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 import nb_registry as nbr
-from nb_registry import runs as runs_mod
 
 REPO = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture
-def reg_root(tmp_path: Path) -> str:
-    return str(tmp_path / "reg")
-
-
-@pytest.fixture
 def api(reg_root: str) -> Any:
     return nbr.Api(root=reg_root, project="p")
-
-
-@pytest.fixture(autouse=True)
-def _finish_current() -> Iterator[None]:
-    yield
-    if runs_mod.current() is not None:
-        runs_mod.current().finish()
 
 
 def write(path: Path, content: str) -> Path:

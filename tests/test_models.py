@@ -11,32 +11,19 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 import nb_registry as nbr
 from nb_registry import models as models_mod
-from nb_registry import runs as runs_mod
 
 REPO = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture
-def reg_root(tmp_path: Path) -> str:
-    return str(tmp_path / "reg")
-
-
-@pytest.fixture
 def api(reg_root: str) -> Any:
     return nbr.Api(root=reg_root, project="p")
-
-
-@pytest.fixture(autouse=True)
-def _finish_current() -> Iterator[None]:
-    yield
-    if runs_mod.current() is not None:
-        runs_mod.current().finish()
 
 
 def blob_files(root: str) -> list[str]:

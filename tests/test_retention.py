@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 import nb_registry as nbr
 from nb_registry import retention
-from nb_registry import runs as runs_mod
 
 VAL_ACC = [0.50, 0.55, 0.52, 0.60, 0.58, 0.90, 0.61, 0.95, 0.40, 0.45]
 # kept: v5, v7 (best two), v1 (alias), v2 (linked), v3 (referenced), v4 (used by a run), v9 (latest)
@@ -18,20 +17,8 @@ DOOMED = ["p/ckpt:v0", "p/ckpt:v6", "p/ckpt:v8"]
 
 
 @pytest.fixture
-def reg_root(tmp_path: Path) -> str:
-    return str(tmp_path / "reg")
-
-
-@pytest.fixture
 def api(reg_root: str) -> Any:
     return nbr.Api(root=reg_root, project="p")
-
-
-@pytest.fixture(autouse=True)
-def _finish_current() -> Iterator[None]:
-    yield
-    if runs_mod.current() is not None:
-        runs_mod.current().finish()
 
 
 def blob_path(root: str, digest: str) -> Path:

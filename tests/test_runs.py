@@ -15,7 +15,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -39,20 +39,8 @@ def run_child(code: str, *args: str, cwd: str | None = None) -> subprocess.Compl
 
 
 @pytest.fixture
-def reg_root(tmp_path: Path) -> str:
-    return str(tmp_path / "reg")
-
-
-@pytest.fixture
 def api(reg_root: str) -> Any:
     return nbr.Api(root=reg_root, project="p")
-
-
-@pytest.fixture(autouse=True)
-def _finish_current() -> Iterator[None]:
-    yield
-    if runs_mod.current() is not None:
-        runs_mod.current().finish()
 
 
 def journal_lines(root: str) -> list[str]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 import nb_registry as nbr
-from nb_registry import runs as runs_mod
 
 LRS = [0.1, 0.03, 0.005, 0.001]
 DEPTHS = [2, 4, 8]
@@ -22,20 +20,8 @@ def accuracy(lr: float, depth: int) -> float:
 
 
 @pytest.fixture
-def reg_root(tmp_path: Path) -> str:
-    return str(tmp_path / "reg")
-
-
-@pytest.fixture
 def api(reg_root: str) -> Any:
     return nbr.Api(root=reg_root, project="hpo")
-
-
-@pytest.fixture(autouse=True)
-def _finish_current() -> Iterator[None]:
-    yield
-    if runs_mod.current() is not None:
-        runs_mod.current().finish()
 
 
 @pytest.fixture
