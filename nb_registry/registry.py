@@ -112,11 +112,12 @@ class Registry:
             return (name, *stored)
 
         workers = 1 if len(local) < 8 else min(16, (os.cpu_count() or 2) * 4)
-        if workers == 1:
-            results = [put(item) for item in local]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(put, local))
+        with self.store.stat_cache.batch():  # one SQLite transaction for the whole log
+            if workers == 1:
+                results = [put(item) for item in local]
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    results = list(pool.map(put, local))
         new_bytes = 0
         for name, digest, size, new in results:
             entries[name] = {"digest": digest, "size": size}

@@ -88,6 +88,9 @@ class BlobStore:
             return digest, st.st_size, False
         if self.is_local and st.st_size >= _PARALLEL_MIN:
             digest, new = self._copy_hashing(src, st)
+        elif self.is_local and digest is None:  # small: read once, hash and store the same bytes
+            with open(src, "rb") as f:
+                digest, new = self.put_bytes(f.read())
         else:
             digest = digest or hash_file(src)
             new = not self.exists(digest)

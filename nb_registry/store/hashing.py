@@ -8,11 +8,12 @@ than copying the file (0.40-0.48 s). Logging hashes while it copies, so the hash
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO, Iterable
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from blake3 import blake3
 
@@ -76,6 +77,8 @@ class StatCache:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
+        self._batch: list[tuple[Any, ...]] | None = None
+        self._batch_lock = threading.Lock()
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -102,10 +105,37 @@ class StatCache:
 
     def put(self, path: str, digest: str, st: os.stat_result | None = None) -> None:
         try:
-            st = st or os.stat(path)
-            self._db().execute("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)", (path, *_stat_key(st), digest))
-        except (OSError, sqlite3.Error):
+            row = (path, *_stat_key(st or os.stat(path)), digest)
+        except OSError:
+            return
+        with self._batch_lock:
+            if self._batch is not None:
+                self._batch.append(row)
+                return
+        self._write([row])
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            with self._db():  # one transaction
+                self._db().executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)", rows)
+        except sqlite3.Error:
             pass  # a cache: failing to remember only costs a later re-hash
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Collect ``put`` rows (from any thread) and write them in one transaction at the end."""
+        with self._batch_lock:
+            outer = self._batch is None
+            if outer:
+                self._batch = []
+        try:
+            yield
+        finally:
+            if outer:
+                with self._batch_lock:
+                    rows, self._batch = self._batch or [], None
+                if rows:
+                    self._write(rows)
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
