@@ -184,7 +184,13 @@ class LineageView(W.HBox):
             element.close()
         self.cyto.cytoscape_layout = {"name": "preset", "fit": True, "padding": 24, "animate": False}
         self.cyto.set_style(cytoscape_style(rules))
-        self.cyto.graph.add_graph_from_json(elements, directed=True)
+        # each element's state goes in its comm_open (which the server's IOPub rate limit does not count), not in
+        # three or four updates per element after it opened; the graph's lists are sent once
+        nodes = [ipycytoscape.Node(data=n["data"], position=n["position"], classes=n["classes"]) for n in elements["nodes"]]
+        edges = [ipycytoscape.Edge(data=e["data"], classes=f"{e['classes']} directed") for e in elements["edges"]]
+        with self.cyto.graph.hold_sync():
+            self.cyto.graph.add_nodes(nodes)
+            self.cyto.graph.add_edges(edges, directed=True)
         root = graph.get("root")
         self.select(str(root) if root in self._nodes else "")
 
