@@ -43,6 +43,8 @@ DUMMY_WIDTH = 8.0
 MARGIN = 20.0
 SWEEPS = 8
 DUMMY_BUDGET = 2  # at most this many dummy nodes per real node
+MAX_ROW = 30  # a layer with more nodes (360 checkpoints of one sweep) is folded into several rows
+ROW_GAP = 22.0  # vertical gap between the folded rows of one layer
 
 
 def label_width(label: str, char_width: float = CHAR_WIDTH) -> float:
@@ -176,6 +178,25 @@ def _place_row(row: list[str], width: Mapping[str, float], want: Mapping[str, fl
     return dict(zip(row, _pava([want[n] for n in row], offsets)))
 
 
+def _fold(rows: list[list[str]]) -> tuple[list[list[str]], list[float]]:
+    """Fold each layer wider than ``MAX_ROW`` into interleaved rows (node i to row i mod k), so a
+    sweep of hundreds of checkpoints is a block a few rows deep instead of a strip 50,000 px wide.
+    All rows of a layer stay between the layers above and below it, so edges still point upwards.
+    Returns the rows and the y (box centre) of each."""
+    out: list[list[str]] = []
+    ys: list[float] = []
+    y = MARGIN + NODE_HEIGHT / 2
+    for i, row in enumerate(rows):
+        real = sum(1 for n in row if not n.startswith("\0"))
+        k = -(-real // MAX_ROW) if real > MAX_ROW else 1
+        for j in range(k):
+            if out:
+                y += NODE_HEIGHT + (ROW_GAP if j else V_GAP)
+            out.append(row[j::k])
+            ys.append(y)
+    return out, ys
+
+
 def _x_positions(rows: list[list[str]], width: Mapping[str, float], up: Mapping[str, list[str]],
                  down: Mapping[str, list[str]]) -> dict[str, float]:
     x: dict[str, float] = {}
@@ -259,14 +280,16 @@ def layout(graph: Mapping[str, Any], labels: Mapping[str, str] | None = None,
             rows[top - layer[m]].append(m)
             stack.extend(reversed(down.get(m, ())))
     rows = _order(rows, up, down)  # rows[0] is the top layer
+    rows, row_y = _fold(rows)
     xs = _x_positions(rows, width, up, down)
+    y_of = {n: row_y[i] for i, row in enumerate(rows) for n in row}
 
     left = min((xs[n] - width[n] / 2 for n in xs), default=0.0)
     right = max((xs[n] + width[n] / 2 for n in xs), default=0.0)
     shift = MARGIN - left
 
     def point(n: str) -> dict[str, float]:
-        return {"x": round(xs[n] + shift, 1), "y": round(MARGIN + NODE_HEIGHT / 2 + (top - layer[n]) * (NODE_HEIGHT + V_GAP), 1)}
+        return {"x": round(xs[n] + shift, 1), "y": round(y_of[n], 1)}
 
     positions = {n: point(n) for n in ids}
     edges_out = []
@@ -284,5 +307,5 @@ def layout(graph: Mapping[str, Any], labels: Mapping[str, str] | None = None,
         "layers": {n: layer[n] for n in ids},
         "edges": edges_out,
         "width": round(right - left + 2 * MARGIN, 1),
-        "height": round(2 * MARGIN + (top + 1) * NODE_HEIGHT + top * V_GAP, 1) if ids else 2 * MARGIN,
+        "height": round(row_y[-1] + NODE_HEIGHT / 2 + MARGIN, 1) if ids else 2 * MARGIN,
     }
