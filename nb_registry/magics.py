@@ -9,13 +9,14 @@ traceback from inside nb_registry.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import glob
 import json
 import os
 import re
 import tempfile
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -25,6 +26,7 @@ from . import envinfo, serialize
 from .api import Api, init, open_registry
 from .artifact import Artifact
 from .errors import RegistryError
+from .progress import report_to
 from .runs import Run, current
 
 
@@ -66,6 +68,31 @@ def _parse_metadata(pairs: list[str]) -> dict[str, Any]:
         except ValueError:
             out[key] = value
     return out
+
+
+PROGRESS_MIN_BYTES = 32 << 20  # smaller transfers finish before a bar would be worth drawing
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[None]:
+    """Show a progress bar for large uploads and downloads made inside the block."""
+    bar: Any = None
+
+    def listener(done: int, total: int, label: str) -> None:
+        nonlocal bar
+        if bar is None:
+            if total < PROGRESS_MIN_BYTES:
+                return
+            from IPython.display import display
+
+            from .widgets.progress import ProgressBar
+
+            bar = ProgressBar(label)
+            display(bar)
+        bar(done, total)
+
+    with report_to(listener):
+        yield
 
 
 @magics_class
@@ -120,7 +147,8 @@ class RegistryMagics(Magics):
         with tempfile.TemporaryDirectory(prefix="nb_registry-vars-") as tmp:
             art = self._build(args, tmp)
             run = self.run()
-            logged = run.log_artifact(art, aliases=args.alias, code=cell)
+            with _progress():
+                logged = run.log_artifact(art, aliases=args.alias, code=cell)
             if args.link:
                 target, _, alias = args.link.partition(":")
                 logged.linked_as = run.link_artifact(logged, target, aliases=[alias] if alias else []).linked_as
@@ -166,6 +194,10 @@ class RegistryMagics(Magics):
         """Fetch an artifact version (no copy when it is already local) and return its object, path or itself."""
         args = _parse(self.use, line)
         art = self.run().use_artifact(args.spec)
+        with _progress():
+            return self._use(art, args)
+
+    def _use(self, art: Artifact, args: Any) -> Any:
         if args.path:
             value: Any = art.download(refs=args.refs)
         else:
