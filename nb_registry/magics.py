@@ -228,9 +228,9 @@ class RegistryMagics(Magics):
             from .lineage_html import save_lineage_html
 
             save_lineage_html(graph, args.html)
-        from .widgets.lineage_view import LineageView
+        from .widgets.lineage_view import show_lineage
 
-        return LineageView(graph)
+        return show_lineage(graph)
 
     @magic_arguments()
     @argument("--root", default=None, help="registry root: a folder or a URL such as s3://bucket/registry")

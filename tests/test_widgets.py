@@ -225,6 +225,50 @@ def test_lineage_view_of_a_registry_marks_registered_versions(api: Any) -> None:
     assert "model-registry/ensemble_all" in view.details.value
 
 
+def test_show_lineage_keeps_the_widget_for_small_graphs_and_sends_one_mime_output_for_large_ones() -> None:
+    pytest.importorskip("ipycytoscape")
+    import json
+
+    from nb_registry.widgets.lineage_view import (LINEAGE_MIME_TYPE, LINEAGE_WIDGET_MAX_NODES, LineageOutput, LineageView,
+                                                  cytoscape_elements, show_lineage)
+
+    def chain(n: int) -> dict[str, Any]:
+        nodes = [{"id": f"n{i}", "kind": "artifact", "type": "dataset", "label": f"n{i}"} for i in range(n)]
+        return {"nodes": nodes, "edges": [{"source": f"n{i}", "target": f"n{i + 1}", "kind": "used"} for i in range(n - 1)]}
+
+    assert LINEAGE_WIDGET_MAX_NODES == 200
+    assert isinstance(show_lineage(ensemble_history(2)), LineageView)
+    at_limit = show_lineage(chain(LINEAGE_WIDGET_MAX_NODES))
+    assert isinstance(at_limit, LineageView)
+    at_limit.close()
+    assert isinstance(show_lineage(chain(LINEAGE_WIDGET_MAX_NODES + 1)), LineageOutput)
+
+    graph = ensemble_history(23)
+    assert len(graph["nodes"]) > LINEAGE_WIDGET_MAX_NODES
+    out = show_lineage(graph)
+    assert isinstance(out, LineageOutput)
+    bundle = out._repr_mimebundle_()
+    assert set(bundle) == {LINEAGE_MIME_TYPE, "text/html", "text/plain"}
+    data = json.loads(json.dumps(bundle[LINEAGE_MIME_TYPE], allow_nan=False))  # plain JSON, as the kernel sends it
+    assert len(data["nodes"]) == len(graph["nodes"]) and len(data["edges"]) == len(graph["edges"])
+    assert {n["data"]["id"] for n in data["nodes"]} == {n["id"] for n in graph["nodes"]}
+    # our layout's positions and the widget's styles (widths, colours, classes), as the widget would draw them
+    elements, rules = cytoscape_elements(graph)
+    widget_nodes = {n["data"]["id"]: n for n in elements["nodes"]}
+    for n in data["nodes"]:
+        same = widget_nodes[n["data"]["id"]]
+        assert n["position"] == same["position"] and n["classes"] == same["classes"]
+        assert n["data"]["color"] == same["data"]["color"] and n["data"]["kind"] == same["data"]["kind"]
+        assert abs(n["data"]["w"] - same["data"]["w"]) < 0.1 and n["data"]["details"][0] == ["label", same["data"]["label"]]
+    assert sum("segments" in e for e in data["edges"]) == len(rules) > 0  # long edges bend as in the widget
+    assert data["root"] == graph["root"]
+    run = next(n for n in data["nodes"] if n["data"]["kind"] == "run")
+    assert "run" in run["classes"].split() and ["job_type", "train"] in run["data"]["details"]
+    svg = bundle["text/html"]  # what GitHub and nbviewer show
+    assert "<svg" in svg and "<script" not in svg and svg.count(" data-i=") == len(graph["nodes"])
+    assert f"{len(graph['nodes'])} nodes" in bundle["text/plain"] and "LineageOutput" in bundle["text/plain"]
+
+
 # -- the registry browser ---------------------------------------------------------------------
 def test_browser_shows_registered_models_with_card_and_tags(api: Any) -> None:
     from nb_registry.widgets import RegistryBrowser

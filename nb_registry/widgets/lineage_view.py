@@ -3,6 +3,14 @@
     from nb_registry.widgets import LineageView
     LineageView(api.lineage("ensemble:latest", direction="both"))
 
+ipycytoscape makes one widget per node and edge, which is slow for large graphs (a 508-node history is
+about 1,500 widget models, created through the kernel and the page). :func:`show_lineage` (what ``%lineage``
+returns) keeps the widget up to :data:`LINEAGE_WIDGET_MAX_NODES` nodes; above that it returns a
+:class:`LineageOutput`: one display message with the same cytoscape elements under
+``application/vnd.nb-registry.lineage+json``, drawn by the nb-registry JupyterLab extension's MIME renderer
+(labextension/src/mime.ts; no kernel needed), plus the graph as inline SVG (``text/html``) for static
+renderers such as GitHub and nbviewer, and a ``text/plain`` line.
+
 This is the only module that imports ipycytoscape (last released in 2022, one widget per node), so
 the rest of the package does not depend on it. The layout is ours (:mod:`nb_registry.graph_layout`,
 handed to cytoscape as a ``preset``): directed, layered, downstream on top, no overlaps. Edges that
@@ -34,8 +42,12 @@ from ..graph_layout import NODE_HEIGHT, label_width, layout
 from ..lineage_html import (EDGE_COLORS, REGISTERED_BORDER, lineage_to_svg, node_color, node_details, save_lineage_html,
                             short_label)
 
-__all__ = ["LineageView", "cytoscape_elements", "cytoscape_style"]
+__all__ = ["LineageView", "LineageOutput", "show_lineage", "lineage_mime_data", "cytoscape_elements", "cytoscape_style",
+           "LINEAGE_MIME_TYPE", "LINEAGE_WIDGET_MAX_NODES"]
 
+LINEAGE_WIDGET_MAX_NODES = 200  # above this, one display message for the lab extension's renderer (LineageOutput)
+LINEAGE_MIME_TYPE = "application/vnd.nb-registry.lineage+json"
+_MIME_NODE_KEYS = ("id", "label", "kind", "type", "w", "color")
 RUN_WIDTH_FACTOR = 1.25  # runs are ellipses: a bit wider than their text
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -224,3 +236,59 @@ class LineageView(W.HBox):
         self.status.value = (f"saved <a href='{html.escape(rel)}' target='_blank'>{html.escape(rel)}</a> "
                              f"({len(self._nodes)} nodes)")
         return out
+
+
+def lineage_mime_data(graph: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON of :data:`LINEAGE_MIME_TYPE`: the cytoscape elements of :func:`cytoscape_elements` (preset
+    positions, widths, colours, classes), each bent edge's ``segments`` and each node's ``details`` rows (what the
+    details pane shows, as :func:`details_html` does). Pure data: testable without a browser."""
+    elements, rules = cytoscape_elements(graph)
+    bends = {rule["selector"].partition("#")[2]: rule["style"] for rule in rules}
+    originals = {str(n["id"]): n for n in graph.get("nodes", [])}
+    nodes = []
+    for n in elements["nodes"]:  # the fields the renderer draws with; the rest of the node is in its details rows
+        data = {k: n["data"][k] for k in _MIME_NODE_KEYS if k in n["data"]}
+        data["w"] = round(data["w"], 1)
+        data["details"] = [list(row) for row in node_details(originals[data["id"]])]
+        nodes.append({**n, "data": data})
+    edges = []
+    for e in elements["edges"]:
+        bend = bends.get(e["data"]["id"])
+        edges.append({**e, "segments": {"weights": bend["segment-weights"], "distances": bend["segment-distances"]}}
+                     if bend else e)
+    root = graph.get("root")
+    return {"version": 1, "root": str(root) if root is not None and str(root) in originals else None,
+            "nodes": nodes, "edges": edges}
+
+
+class LineageOutput:
+    """A large lineage graph as one rich output: the lab extension draws :data:`LINEAGE_MIME_TYPE`, static
+    renderers show the ``text/html`` SVG, plain terminals the ``text/plain`` line. No widget, no comm.
+
+    ``output.export(path)`` saves the standalone HTML file, as the widget's "Export HTML" button does.
+    """
+
+    def __init__(self, graph: Mapping[str, Any]) -> None:
+        self.graph_data: dict[str, Any] = dict(graph)
+
+    def __repr__(self) -> str:
+        nodes, edges = len(self.graph_data.get("nodes", [])), len(self.graph_data.get("edges", []))
+        root = self.graph_data.get("root")
+        return f"<LineageOutput {nodes} nodes, {edges} edges" + (f" of {root}>" if root else ">")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+        return {LINEAGE_MIME_TYPE: lineage_mime_data(self.graph_data), "text/html": lineage_to_svg(self.graph_data),
+                "text/plain": repr(self)}
+
+    def export(self, path: str = "lineage.html") -> str:
+        """Save the graph as standalone HTML; returns the path."""
+        return save_lineage_html(self.graph_data, path)
+
+
+def show_lineage(graph: Mapping[str, Any], max_widget_nodes: int | None = None) -> LineageView | LineageOutput:
+    """What ``%lineage`` shows: the :class:`LineageView` widget for graphs of up to
+    :data:`LINEAGE_WIDGET_MAX_NODES` nodes, a :class:`LineageOutput` (one display message) above that."""
+    limit = LINEAGE_WIDGET_MAX_NODES if max_widget_nodes is None else max_widget_nodes
+    if len(graph.get("nodes", [])) > limit:
+        return LineageOutput(graph)
+    return LineageView(graph)
