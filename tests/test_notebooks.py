@@ -163,12 +163,18 @@ def edges_by_label(graph: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 # -- every notebook --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
-def test_notebooks_are_saved_clean_and_start_with_a_colab_ready_setup(name: str) -> None:
+def test_notebooks_are_saved_executed_for_static_readers_and_start_with_a_colab_ready_setup(name: str) -> None:
+    """Saved with outputs and widget state (GitHub and nbviewer show them), every widget with an HTML fallback."""
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     nbformat.validate(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, f"{name}: outputs saved in {cell.source[:40]!r}"
+    assert nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"], f"{name}: no widget state saved"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), f"{name}: saved without running every cell"
+    for cell in code:
+        for out in cell.outputs:
+            assert out.output_type != "error", f"{name}: a saved output is an error in {cell.source[:40]!r}"
+            if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
+                assert "text/html" in out.data, f"{name}: widget without an HTML fallback in {cell.source[:40]!r}"
     setup = next(c for c in nb.cells if c.cell_type == "code").source
     assert '"google.colab" in sys.modules' in setup and "enable_custom_widget_manager()" in setup
     assert "%pip install" in setup and "%load_ext nb_registry" in setup

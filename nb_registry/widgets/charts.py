@@ -50,8 +50,38 @@ def figure_bundle(fig: "go.Figure", summary: str | None = None) -> dict[str, Any
     """The MIME bundle JupyterLab renders (plotly JSON), with a plain-text fallback."""
     spec = json.loads(json.dumps(fig.to_plotly_json(), default=_default))
     spec["config"] = dict(_CONFIG)
-    title = fig.layout.title.text if fig.layout.title and fig.layout.title.text else "plotly figure"
-    return {PLOTLY_MIME: spec, "text/plain": summary or f"<{title}: {len(fig.data)} traces>"}
+    title = _title(fig)
+    return {PLOTLY_MIME: spec, "text/html": _static_html(fig, title),
+            "text/plain": summary or f"<{title}: {len(fig.data)} traces>"}
+
+
+def _title(fig: "go.Figure") -> str:
+    return fig.layout.title.text if fig.layout.title and fig.layout.title.text else "plotly figure"
+
+
+def _static_html(fig: "go.Figure", title: str, limit: int = 30) -> str:
+    """Where plotly's JavaScript does not run (GitHub, nbviewer): the figure's data as a table."""
+    import html
+
+    parts = [f"<p><b>{html.escape(title)}</b> (interactive in JupyterLab)</p>"]
+    for trace in fig.data:
+        dims = getattr(trace, "dimensions", None)
+        if dims:
+            cols = [(d.label, list(d.values)) for d in dims]
+            head = "".join(f"<th>{html.escape(str(c))}</th>" for c, _ in cols)
+            n = min(limit, max((len(v) for _, v in cols), default=0))
+            body = "".join("<tr>" + "".join(f"<td>{_fmt(v[i]) if i < len(v) else ''}</td>" for _, v in cols) + "</tr>"
+                           for i in range(n))
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif getattr(trace, "y", None) is not None:
+            ys = list(trace.y)
+            last = _fmt(ys[-1]) if ys else "-"
+            parts.append(f"<p>{html.escape(str(trace.name or 'series'))}: {len(ys)} points, last {last}</p>")
+    return "".join(parts)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 class PlotlyChart(W.Output):
@@ -65,6 +95,13 @@ class PlotlyChart(W.Output):
 
     def __repr__(self) -> str:
         return f"<PlotlyChart {len(self.figure.data) if self.figure is not None else 0} traces>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, plus the figure's data as HTML for static renderings (nbviewer, GitHub)."""
+        data = super()._repr_mimebundle_(**kwargs)
+        if isinstance(data, dict) and self.figure is not None:
+            data["text/html"] = _static_html(self.figure, _title(self.figure))
+        return data
 
     def show(self, figure: "go.Figure", summary: str | None = None) -> None:
         self.figure = figure

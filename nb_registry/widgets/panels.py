@@ -46,6 +46,13 @@ class RegistryBrowser(W.Tab):
     def __repr__(self) -> str:
         return f"<RegistryBrowser {self.api.registry.url} project={self.api.project}>"
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, plus an HTML summary for static renderings (nbviewer, GitHub)."""
+        data = super()._repr_mimebundle_(**kwargs)
+        if isinstance(data, dict):
+            data["text/html"] = browser_summary_html(self.api)
+        return data
+
     def _on_tab(self, change: dict[str, Any]) -> None:
         panel = {1: self.artifacts, 2: self.runs}.get(change["new"])
         if panel is not None and not panel.loaded:
@@ -57,3 +64,22 @@ class RegistryBrowser(W.Tab):
         for panel in (self.artifacts, self.runs):
             if panel.loaded:
                 panel.load()
+
+
+def browser_summary_html(api: Any, limit: int = 20) -> str:
+    """Registered models with their aliases and the artifact collections, as plain HTML."""
+    import html
+
+    models = api.registered_models()
+    rows = "".join(
+        f"<tr><td><b>{html.escape(m.name)}</b></td><td>{html.escape(', '.join(f'{a} → v{n}' for a, n in sorted(m.aliases.items())) or '-')}</td>"
+        f"<td>{len(m._data.get('versions', {}))}</td><td>{html.escape(', '.join(m.tags))}</td></tr>"
+        for m in models[:limit])
+    colls = api.artifact_collections()
+    coll_rows = "".join(f"<tr><td>{html.escape(c['project'])}/{html.escape(c['name'])}</td><td>{html.escape(c['type'])}</td></tr>"
+                        for c in colls[:limit])
+    return (f"<div class='nbr-browser-static'><p><b>nb_registry</b> at <code>{html.escape(api.registry.url)}</code>: "
+            f"{len(models)} registered models, {len(colls)} artifact collections</p>"
+            f"<table><thead><tr><th>registered model</th><th>aliases</th><th>versions</th><th>tags</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+            f"<table><thead><tr><th>artifact collection</th><th>type</th></tr></thead><tbody>{coll_rows}</tbody></table></div>")
