@@ -164,10 +164,15 @@ class Registry:
             "code": self.blobs.put_bytes(code.encode())[0] if code else None,
         }
         rel = collection_rel(project, art.collection)
-        with self.meta.transaction():
-            if self._gc_generation() != gc_generation:  # a gc ran meanwhile: it may have freed a blob we deduplicated
-                self._restore_blobs(art, entries, mdigest, manifest)
-            created, existing = self.meta.update(rel, lambda data: self._commit(data, doc, aliases, entries))
+        current = self.meta.raw(rel)
+        same = next((v for v in current.get("versions", {}).values() if v["digest"] == digest and v["type"] == art.type), None)
+        if same is not None and all(_coll(current).get("aliases", {}).get(a) == same["version"] for a in aliases):
+            created = existing = same  # identical content with these aliases already: nothing to write
+        else:
+            with self.meta.transaction():
+                if self._gc_generation() != gc_generation:  # a gc ran meanwhile: it may have freed a blob we deduplicated
+                    self._restore_blobs(art, entries, mdigest, manifest)
+                created, existing = self.meta.update(rel, lambda data: self._commit(data, doc, aliases, entries))
         result = self.artifact(version_id(project, art.collection, created["version"]))
         result.deduplicated = existing is not None
         result.new_bytes = new_bytes  # type: ignore[attr-defined]

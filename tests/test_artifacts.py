@@ -95,6 +95,17 @@ def test_identical_content_is_not_a_new_version(run: Any, tmp_path: Path) -> Non
     assert again.state == "COMMITTED" and again.version == "v0"
 
 
+def test_relogging_identical_content_with_its_aliases_writes_no_metadata(run: Any, tmp_path: Path) -> None:
+    run.log_artifact(_art(tmp_path, content="same"), aliases=["best"])
+    journal = Path(run._reg.meta.files.root) / "journal.log"
+    before = journal.read_bytes()
+    again = run.log_artifact(_art(tmp_path, content="same"), aliases=["best"])
+    assert again.deduplicated and again.version == "v0"
+    assert journal.read_bytes() == before  # no shard was rewritten
+    moved = run.log_artifact(_art(tmp_path, content="same"), aliases=["prod"])  # a new alias is a write
+    assert "prod" in moved.aliases and journal.read_bytes() != before
+
+
 def test_type_mismatch_is_an_error(run: Any, tmp_path: Path) -> None:
     run.log_artifact(_art(tmp_path, content="a", type="model"))
     with pytest.raises(InvalidSpecError, match=r"type 'model', not 'dataset'"):
