@@ -158,9 +158,17 @@ _MEMORY_LOCKS: dict[str, threading.RLock] = {}
 
 
 class FsspecFiles(Files):
-    """Metadata on any fsspec filesystem (``memory://``, ``s3://`` ...)."""
+    """Metadata on any fsspec filesystem (``memory://``, ``s3://`` ...).
+
+    Object stores cannot append, so an append-only log (the journal, the content index, prediction
+    logs) is a base object plus one small object per append under ``<name>.parts/``, named by time:
+    an append is one PUT whatever the log's length, and concurrent appenders never overwrite each
+    other. A writer holding the lock folds the parts into the base every ``COMPACT_AFTER`` appends.
+    """
 
     STALE_AFTER = 60.0  # a lock object older than this was left by a dead writer (writes under it take ms)
+    PARTS = ".parts"
+    COMPACT_AFTER = 200
 
     def __init__(self, url: str, **storage_options: Any) -> None:
         self.url = url.rstrip("/")
@@ -186,9 +194,20 @@ class FsspecFiles(Files):
 
     def size(self, rel: str) -> int:
         try:
-            return int(self.fs.info(self._p(rel))["size"])
+            base = int(self.fs.info(self._p(rel))["size"])
         except FileNotFoundError:
-            return 0
+            base = 0
+        return base + sum(int(info.get("size") or 0) for _, info in self._parts(rel, detail=True))
+
+    def _parts(self, rel: str, detail: bool = False) -> list[Any]:
+        """The log's appended parts, oldest first: paths, or (path, info) with ``detail``."""
+        folder = self._p(rel + self.PARTS)
+        try:
+            found = self.fs.ls(folder, detail=True, refresh=True)
+        except FileNotFoundError:
+            return []
+        found = sorted((i["name"], i) for i in found if i.get("type") != "directory")
+        return found if detail else [name for name, _ in found]
 
     def read(self, rel: str) -> tuple[bytes | None, Hashable | None]:
         try:
@@ -205,13 +224,27 @@ class FsspecFiles(Files):
         self.fs.pipe_file(path, data)  # one PUT: atomic on object stores
         self.fs.invalidate_cache(path)
 
-    def append(self, rel: str, data: bytes, durable: bool = True) -> None:  # called under the lock
-        old, _ = self.read(rel)
-        self.write(rel, (old or b"") + data)
+    def append(self, rel: str, data: bytes, durable: bool = True) -> None:
+        self.write(f"{rel}{self.PARTS}/{time.time_ns():020d}-{uuid.uuid4().hex[:8]}", data)
+        if self._depth and len(self._parts(rel)) >= self.COMPACT_AFTER:
+            self._compact(rel)
+
+    def _log(self, rel: str) -> tuple[bytes, list[str]]:
+        parts = self._parts(rel)
+        base, _ = self.read(rel)
+        chunks = self.fs.cat(parts) if parts else {}
+        return (base or b"") + b"".join(chunks[p] if p in chunks else chunks.get(p.lstrip("/"), b"") for p in parts), parts
+
+    def _compact(self, rel: str) -> None:
+        """Fold the parts into the base object (under the lock: only one writer compacts)."""
+        data, parts = self._log(rel)
+        self.write(rel, data)
+        for p in parts:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(p)
 
     def read_from(self, rel: str, offset: int) -> bytes:
-        data, _ = self.read(rel)
-        return (data or b"")[offset:]
+        return self._log(rel)[0][offset:]
 
     def listdir(self, rel: str) -> list[str]:
         try:
@@ -222,6 +255,9 @@ class FsspecFiles(Files):
     def delete(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(self._p(rel))
+        for p in self._parts(rel):
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(p)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
