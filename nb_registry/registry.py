@@ -278,7 +278,8 @@ class Registry:
                       key=lambda r: (r["project"], r["name"]))
 
     def projects(self) -> list[str]:
-        return sorted({c["project"] for c in self.collections()})
+        """Projects with artifacts or runs."""
+        return sorted({c["project"] for c in self.collections()} | set(self.meta.listdir("runs")))
 
     def versions(self, name: str, project: str | None = None, filters: Mapping[str, Any] | None = None,
                  order: str | Sequence[str] | None = None, limit: int | None = None) -> list[Artifact]:
