@@ -73,6 +73,10 @@ class Api:
     def artifact_collections(self, project: str | None = None, type: str | None = None) -> list[dict[str, Any]]:
         return self.registry.collections(project, type)
 
+    def generation(self) -> int:
+        """A number that grows with every change to the registry: poll it to know when to refresh."""
+        return self.registry.meta.generation()
+
     def projects(self) -> list[str]:
         return self.registry.projects()
 

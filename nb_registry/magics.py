@@ -120,7 +120,7 @@ class RegistryMagics(Magics):
     def api(self) -> Api:
         run = current()
         if run is not None and run._live:
-            return Api(root=run._reg.url, project=run.project)
+            return Api(root=run.registry_url, project=run.project)
         return Api(root=self.root, project=self.project)
 
     # -- %%log_artifact -----------------------------------------------------------------------

@@ -120,6 +120,11 @@ class Run:
     outputs = property(lambda self: list(self._doc.get("outputs", [])))
 
     @property
+    def registry_url(self) -> str:
+        """The root of the registry this run writes to."""
+        return self._reg.url
+
+    @property
     def path(self) -> str:
         return f"{self.project}/{self.id}"
 

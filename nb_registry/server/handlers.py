@@ -98,7 +98,7 @@ class Status(Base):
     @_errors
     def get(self) -> None:
         self.send({"root": self.api.registry.url, "version": __version__,
-                   "generation": self.api.registry.meta.generation()})
+                   "generation": self.api.generation()})
 
 
 class Models(Base):
