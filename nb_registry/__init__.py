@@ -81,6 +81,13 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext nb_registry``: finishes the kernel's implicit run."""
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "nb_registry"}]
 
