@@ -39,12 +39,10 @@ pytest.importorskip("ipycytoscape")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 from nb_registry.demo import free_port, wait_for_server  # noqa: E402
+from labharness import CHROMIUM, CHROMIUM_ARGS, settings_dir  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
-CHROMIUM = os.environ.get("NB_REGISTRY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTEBOOK = "ensemble_walkthrough.ipynb"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -78,14 +76,6 @@ CY_STATE_JS = """() => {
 }"""
 
 
-def _settings_dir(base: Path) -> Path:
-    """User settings that turn off the "Jupyter news" toast (it covers the bottom right of the page)."""
-    folder = base / "user-settings" / "@jupyterlab" / "apputils-extension"
-    folder.mkdir(parents=True)
-    (folder / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    return base / "user-settings"
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``python -m nb_registry.demo`` on a copy of the notebooks: yields the URL it printed and the paths."""
@@ -95,7 +85,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     notebooks = base / "notebooks"
     shutil.copytree(NOTEBOOKS, notebooks, ignore=shutil.ignore_patterns("kernel-*", ".ipynb_checkpoints"))
     env = dict(os.environ, NB_REGISTRY_ROOT=str(base / "registry"), NB_REGISTRY_CACHE=str(base / "cache"),
-               JUPYTERLAB_SETTINGS_DIR=str(_settings_dir(base)), JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings_dir(base)), JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
                PYTHONPATH=os.pathsep.join(p for p in [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")] if p))
     env.pop("NB_REGISTRY_PROJECT", None)
     port, token = free_port(0), "nbr-test-token"

@@ -62,15 +62,12 @@ nbformat = pytest.importorskip("nbformat")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 from nb_registry.demo import free_port, lab_command, wait_for_server  # noqa: E402 (after the importorskips)
+from labharness import BUILT, CHROMIUM, CHROMIUM_ARGS, jupyter_path, settings_dir  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("NB_REGISTRY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PROJECT = "ensemble-history"
 SPEC = f"{PROJECT}/ensemble_all:latest"
 NOTEBOOK = "large_lineage.ipynb"
-BUILT = PROJECT_ROOT / "nb_registry" / "labextension"
 MIME = "application/vnd.nb-registry.lineage+json"
 DRAW_TARGET_S = 2.0  # the issue's target, reported, not asserted
 DIRECTED_KINDS = ("depends-on", "produced", "used")
@@ -215,22 +212,6 @@ TAP_NODE_JS = """(id) => {
 }"""
 
 
-def _settings_dir(base: Path) -> Path:
-    """User settings that turn off the "Jupyter news" toast (it covers the bottom right of the page)."""
-    folder = base / "user-settings" / "@jupyterlab" / "apputils-extension"
-    folder.mkdir(parents=True)
-    (folder / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    return base / "user-settings"
-
-
-def _jupyter_path(base: Path) -> Path:
-    """A data dir whose ``labextensions/nb-registry`` is the built extension of this checkout."""
-    folder = base / "jupyter-data" / "labextensions"
-    folder.mkdir(parents=True)
-    (folder / "nb-registry").symlink_to(BUILT, target_is_directory=True)
-    return base / "jupyter-data"
-
-
 def _write_notebook(path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -271,8 +252,8 @@ def test_500_node_lineage_draws_in_jupyterlab(tmp_path: Path) -> None:
     root, notebooks = tmp_path / "registry", tmp_path / "notebooks"
     notebooks.mkdir()
     _write_notebook(notebooks / NOTEBOOK)
-    env = dict(os.environ, NB_REGISTRY_ROOT=str(root), JUPYTERLAB_SETTINGS_DIR=str(_settings_dir(tmp_path)),
-               JUPYTER_PATH=os.pathsep.join(p for p in [str(_jupyter_path(tmp_path)), os.environ.get("JUPYTER_PATH", "")] if p),
+    env = dict(os.environ, NB_REGISTRY_ROOT=str(root), JUPYTERLAB_SETTINGS_DIR=str(settings_dir(tmp_path)),
+               JUPYTER_PATH=os.pathsep.join(p for p in [str(jupyter_path(tmp_path)), os.environ.get("JUPYTER_PATH", "")] if p),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
                PYTHONPATH=os.pathsep.join(p for p in [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")] if p))
     for var in ("NB_REGISTRY_CACHE", "NB_REGISTRY_PROJECT"):

@@ -34,12 +34,9 @@ pytest.importorskip("nb_registry.server")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 from nb_registry.demo import free_port, lab_command, wait_for_server  # noqa: E402
+from labharness import BUILT, CHROMIUM, CHROMIUM_ARGS, jupyter_path, settings_dir  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BUILT = PROJECT_ROOT / "nb_registry" / "labextension"
-CHROMIUM = os.environ.get("NB_REGISTRY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CARD = "# Churn classifier\n\nPredicts **churn** from account activity.\n\n- trained on `churn-data`\n"
 NOTEBOOK = "use_model.ipynb"
 
@@ -70,22 +67,6 @@ def _write_notebook(path: Path) -> None:
         "nbformat": 4, "nbformat_minor": 5}))
 
 
-def _jupyter_path(base: Path) -> Path:
-    """A data dir whose ``labextensions/nb-registry`` is the built extension of this checkout."""
-    folder = base / "jupyter-data" / "labextensions"
-    folder.mkdir(parents=True)
-    (folder / "nb-registry").symlink_to(BUILT, target_is_directory=True)
-    return base / "jupyter-data"
-
-
-def _settings_dir(base: Path) -> Path:
-    """User settings that turn off the "Jupyter news" toast (it covers the bottom right of the page)."""
-    folder = base / "user-settings" / "@jupyterlab" / "apputils-extension"
-    folder.mkdir(parents=True)
-    (folder / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    return base / "user-settings"
-
-
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
     if not os.path.exists(CHROMIUM):
@@ -98,8 +79,8 @@ def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
     notebooks.mkdir()
     _write_notebook(notebooks / NOTEBOOK)
     env = dict(os.environ, NB_REGISTRY_ROOT=str(registry), NB_REGISTRY_CACHE=str(tmp_path / "cache"),
-               JUPYTER_PATH=os.pathsep.join(p for p in [str(_jupyter_path(tmp_path)), os.environ.get("JUPYTER_PATH", "")] if p),
-               JUPYTERLAB_SETTINGS_DIR=str(_settings_dir(tmp_path)), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+               JUPYTER_PATH=os.pathsep.join(p for p in [str(jupyter_path(tmp_path)), os.environ.get("JUPYTER_PATH", "")] if p),
+               JUPYTERLAB_SETTINGS_DIR=str(settings_dir(tmp_path)), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
                PYTHONPATH=os.pathsep.join(p for p in [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")] if p))
     env.pop("NB_REGISTRY_PROJECT", None)
     port, token = free_port(0), "nbr-labext-token"
