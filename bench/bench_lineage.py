@@ -30,9 +30,8 @@ import statistics
 import sys
 import time
 import uuid
-from collections import deque
 
-from common import Scratch, Table, fmt_s, header, median, parser, run_python, step, use_child_env
+from common import Scratch, Table, header, median, parser, run_python, step, use_child_env
 
 import nb_registry as nbr
 

@@ -298,7 +298,7 @@ def bench_dir(sc: Scratch, args, table: Table) -> None:
     med = {k: median(v) for k, v in times.items()}
     label = f"{args.files} x {args.file_kib} KiB"
     table.add(f"copytree {label} (reference)", med["copytree"])
-    table.add(f"read + BLAKE3 each file, 1 thread (reference)", med["hash1"], "copytree", med["copytree"])
+    table.add("read + BLAKE3 each file, 1 thread (reference)", med["hash1"], "copytree", med["copytree"])
     table.add(f"log folder {label}", med["log"], "copytree", med["copytree"])
     if args.profile:
         root2 = sc.fresh("reg-dir-profile")
@@ -321,7 +321,7 @@ def bench_dir(sc: Scratch, args, table: Table) -> None:
             assert logged.new_bytes == 0 and logged.deduplicated
             relog.append(t)
     run.finish()
-    table.add(f"log the unchanged folder again", median(relog), "first log", med["log"], unit="%")
+    table.add("log the unchanged folder again", median(relog), "first log", med["log"], unit="%")
     rmtree(root)
     rmtree(folder)
 

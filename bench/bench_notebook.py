@@ -43,10 +43,9 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from typing import Any, Callable
 
-from common import (Scratch, Table, Tally, fmt_s, header, median, parser, read_through, settle, show_cprofile, step,
+from common import (durable_write, Scratch, Table, Tally, fmt_s, header, median, parser, read_through, settle, show_cprofile, step,
                     write_random)
 
 TARGET_USE = 0.050
@@ -107,20 +106,6 @@ def fresh_kernel_state(download: str | None, stat_cache: str | None = None) -> N
 
 
 # -- references --------------------------------------------------------------------------------
-def durable_write(folder: str) -> None:
-    """Atomic replace of a 4 KiB file, fsync'd with its folder (as bench_registry.py)."""
-    path = os.path.join(folder, "ref.json")
-    tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"x" * 4096)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def disk_usage(*paths: str) -> int:

@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 
-from common import (Scratch, Table, Tally, fmt_s, header, importtime, median, parser, run_python, settle, show_cprofile,
+from common import (durable_write, Scratch, Table, Tally, fmt_s, header, importtime, median, parser, run_python, settle, show_cprofile,
                     step, tree_bytes, use_child_env)
 
 import nb_registry as nbr
@@ -89,20 +89,6 @@ class Builder:
             self.run = None
 
 
-def durable_write(folder: str) -> None:
-    """The reference for a metadata commit: atomic replace of a 4 KiB file, fsync'd with its folder."""
-    path = os.path.join(folder, "ref.json")
-    tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"x" * 4096)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def per_call(fn, n: int) -> list[float]:

@@ -422,3 +422,19 @@ class Tally:
               f"share of {base or 'wall'})")
         for label, t in sorted(self.total.items(), key=lambda kv: -kv[1]):
             print(f"  {fmt_s(t):>10}  {100 * t / ref if ref else 0:6.1f}%  {self.calls[label]:6d} calls  {label}")
+
+
+def durable_write(folder: str) -> None:
+    """The reference for a metadata commit: atomic replace of a 4 KiB file, fsync'd with its folder."""
+    path = os.path.join(folder, "ref.json")
+    tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(b"x" * 4096)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
