@@ -26,9 +26,10 @@ class ModelsPanel(Quiet, W.HBox):
 
     def __init__(self, api: Any, **kwargs: Any) -> None:
         self.api = api
-        self.search = W.Text(placeholder="search name or description", layout=W.Layout(width="100%"))
-        self.tag_filter = W.Dropdown(options=[ALL_TAGS], value=ALL_TAGS, layout=W.Layout(width="100%"))
-        self.model_list = W.Select(options=[], rows=14, layout=W.Layout(width="100%"))
+        # width "auto": the column stretches them; "100%" plus the widgets' own margins overflowed it
+        self.search = W.Text(placeholder="search name or description", layout=W.Layout(width="auto"))
+        self.tag_filter = W.Dropdown(options=[ALL_TAGS], value=ALL_TAGS, layout=W.Layout(width="auto"))
+        self.model_list = W.Select(options=[], rows=14, layout=W.Layout(width="auto"))
         self.header = W.HTML()
         self.card = W.HTML(layout=W.Layout(max_height="320px", overflow="auto", border="1px solid #eee",
                                            padding="0 8px"))
@@ -58,14 +59,14 @@ class ModelsPanel(Quiet, W.HBox):
         title = W.HBox([W.HTML("<b>Registered models</b>"), self.refresh_button],
                        layout=W.Layout(justify_content="space-between"))
         left = W.VBox([title, self.search, self.tag_filter, self.model_list],
-                      layout=W.Layout(width="28%", min_width="220px"))
+                      layout=W.Layout(flex="0 0 28%", min_width="220px", overflow="hidden"))
         right = W.VBox([
             self.header, self.card, W.HTML(section("Versions", "")), self.versions_html,
             W.HTML(section("Move an alias", "")), W.HBox([self.alias, self.version, self.move_button]),
             W.HTML(section("Link an artifact version to this model", "")),
             W.HBox([self.link_spec, self.link_aliases, self.link_button]), self.status,
             W.HTML(section("Alias history", "")), self.history_html,
-        ], layout=W.Layout(width="72%", padding="0 0 0 12px"))
+        ], layout=W.Layout(flex="1 1 auto", min_width="0", padding="0 0 0 12px"))
         super().__init__([left, right], **kwargs)
         self._models: dict[str, Any] = {}
         self._every: list[Any] = []
