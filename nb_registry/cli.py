@@ -193,11 +193,23 @@ def cmd_verify(api: Any, args: argparse.Namespace) -> Result:
 def cmd_gc(api: Any, args: argparse.Namespace) -> Result:
     report = api.gc(dry_run=not args.yes)
     verb = "removed" if args.yes else "would remove"
-    lines = [f"{verb} {report['blobs']} blob(s), {_size(report['bytes'])}, and {len(report['versions'])} version(s)"]
+    lines = [f"{verb} {report['blobs']} blob(s), {_size(report['bytes'])}, and {len(report['versions'])} version(s)"
+             " (blobs written in the last hour are left alone: a writer may not have committed them yet)"]
     lines += [f"  {v['artifact']}  {_size(v.get('size'))}" for v in report["versions"]]
     if not args.yes:
         lines.append("(dry run: nothing removed; run 'gc --yes' to remove)")
     return report, "\n".join(lines)
+
+
+def cmd_retention(api: Any, args: argparse.Namespace) -> Result:
+    policy = api.set_retention(args.name, keep_best=args.keep_best, metric=args.metric, mode=args.mode,
+                               keep_last=args.keep_last)
+    if not policy:
+        return {}, f"{args.name}: no retention policy (every version is kept)"
+    parts = [f"the best {policy['keep_best']} by {policy['metric']} ({policy['mode']})" if policy.get("keep_best") else "",
+             f"the last {policy['keep_last']}" if policy.get("keep_last") else ""]
+    return policy, (f"{args.name}: gc keeps {' and '.join(p for p in parts if p)}, plus the latest, every version with an alias, "
+                    "linked to a registered model, referenced by another artifact or used by a run")
 
 
 # -- issue 3: runs, lineage, the model registry --------------------------------------------------
@@ -337,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", metavar="DIR", help="verify a downloaded folder instead of the store")
     p = cmd("gc", cmd_gc, "remove blobs no version needs (a dry run unless --yes)")
     p.add_argument("--yes", action="store_true", help="really remove them")
+
+    p = cmd("retention", cmd_retention, "set how many versions of NAME gc keeps (none of the keep options: keep all)")
+    p.add_argument("name", metavar="NAME", help="[project/]name of the collection")
+    p.add_argument("--keep-best", type=int, default=None, metavar="K", help="keep the K best versions by --metric")
+    p.add_argument("--metric", default=None, help="a metadata path, e.g. metadata.val_acc")
+    p.add_argument("--mode", choices=["max", "min"], default="max", help="whether higher (max) or lower is better")
+    p.add_argument("--keep-last", type=int, default=None, metavar="N", help="keep the N newest versions")
 
     p = cmd("runs", cmd_runs, "list runs, filtered and sorted")
     p.add_argument("--filter", action="append", default=[], type=_filter_expr, metavar="EXPR",

@@ -257,3 +257,18 @@ def test_lineage_link_registry_promote(files: Path, capsys: pytest.CaptureFixtur
     assert code == 3 and "staging" in err
     code, _, err = run_main(capsys, root, "registry", "show", "nope")
     assert code == 3 and "clf" in err
+
+
+def test_retention_policy_then_gc_dry_run(tmp_path: Path) -> None:
+    root = str(tmp_path / "reg")
+    for i in range(5):
+        f = tmp_path / f"m{i}.bin"
+        f.write_text(f"weights {i}")
+        assert main(["--root", root, "log", "ckpt", str(f), "--metadata", f"acc=0.{i}"]) == 0
+    assert main(["--root", root, "retention", "ckpt", "--keep-best", "2", "--metric", "metadata.acc"]) == 0
+    assert main(["--root", root, "retention", "ckpt", "--keep-best", "2"]) == 2  # a keep-best needs its metric
+    import nb_registry as nbr
+    from nb_registry.retention import plan_retention
+
+    doomed = [v["artifact"] for v in plan_retention(nbr.Api(root=root).registry)]
+    assert doomed == ["uncategorized/ckpt:v0", "uncategorized/ckpt:v1", "uncategorized/ckpt:v2"]
