@@ -95,8 +95,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    pytest.importorskip("s3fs")
-    server_mod = pytest.importorskip("moto.server")
+    import moto.server as server_mod
     port = _free_port()
     server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

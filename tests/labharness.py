@@ -3,8 +3,10 @@ JupyterLab settings that keep the page clean (see ../shared/JUPYTER.md for why e
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Any, Iterator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUILT = PROJECT_ROOT / "nb_registry" / "labextension"
@@ -28,3 +30,36 @@ def jupyter_path(base: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "nb-registry").symlink_to(BUILT, target_is_directory=True)
     return base / "jupyter-data"
+
+
+def require_chromium() -> None:
+    """The browser tests need Debian's chromium, which scripts/test.sh installs: its absence is a failure."""
+    import pytest
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"no Chromium at {CHROMIUM}: scripts/test.sh installs it (apt-get install -y chromium)")
+
+
+def require_built_extension() -> None:
+    """The production build of the lab extension is committed: its absence is a failure, not a skip."""
+    import pytest
+
+    if not (BUILT / "package.json").exists():
+        pytest.fail("the lab extension is not built: cd labextension && jlpm install && jlpm build:prod")
+
+
+@contextlib.contextmanager
+def chromium_page(viewport: dict[str, int]) -> Iterator[tuple[Any, list[str]]]:
+    """A page in headless Debian chromium (Playwright never downloads a browser here), and the list
+    of JavaScript errors the page raises."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=viewport)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            yield page, errors
+        finally:
+            browser.close()

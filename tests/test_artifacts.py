@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_file, tamper
 
 import nb_registry as nbr
-from conftest import make_file, tamper
 from nb_registry import (
     Artifact,
     IntegrityError,

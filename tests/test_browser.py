@@ -33,13 +33,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-
-pytest.importorskip("jupyterlab")
-pytest.importorskip("ipycytoscape")
-sync_api = pytest.importorskip("playwright.sync_api")
+from labharness import chromium_page, require_chromium, settings_dir  # noqa: E402
+from playwright import sync_api
 
 from nb_registry.demo import free_port, wait_for_server  # noqa: E402
-from labharness import CHROMIUM, CHROMIUM_ARGS, settings_dir  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
@@ -79,8 +76,7 @@ CY_STATE_JS = """() => {
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``python -m nb_registry.demo`` on a copy of the notebooks: yields the URL it printed and the paths."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (scripts/test.sh does it)")
+    require_chromium()
     base = tmp_path_factory.mktemp("lab")
     notebooks = base / "notebooks"
     shutil.copytree(NOTEBOOKS, notebooks, ignore=shutil.ignore_patterns("kernel-*", ".ipynb_checkpoints"))
@@ -189,63 +185,56 @@ def _cell(page: Any, source: str | re.Pattern[str]) -> Any:
 
 
 def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path) -> None:
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            t0 = time.monotonic()
-            page.goto(lab["url"] + "&reset")
-            # Run All before the kernel is there opens a "Select Kernel" dialog: wait for "| Idle" first.
-            page.wait_for_function("() => /\\| Idle/.test(document.body.innerText)", timeout=60_000)
-            t_idle = time.monotonic()
-            page.evaluate(DRAW_PROBE_JS)
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-            t_run = time.monotonic()
+    with chromium_page({"width": 1500, "height": 1000}) as (page, errors):
+        t0 = time.monotonic()
+        page.goto(lab["url"] + "&reset")
+        # Run All before the kernel is there opens a "Select Kernel" dialog: wait for "| Idle" first.
+        page.wait_for_function("() => /\\| Idle/.test(document.body.innerText)", timeout=60_000)
+        t_idle = time.monotonic()
+        page.evaluate(DRAW_PROBE_JS)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        t_run = time.monotonic()
 
-            # The browser panel and the graphs appear as the cells run; wait for the last cell to finish.
-            _wait_run_all_done(page, 60_000, tmp_path / "run-all-failed.png")
-            t_done = time.monotonic()
+        # The browser panel and the graphs appear as the cells run; wait for the last cell to finish.
+        _wait_run_all_done(page, 60_000, tmp_path / "run-all-failed.png")
+        t_done = time.monotonic()
 
-            # The final DAG: in view (JupyterLab does not paint cells out of view), drawn, with its labels.
-            graph_cell = _cell(page, "%lineage ensemble:latest")
-            graph_cell.scroll_into_view_if_needed()
-            page.wait_for_function(
-                f"""() => ({CY_STATE_JS})().some(g => g.source.startsWith('%lineage ensemble:latest') && g.labels.length >= 9
-                        && g.canvases.some(c => c.layer === 'layer2-node' && c.painted > 1000))""", timeout=20_000)
-            draw = page.evaluate("() => window.__nbrDraw")
-            graphs = page.evaluate(CY_STATE_JS)
+        # The final DAG: in view (JupyterLab does not paint cells out of view), drawn, with its labels.
+        graph_cell = _cell(page, "%lineage ensemble:latest")
+        graph_cell.scroll_into_view_if_needed()
+        page.wait_for_function(
+            f"""() => ({CY_STATE_JS})().some(g => g.source.startsWith('%lineage ensemble:latest') && g.labels.length >= 9
+                    && g.canvases.some(c => c.layer === 'layer2-node' && c.painted > 1000))""", timeout=20_000)
+        draw = page.evaluate("() => window.__nbrDraw")
+        graphs = page.evaluate(CY_STATE_JS)
 
-            # Clicking a node shows its details beside the graph (a round trip through the kernel).
-            centre = page.evaluate("""() => {
-              for (const el of document.querySelectorAll('.jp-OutputArea-output div')) {
-                const cy = el._cyreg && el._cyreg.cy;
-                const cell = cy && el.closest('.jp-CodeCell');
-                if (!cell || !cell.querySelector('.jp-InputArea-editor').textContent.trim().startsWith('%lineage ensemble:latest')) continue;
-                const node = cy.nodes().filter(n => n.data('label').startsWith('m1:v0'))[0];
-                const p = node.renderedPosition(), r = el.getBoundingClientRect();
-                return {x: r.left + p.x, y: r.top + p.y};
-              }
-            }""")
-            page.mouse.click(centre["x"], centre["y"])
-            details = graph_cell.locator(".jp-OutputArea-output .widget-html", has_text="ensemble-walkthrough/m1:v0")
-            details.first.wait_for(timeout=10_000)
+        # Clicking a node shows its details beside the graph (a round trip through the kernel).
+        centre = page.evaluate("""() => {
+          for (const el of document.querySelectorAll('.jp-OutputArea-output div')) {
+            const cy = el._cyreg && el._cyreg.cy;
+            const cell = cy && el.closest('.jp-CodeCell');
+            if (!cell || !cell.querySelector('.jp-InputArea-editor').textContent.trim().startsWith('%lineage ensemble:latest')) continue;
+            const node = cy.nodes().filter(n => n.data('label').startsWith('m1:v0'))[0];
+            const p = node.renderedPosition(), r = el.getBoundingClientRect();
+            return {x: r.left + p.x, y: r.top + p.y};
+          }
+        }""")
+        page.mouse.click(centre["x"], centre["y"])
+        details = graph_cell.locator(".jp-OutputArea-output .widget-html", has_text="ensemble-walkthrough/m1:v0")
+        details.first.wait_for(timeout=10_000)
 
-            # The registry browser renders, with its tabs.
-            browser_cell = _cell(page, re.compile(r"^%registry$"))
-            browser_cell.scroll_into_view_if_needed()
-            tab_titles = [t.strip() for t in browser_cell.locator(".jp-OutputArea-output .lm-TabBar-tabLabel").all_inner_texts()]
-            browser_text = browser_cell.locator(".jp-OutputArea-output").inner_text()
+        # The registry browser renders, with its tabs.
+        browser_cell = _cell(page, re.compile(r"^%registry$"))
+        browser_cell.scroll_into_view_if_needed()
+        tab_titles = [t.strip() for t in browser_cell.locator(".jp-OutputArea-output .lm-TabBar-tabLabel").all_inner_texts()]
+        browser_text = browser_cell.locator(".jp-OutputArea-output").inner_text()
 
-            graph_cell.scroll_into_view_if_needed()
-            page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='filebrowser']").click()  # more room
-            page.wait_for_timeout(300)
-            shot = tmp_path / "screenshot-notebook.png"
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+        graph_cell.scroll_into_view_if_needed()
+        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='filebrowser']").click()  # more room
+        page.wait_for_timeout(300)
+        shot = tmp_path / "screenshot-notebook.png"
+        page.screenshot(path=str(shot))
 
     drawn = (f"lineage graph: widget created {(draw['created'] - draw['clicked']) / 1000:.2f} s after Run All, "
              f"nodes painted {draw['painted'] - draw['created']:.0f} ms later" if draw.get("painted")

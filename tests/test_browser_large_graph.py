@@ -54,15 +54,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
+from labharness import (  # noqa: E402
+    chromium_page,
+    jupyter_path,
+    require_built_extension,
+    require_chromium,
+    settings_dir,
+)
+from playwright import sync_api
 
-pytest.importorskip("jupyterlab")
-pytest.importorskip("ipycytoscape")
-nbformat = pytest.importorskip("nbformat")
-sync_api = pytest.importorskip("playwright.sync_api")
-
-from nb_registry.demo import free_port, lab_command, wait_for_server  # noqa: E402 (after the importorskips)
-from labharness import BUILT, CHROMIUM, CHROMIUM_ARGS, jupyter_path, settings_dir  # noqa: E402
+from nb_registry.demo import free_port, lab_command, wait_for_server  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "ensemble-history"
@@ -243,11 +246,8 @@ def _median_time(fn: Any, repeat: int = 3) -> float:
 
 
 def test_500_node_lineage_draws_in_jupyterlab(tmp_path: Path) -> None:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (scripts/test.sh does it), "
-                    "or point NB_REGISTRY_CHROMIUM at one")
-    if not (BUILT / "package.json").exists():
-        pytest.skip("the lab extension is not built: cd labextension && jlpm install && jlpm build:prod")
+    require_chromium()
+    require_built_extension()
     t_start = time.monotonic()
     root, notebooks = tmp_path / "registry", tmp_path / "notebooks"
     notebooks.mkdir()
@@ -279,8 +279,13 @@ def test_500_node_lineage_draws_in_jupyterlab(tmp_path: Path) -> None:
         # The Python side of the draw, in this process: the layout, the cytoscape elements (which include the
         # layout), the display bundle %lineage sends for this graph, and (for comparison) the widget without a front end.
         from nb_registry.graph_layout import layout
-        from nb_registry.widgets.lineage_view import (LINEAGE_WIDGET_MAX_NODES, LineageOutput, LineageView,
-                                                      cytoscape_elements, show_lineage)
+        from nb_registry.widgets.lineage_view import (
+            LINEAGE_WIDGET_MAX_NODES,
+            LineageOutput,
+            LineageView,
+            cytoscape_elements,
+            show_lineage,
+        )
 
         shown = show_lineage(graph)
         assert len(expected) > LINEAGE_WIDGET_MAX_NODES and isinstance(shown, LineageOutput), shown
@@ -293,53 +298,46 @@ def test_500_node_lineage_draws_in_jupyterlab(tmp_path: Path) -> None:
         lay = cytoscape_elements(graph)[0]
         preset = {n["data"]["id"]: n["position"] for n in lay["nodes"]}
 
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        with chromium_page({"width": 1500, "height": 1000}) as (page, errors):
+            t0 = time.monotonic()
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}&reset")
+            # Run All before the kernel is there opens a "Select Kernel" dialog: wait for "| Idle" first.
+            page.wait_for_function("() => /\\| Idle/.test(document.body.innerText)", timeout=60_000)
+            t_idle = time.monotonic()
+            page.evaluate(DRAW_PROBE_JS, [len(expected), len(graph["edges"])])
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            shot = tmp_path / "large-lineage.png"
+            # Done when every node is painted and every edge is there, or as soon as the cell shows an error.
             try:
-                page = browser.new_page(viewport={"width": 1500, "height": 1000})
-                errors: list[str] = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                t0 = time.monotonic()
-                page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}&reset")
-                # Run All before the kernel is there opens a "Select Kernel" dialog: wait for "| Idle" first.
-                page.wait_for_function("() => /\\| Idle/.test(document.body.innerText)", timeout=60_000)
-                t_idle = time.monotonic()
-                page.evaluate(DRAW_PROBE_JS, [len(expected), len(graph["edges"])])
-                page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-                page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-                shot = tmp_path / "large-lineage.png"
-                # Done when every node is painted and every edge is there, or as soon as the cell shows an error.
-                try:
-                    page.wait_for_function("() => { const t = window.__nbrDraw; "
-                                           "return t && ((t.painted && t.allEdges) || t.stderr.length); }", timeout=30_000)
-                except sync_api.TimeoutError:
-                    pass
-                try:  # the prompt's number can come a few frames after the drawing
-                    page.wait_for_function("() => window.__nbrDraw.executed || window.__nbrDraw.stderr.length", timeout=5_000)
-                except sync_api.TimeoutError:
-                    pass
-                draw = page.evaluate("() => window.__nbrDraw")
-                if draw["stderr"] or not (draw.get("painted") and draw.get("allEdges")):
-                    page.wait_for_timeout(1000)  # let the output area settle for the screenshot
-                    page.screenshot(path=str(shot))
-                    draw = page.evaluate("() => window.__nbrDraw")
-                    rate = any("IOPub message rate exceeded" in e for e in draw["stderr"])
-                    why = ("The Jupyter server dropped the graph's messages (IOPub message rate exceeded): the widget "
-                           "sent more than iopub_msg_rate_limit x rate_limit_window (1000/s x 3 s) comm updates for "
-                           f"{len(expected)} nodes and {len(graph['edges'])} edges, so the graph is incomplete. (The "
-                           "server counts comm_msg updates, not comm_open: widgets opened with their state pass.)"
-                           if rate else "The graph was not drawn completely in 30 s.")
-                    done = (f"cell done {(draw['executed'] - draw['clicked']) / 1000:.2f} s after Run All"
-                            if draw.get("executed") else "cell not done")
-                    pytest.fail(f"{why} In the browser: {draw['maxNodes']} of {len(expected)} nodes, {draw['maxEdges']} "
-                                f"of {len(graph['edges'])} edges, {done}; cell stderr {draw['stderr']}; page errors "
-                                f"{errors}; screenshot {shot}")
-                drawn = page.evaluate(GRAPH_STATE_JS)
+                page.wait_for_function("() => { const t = window.__nbrDraw; "
+                                       "return t && ((t.painted && t.allEdges) || t.stderr.length); }", timeout=30_000)
+            except sync_api.TimeoutError:
+                pass
+            try:  # the prompt's number can come a few frames after the drawing
+                page.wait_for_function("() => window.__nbrDraw.executed || window.__nbrDraw.stderr.length", timeout=5_000)
+            except sync_api.TimeoutError:
+                pass
+            draw = page.evaluate("() => window.__nbrDraw")
+            if draw["stderr"] or not (draw.get("painted") and draw.get("allEdges")):
+                page.wait_for_timeout(1000)  # let the output area settle for the screenshot
                 page.screenshot(path=str(shot))
-                clicked = next(n for n in graph["nodes"] if n["kind"] == "run")
-                details = page.evaluate(TAP_NODE_JS, clicked["id"])
-            finally:
-                browser.close()
+                draw = page.evaluate("() => window.__nbrDraw")
+                rate = any("IOPub message rate exceeded" in e for e in draw["stderr"])
+                why = ("The Jupyter server dropped the graph's messages (IOPub message rate exceeded): the widget "
+                       "sent more than iopub_msg_rate_limit x rate_limit_window (1000/s x 3 s) comm updates for "
+                       f"{len(expected)} nodes and {len(graph['edges'])} edges, so the graph is incomplete. (The "
+                       "server counts comm_msg updates, not comm_open: widgets opened with their state pass.)"
+                       if rate else "The graph was not drawn completely in 30 s.")
+                done = (f"cell done {(draw['executed'] - draw['clicked']) / 1000:.2f} s after Run All"
+                        if draw.get("executed") else "cell not done")
+                pytest.fail(f"{why} In the browser: {draw['maxNodes']} of {len(expected)} nodes, {draw['maxEdges']} "
+                            f"of {len(graph['edges'])} edges, {done}; cell stderr {draw['stderr']}; page errors "
+                            f"{errors}; screenshot {shot}")
+            drawn = page.evaluate(GRAPH_STATE_JS)
+            page.screenshot(path=str(shot))
+            clicked = next(n for n in graph["nodes"] if n["kind"] == "run")
+            details = page.evaluate(TAP_NODE_JS, clicked["id"])
     finally:
         if lab.poll() is None:
             lab.terminate()  # SIGTERM: JupyterLab shuts its kernels down and exits

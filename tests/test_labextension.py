@@ -28,13 +28,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-
-pytest.importorskip("jupyterlab")
-pytest.importorskip("nb_registry.server")
-sync_api = pytest.importorskip("playwright.sync_api")
+from labharness import (  # noqa: E402
+    chromium_page,
+    jupyter_path,
+    require_built_extension,
+    require_chromium,
+    settings_dir,
+)
 
 from nb_registry.demo import free_port, lab_command, wait_for_server  # noqa: E402
-from labharness import BUILT, CHROMIUM, CHROMIUM_ARGS, jupyter_path, settings_dir  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CARD = "# Churn classifier\n\nPredicts **churn** from account activity.\n\n- trained on `churn-data`\n"
@@ -69,10 +71,8 @@ def _write_notebook(path: Path) -> None:
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
-    if not (BUILT / "package.json").exists():
-        pytest.skip("the lab extension is not built: cd labextension && jlpm install && jlpm build:prod")
+    require_chromium()
+    require_built_extension()
     registry = tmp_path / "registry"
     _prepare_registry(registry)
     notebooks = tmp_path / "notebooks"
@@ -111,82 +111,75 @@ def _model(registry: Path) -> Any:
 def test_sidebar_moves_an_alias_and_the_registry_records_it(lab: dict[str, Any]) -> None:
     shots = lab["tmp"]
     t: dict[str, float] = {}
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            t0 = time.monotonic()
-            page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK}?token={lab['token']}&reset")
-            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=30_000)
-            t["page"] = time.monotonic() - t0
+    with chromium_page({"width": 1400, "height": 900}) as (page, errors):
+        t0 = time.monotonic()
+        page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK}?token={lab['token']}&reset")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=30_000)
+        t["page"] = time.monotonic() - t0
 
-            # The sidebar lists the registered model with its alias, tag and version count.
-            page.locator(".jp-SideBar [data-id='nb-registry-sidebar']").click()
-            row = page.locator("[data-testid=nbr-sidebar] [data-testid=nbr-model-row][data-name=churn]")
-            row.wait_for(timeout=10_000)
-            row_text = row.inner_text()
-            assert "staging: v0" in row_text and "tabular" in row_text and "2 versions" in row_text, row_text
+        # The sidebar lists the registered model with its alias, tag and version count.
+        page.locator(".jp-SideBar [data-id='nb-registry-sidebar']").click()
+        row = page.locator("[data-testid=nbr-sidebar] [data-testid=nbr-model-row][data-name=churn]")
+        row.wait_for(timeout=10_000)
+        row_text = row.inner_text()
+        assert "staging: v0" in row_text and "tabular" in row_text and "2 versions" in row_text, row_text
 
-            # The model page: rendered model card, both versions, the alias history so far.
-            row.click()
-            model_page = page.locator("[data-testid=nbr-model-page][data-name=churn]")
-            model_page.locator("[data-testid=nbr-versions-table] tr.nbr-version-row").nth(1).wait_for(timeout=10_000)
-            card = model_page.locator("[data-testid=nbr-model-card]")
-            card.locator("h1", has_text="Churn classifier").wait_for(timeout=10_000)
-            assert card.locator("strong", has_text="churn").count() == 1, "the Markdown is rendered, not shown raw"
-            assert model_page.locator("[data-testid=nbr-history-table] tr.nbr-history-row").count() == 1
+        # The model page: rendered model card, both versions, the alias history so far.
+        row.click()
+        model_page = page.locator("[data-testid=nbr-model-page][data-name=churn]")
+        model_page.locator("[data-testid=nbr-versions-table] tr.nbr-version-row").nth(1).wait_for(timeout=10_000)
+        card = model_page.locator("[data-testid=nbr-model-card]")
+        card.locator("h1", has_text="Churn classifier").wait_for(timeout=10_000)
+        assert card.locator("strong", has_text="churn").count() == 1, "the Markdown is rendered, not shown raw"
+        assert model_page.locator("[data-testid=nbr-history-table] tr.nbr-history-row").count() == 1
 
-            # Move staging to v1.
-            t1 = time.monotonic()
-            model_page.locator("[data-testid=nbr-alias-select]").select_option("staging")
-            model_page.locator("[data-testid=nbr-version-select]").select_option("v1")
-            model_page.locator("[data-testid=nbr-move-alias]").click()
-            model_page.locator("[data-testid=nbr-model-aliases]", has_text="staging: v1").wait_for(timeout=10_000)
-            model_page.locator("[data-testid=nbr-history-table] tr.nbr-history-row").nth(1).wait_for(timeout=10_000)
-            row.filter(has_text="staging: v1").wait_for(timeout=10_000)  # the sidebar follows at once
-            t["move"] = time.monotonic() - t1
-            page.screenshot(path=str(shots / "labextension-sidebar.png"))
+        # Move staging to v1.
+        t1 = time.monotonic()
+        model_page.locator("[data-testid=nbr-alias-select]").select_option("staging")
+        model_page.locator("[data-testid=nbr-version-select]").select_option("v1")
+        model_page.locator("[data-testid=nbr-move-alias]").click()
+        model_page.locator("[data-testid=nbr-model-aliases]", has_text="staging: v1").wait_for(timeout=10_000)
+        model_page.locator("[data-testid=nbr-history-table] tr.nbr-history-row").nth(1).wait_for(timeout=10_000)
+        row.filter(has_text="staging: v1").wait_for(timeout=10_000)  # the sidebar follows at once
+        t["move"] = time.monotonic() - t1
+        page.screenshot(path=str(shots / "labextension-sidebar.png"))
 
-            # The registry recorded it, through the Python API.
-            moved = _model(lab["registry"])
-            assert moved.aliases["staging"] == 1
-            last = moved.history()[-1]
-            assert (last["alias"], last["from"], last["to"]) == ("staging", 0, 1), moved.history()
-            assert len(moved.history("staging")) == 2
+        # The registry recorded it, through the Python API.
+        moved = _model(lab["registry"])
+        assert moved.aliases["staging"] == 1
+        last = moved.history()[-1]
+        assert (last["alias"], last["from"], last["to"]) == ("staging", 0, 1), moved.history()
+        assert len(moved.history("staging")) == 2
 
-            # production asks first: Cancel changes nothing, confirming moves it.
-            model_page.locator("[data-testid=nbr-alias-select]").select_option("production")
-            model_page.locator("[data-testid=nbr-version-select]").select_option("v1")
-            model_page.locator("[data-testid=nbr-move-alias]").click()
-            dialog = page.locator(".jp-Dialog")
-            dialog.wait_for(timeout=5_000)
-            assert "production" in dialog.inner_text()
-            page.screenshot(path=str(shots / "labextension-confirm.png"))
-            dialog.locator("button", has_text="Cancel").click()
-            dialog.wait_for(state="detached", timeout=5_000)
-            assert "production" not in _model(lab["registry"]).aliases
-            model_page.locator("[data-testid=nbr-move-alias]").click()
-            dialog.locator("button.jp-mod-warn").click()
-            model_page.locator("[data-testid=nbr-model-aliases]", has_text="production: v1").wait_for(timeout=10_000)
-            assert _model(lab["registry"]).aliases["production"] == 1
+        # production asks first: Cancel changes nothing, confirming moves it.
+        model_page.locator("[data-testid=nbr-alias-select]").select_option("production")
+        model_page.locator("[data-testid=nbr-version-select]").select_option("v1")
+        model_page.locator("[data-testid=nbr-move-alias]").click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=5_000)
+        assert "production" in dialog.inner_text()
+        page.screenshot(path=str(shots / "labextension-confirm.png"))
+        dialog.locator("button", has_text="Cancel").click()
+        dialog.wait_for(state="detached", timeout=5_000)
+        assert "production" not in _model(lab["registry"]).aliases
+        model_page.locator("[data-testid=nbr-move-alias]").click()
+        dialog.locator("button.jp-mod-warn").click()
+        model_page.locator("[data-testid=nbr-model-aliases]", has_text="production: v1").wait_for(timeout=10_000)
+        assert _model(lab["registry"]).aliases["production"] == 1
 
-            # "Insert into notebook" adds the %use cell to the notebook.
-            model_page.locator("[data-testid=nbr-use-select]").select_option("production")
-            model_page.locator("[data-testid=nbr-insert-use]").click()
-            cells = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor")
-            cells.filter(has_text="%use model-registry/churn:production").wait_for(timeout=10_000)
-            assert [c.strip() for c in cells.all_inner_texts()] == ["x = 1", "%use model-registry/churn:production"]
+        # "Insert into notebook" adds the %use cell to the notebook.
+        model_page.locator("[data-testid=nbr-use-select]").select_option("production")
+        model_page.locator("[data-testid=nbr-insert-use]").click()
+        cells = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor")
+        cells.filter(has_text="%use model-registry/churn:production").wait_for(timeout=10_000)
+        assert [c.strip() for c in cells.all_inner_texts()] == ["x = 1", "%use model-registry/churn:production"]
 
-            # A change made elsewhere (here: Python) shows up by itself, through the status poll.
-            t2 = time.monotonic()
-            _model(lab["registry"]).set_alias("staging", "v0")
-            row.filter(has_text="staging: v0").wait_for(timeout=15_000)
-            t["poll"] = time.monotonic() - t2
-            page.screenshot(path=str(shots / "labextension-notebook.png"))
-        finally:
-            browser.close()
+        # A change made elsewhere (here: Python) shows up by itself, through the status poll.
+        t2 = time.monotonic()
+        _model(lab["registry"]).set_alias("staging", "v0")
+        row.filter(has_text="staging: v0").wait_for(timeout=15_000)
+        t["poll"] = time.monotonic() - t2
+        page.screenshot(path=str(shots / "labextension-notebook.png"))
 
     print(f"page load {t['page']:.1f} s; alias move shown {t['move'] * 1000:.0f} ms; "
           f"outside change shown after {t['poll']:.1f} s; screenshots in {shots}")

@@ -7,12 +7,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pytest
 
 import nb_registry as nbr
-
-pytest.importorskip("IPython")
-np = pytest.importorskip("numpy")
 
 
 @pytest.fixture

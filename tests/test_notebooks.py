@@ -18,12 +18,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+import nbclient
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-for _mod in ("ipykernel", "ipywidgets", "ipycytoscape"):
-    pytest.importorskip(_mod)
 
 import nb_registry as nbr  # noqa: E402
 

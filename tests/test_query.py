@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_file
 
 import nb_registry as nbr
-from conftest import make_file
 from nb_registry import Artifact, QueryError, Registry, RegistryError
 from nb_registry.query import query
 from nb_registry.store.hashing import hash_bytes

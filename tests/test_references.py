@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import make_file
+
 from nb_registry import Artifact, IntegrityError, NotFoundError, Registry
 from nb_registry.store.hashing import hash_bytes
 

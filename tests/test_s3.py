@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import make_file
+
 from nb_registry import Artifact, IntegrityError, NotFoundError, Registry
 from nb_registry.store.hashing import hash_bytes
 
@@ -101,8 +101,8 @@ def test_memory_root_registry(memfs: Any, tmp_path: Path) -> None:
 
 def test_fetched_blobs_are_read_offline(tmp_path: Path) -> None:
     """Blobs fetched once from S3 are served from the local cache after the server is gone."""
-    from moto.server import ThreadedMotoServer
     import s3fs
+    from moto.server import ThreadedMotoServer
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
 import nb_registry as nbr
-
-schemathesis = pytest.importorskip("schemathesis")
 
 TOKEN = "fuzz-token"
 SPEC = Path(nbr.__file__).parent / "server" / "openapi.yaml"

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import make_file
+
 from nb_registry.errors import IntegrityError, NotFoundError
 from nb_registry.store.blobs import BlobStore
 from nb_registry.store.hashing import StatCache, hash_bytes, hash_file

@@ -110,7 +110,7 @@ def test_records_and_pandas_side_by_side(api: Any, search: dict[str, dict[str, A
     assert len(records) == 12
     assert {"id", "name", "state", "config.lr", "config.depth", "summary.acc", "summary.epoch"} <= set(table.columns)
     json.dumps(records)
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     df = table.to_pandas()
     assert isinstance(df, pd.DataFrame)
     assert len(df) == 12

@@ -10,13 +10,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import ipywidgets as W
 import pytest
 
 import nb_registry as nbr
 from nb_registry.graph_layout import layout
 from nb_registry.lineage_html import lineage_to_html, save_lineage_html
-
-W = pytest.importorskip("ipywidgets")
 
 
 # -- graphs -----------------------------------------------------------------------------------
@@ -185,7 +184,6 @@ def test_lineage_html_is_standalone_svg_with_every_label(tmp_path: Path) -> None
 
 # -- the lineage widget -----------------------------------------------------------------------
 def test_lineage_view_builds_nodes_edges_and_shows_a_clicked_node(tmp_path: Path, monkeypatch: Any) -> None:
-    pytest.importorskip("ipycytoscape")
     from nb_registry.widgets import LineageView
 
     graph = ensemble_history(2)
@@ -215,7 +213,6 @@ def test_lineage_view_builds_nodes_edges_and_shows_a_clicked_node(tmp_path: Path
 
 
 def test_lineage_view_of_a_registry_marks_registered_versions(api: Any) -> None:
-    pytest.importorskip("ipycytoscape")
     from nb_registry.widgets import LineageView
 
     view = LineageView(api.lineage("ensemble:v0", direction="both"))
@@ -226,11 +223,16 @@ def test_lineage_view_of_a_registry_marks_registered_versions(api: Any) -> None:
 
 
 def test_show_lineage_keeps_the_widget_for_small_graphs_and_sends_one_mime_output_for_large_ones() -> None:
-    pytest.importorskip("ipycytoscape")
     import json
 
-    from nb_registry.widgets.lineage_view import (LINEAGE_MIME_TYPE, LINEAGE_WIDGET_MAX_NODES, LineageOutput, LineageView,
-                                                  cytoscape_elements, show_lineage)
+    from nb_registry.widgets.lineage_view import (
+        LINEAGE_MIME_TYPE,
+        LINEAGE_WIDGET_MAX_NODES,
+        LineageOutput,
+        LineageView,
+        cytoscape_elements,
+        show_lineage,
+    )
 
     def chain(n: int) -> dict[str, Any]:
         nodes = [{"id": f"n{i}", "kind": "artifact", "type": "dataset", "label": f"n{i}"} for i in range(n)]
@@ -396,7 +398,6 @@ def test_runs_view_filters_and_sorts_on_config_and_summary(api: Any) -> None:
 
 
 def test_comparing_runs_draws_history_and_parallel_coordinates(api: Any) -> None:
-    pytest.importorskip("plotly")
     from nb_registry.widgets import RegistryBrowser
     from nb_registry.widgets.charts import PLOTLY_MIME
 
