@@ -273,9 +273,13 @@ class Registry:
         return self._artifact(doc, _aliases_of(coll, versions, n))
 
     def collections(self, project: str | None = None, type: str | None = None) -> list[dict[str, Any]]:
-        rows = list(self.meta.raw(REGISTRY_SHARD).get("collections", {}).values())
-        return sorted((r for r in rows if (project is None or r["project"] == project) and (type is None or r["type"] == type)),
-                      key=lambda r: (r["project"], r["name"]))
+        rows = [r for r in self.meta.raw(REGISTRY_SHARD).get("collections", {}).values()
+                if (project is None or r["project"] == project) and (type is None or r["type"] == type)]
+        # A collection is registered before its first version's shard is written, so that listings never
+        # miss a version; a writer killed in between leaves a row with no shard: hide it (the next log of
+        # that name fills it). One directory listing per project, not one lookup per collection.
+        shards = {p: set(self.meta.listdir(f"collections/{p}")) for p in {r["project"] for r in rows}}
+        return sorted((r for r in rows if f"{r['name']}.json" in shards[r["project"]]), key=lambda r: (r["project"], r["name"]))
 
     def projects(self) -> list[str]:
         """Projects with artifacts or runs."""

@@ -203,3 +203,42 @@ def test_writer_dying_around_commit(tmp_path: Path, when: str) -> None:
         assert reg.find_by_content(str(first)) == []
     assert [(a.id, e) for a, e in reg.find_by_content(str(second))] == [(logged.id, "w.bin")]
     assert [c["name"] for c in reg.collections("proj")] == ["m"]
+
+
+KILLED_BEFORE_SHARD = textwrap.dedent("""
+    import os, signal, sys
+    from nb_registry import Artifact, Registry
+    from nb_registry.store import files
+
+    real_write = files.LocalFiles.write
+
+    def write(self, rel, data, *a, **k):
+        if rel.startswith("collections/"):  # the collection is registered; its first version's shard is next
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_write(self, rel, data, *a, **k)
+
+    files.LocalFiles.write = write
+    reg = Registry(sys.argv[1])
+    art = Artifact("first", type="model")
+    art.add_file(sys.argv[2], name="model.bin")
+    reg.log(art, project="proj", aliases=["candidate"])
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_writer_killed_between_registering_a_collection_and_its_first_version(tmp_path: Path) -> None:
+    root = str(tmp_path / "reg")
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights")
+    proc = subprocess.run([sys.executable, "-c", KILLED_BEFORE_SHARD, root, str(model)], capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    reg = Registry(root)
+    assert "proj/first" in reg.meta.raw("registry.json")["collections"]  # the kill landed between the two writes
+    assert reg.collections() == [] and reg.projects() == []  # no name listed that cannot be opened
+    with pytest.raises(NotFoundError, match="project 'proj' has no artifacts"):
+        reg.versions("proj/first")
+    assert _check_consistent(root) == 0
+    art = Artifact("first", type="model")
+    art.add_file(model, name="model.bin")
+    assert reg.log(art, project="proj").version == "v0"  # the next log of that name fills the row
+    assert [c["name"] for c in Registry(root).collections()] == ["first"]
