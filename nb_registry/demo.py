@@ -1,11 +1,12 @@
 """``python -m nb_registry.demo``: the README's first command.
 
-* ``python -m nb_registry.demo`` opens JupyterLab on ``notebooks/ensemble_walkthrough.ipynb``, listening on
-  127.0.0.1 only, and prints the URL (with its token). The notebook uses the default store
-  (``NB_REGISTRY_ROOT``, else ``~/.nb_registry``): no configuration.
-* ``python -m nb_registry.demo --headless`` executes the same walkthrough in a kernel (nbclient), without a
-  browser, and prints what it did: the registered models with their versions and aliases, what the ensemble
-  links to, and where its files were downloaded. ``--output executed.ipynb`` keeps the executed notebook.
+* ``python -m nb_registry.demo`` executes ``notebooks/ensemble_walkthrough.ipynb`` in a kernel (nbclient) on the
+  default store (``NB_REGISTRY_ROOT``, else ``~/.nb_registry``; no configuration) and prints what it did: the
+  registered models with their versions and aliases, what the ensemble links to, and where its files were
+  downloaded. Then, when a person is at the terminal, it opens JupyterLab on the same notebook, listening on
+  127.0.0.1 only, and prints the URL (with its token); run from a script, it stops after the summary.
+* ``--headless`` only executes and summarizes (``--output executed.ipynb`` keeps the executed notebook);
+  ``--lab`` only opens JupyterLab.
 
 Without JupyterLab (or nbclient) installed, it says what to install and exits with status 2.
 """
@@ -242,15 +243,16 @@ def run_headless(args: argparse.Namespace) -> int:
     print(f"done in {time.monotonic() - started:.1f} s")
     for line in summarize(notebook_project(nb)):
         print(line)
-    if args.notebook == DEFAULT_NOTEBOOK:
-        print("next: python -m nb_registry.demo opens the same walkthrough in JupyterLab")
     return 0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m nb_registry.demo",
-                                description="Open the ensemble walkthrough in JupyterLab, or run it headless.")
-    p.add_argument("--headless", action="store_true", help="execute the notebook in a kernel, no browser")
+                                description="Run the ensemble walkthrough and say what it did, then open it in JupyterLab "
+                                            "(when run from a terminal).")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--headless", action="store_true", help="only execute the notebook in a kernel and summarize")
+    mode.add_argument("--lab", action="store_true", help="only open JupyterLab on the notebook")
     p.add_argument("--notebook", default=DEFAULT_NOTEBOOK, help=f"notebook to open or run (default {DEFAULT_NOTEBOOK})")
     p.add_argument("--notebook-dir", default=None, help="folder with the notebooks (default: the walkthroughs)")
     p.add_argument("--port", type=int, default=None, help="JupyterLab port (default 8888, or a free one)")
@@ -263,7 +265,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    return run_headless(args) if args.headless else open_lab(args)
+    if args.lab:
+        return open_lab(args)
+    status = run_headless(args)
+    if args.headless or status != 0:
+        return status
+    if not sys.stdin.isatty():  # a script or CI: nobody to open the page or press Ctrl-C
+        command = os.environ.get("NB_REGISTRY_DEMO_COMMAND", "python -m nb_registry.demo")  # as the user typed it
+        print(f"JupyterLab was not started (no terminal); to open the walkthrough there: {command} --lab")
+        return 0
+    print()
+    return open_lab(args)
 
 
 if __name__ == "__main__":

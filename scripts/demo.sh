@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Sets up the package with its notebook extras in a venv, then opens JupyterLab on the ensemble
-# walkthrough with the default store (listening on 127.0.0.1; the URL is printed).
-# `bash scripts/demo.sh --headless` runs the same walkthrough from the command line instead.
+# Sets up the package with its notebook extras in a venv, runs the ensemble walkthrough on the default
+# store and prints what it did; from a terminal it then opens JupyterLab on it (127.0.0.1, URL printed).
+# `--headless` only runs the walkthrough, `--lab` only opens JupyterLab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[notebook]' nbclient ipykernel
-exec .venv/bin/python -m nb_registry.demo "$@"
+NB_REGISTRY_DEMO_COMMAND="bash scripts/demo.sh" exec .venv/bin/python -m nb_registry.demo "$@"

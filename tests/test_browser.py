@@ -1,6 +1,6 @@
 """The ensemble walkthrough in a real JupyterLab, driven by headless Chromium, as a person would use it.
 
-The server is the README's main command, ``python -m nb_registry.demo``, pointed at a temporary copy of
+The server is the README's main command in its JupyterLab-only form, ``python -m nb_registry.demo --lab``, pointed at a temporary copy of
 ``notebooks/`` and a temporary registry (``NB_REGISTRY_ROOT``); it listens on 127.0.0.1 with a token. JupyterLab's
 "news" toast is turned off through a user-settings file in a temporary ``JUPYTERLAB_SETTINGS_DIR``.
 Debian's ``chromium`` (``/usr/bin/chromium``; test tools cannot download their own browser here) is driven by
@@ -87,7 +87,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     port, token = free_port(0), "nbr-test-token"
     log = open(base / "server.log", "w")
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "nb_registry.demo", "--notebook-dir", str(notebooks),
+    proc = subprocess.Popen([sys.executable, "-m", "nb_registry.demo", "--lab", "--notebook-dir", str(notebooks),
                              "--port", str(port), "--token", token],
                             stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=base, start_new_session=True)
     try:
