@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from . import envinfo
 from .errors import InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, check_name
-from .store.files import LocalFiles
 from .table import Table
 
 if TYPE_CHECKING:
@@ -222,19 +221,16 @@ class Run:
         self._save()
 
     def _history_files(self) -> Any:
-        """Where live history goes: beside the run's shard on a local root (other processes can
-        watch it), in the local cache on an object store (where an append would rewrite the file)."""
-        files = self._reg.meta.files
-        if isinstance(files, LocalFiles):
-            return files
-        if getattr(self._reg, "_history_local", None) is None:
-            self._reg._history_local = LocalFiles(os.path.join(self._reg.store.cache_dir, "meta"))
-        return self._reg._history_local
+        """Live history sits beside the run's shard, so other processes and machines can watch it: an
+        append to a local file, or one small object per flush on an object store (this run is its only
+        writer, so it folds its own parts every few hundred flushes)."""
+        return self._reg.meta.files
 
     def _flush(self) -> None:
         if self._buffer:
             lines = [json.dumps(r, separators=(",", ":"), allow_nan=True) for r in self._buffer]
-            self._history_files().append(_history_rel(self.project, self.id), ("\n".join(lines) + "\n").encode())
+            self._history_files().append(_history_rel(self.project, self.id), ("\n".join(lines) + "\n").encode(),
+                                         sole_writer=True)
             self._buffer.clear()
         self._last_flush = time.monotonic()
 

@@ -125,3 +125,42 @@ def test_fetched_blobs_are_read_offline(tmp_path: Path) -> None:
     out = Path(got.download(str(tmp_path / "second")))
     assert (out / "w.bin").read_text() == "cached weights"
     assert (Path(got.get_path("w.bin").download(str(tmp_path / "third")))).read_text() == "cached weights"
+
+
+WATCHER = """
+import json, sys
+from nb_registry import Registry
+root, opts, path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+run = Registry(root, cache_dir=sys.argv[4], **opts).run(path)
+print(json.dumps({"state": run.state, "steps": [r["_step"] for r in run.history().to_records()]}))
+"""
+
+
+def test_live_metric_history_is_shared_through_the_bucket(s3_root: str, s3_options: dict[str, Any], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process (a colleague's machine) sees a running run's metrics before it finishes, then the table."""
+    import json
+    import subprocess
+    import sys
+
+    from nb_registry import runs as runs_mod
+    from nb_registry.store.files import FsspecFiles
+
+    def watch() -> dict[str, Any]:
+        out = subprocess.run([sys.executable, "-c", WATCHER, s3_root, json.dumps(s3_options), run.path,
+                              str(tmp_path / "cache-b")], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    monkeypatch.setattr(runs_mod, "FLUSH_ROWS", 10)
+    monkeypatch.setattr(FsspecFiles, "COMPACT_AFTER", 4)  # the run folds its own parts as it goes
+    trainer = _reg(s3_root, s3_options, tmp_path / "cache-a")
+    run = runs_mod.start_run(trainer, project="proj", job_type="train")
+    for step in range(55):
+        run.log({"loss": 1 / (step + 1)})
+    assert watch() == {"state": "running", "steps": list(range(50))}  # every flushed row (5 flushes), none twice
+    history = f"runs/proj/{run.id}.history.jsonl"
+    assert len(trainer.meta.files._parts(history)) < 4  # compacted along the way
+    run.finish()
+    assert watch() == {"state": "finished", "steps": list(range(55))}
+    assert trainer.meta.files.read_from(history, 0) == b""  # the live log is gone, only the blob stays

@@ -110,6 +110,59 @@ class TestMetadataContract:
         if isinstance(a.files, FsspecFiles):
             assert len(a.files._parts("journal.log")) < 5
 
+    def test_a_reader_racing_a_compaction_counts_nothing_twice_and_offsets_hold(
+            self, two_stores: tuple[MetadataStore, MetadataStore], monkeypatch: pytest.MonkeyPatch) -> None:
+        """The reader lists the log's parts, then a writer folds them into the base before the reader
+        fetches the base: the folded parts are named in the new base, so nothing is read twice, and the
+        byte offsets a reader keeps (the journal's) mean the same before and after a compaction."""
+        from nb_registry.store.files import FsspecFiles
+
+        a, b = two_stores
+        monkeypatch.setattr(FsspecFiles, "COMPACT_AFTER", 4)
+        with a.transaction():
+            for i in range(3):
+                a.update(f"j{i}.json", lambda d: d.__setitem__("t", {}))
+        lines, offset = b.journal_since(0)
+        assert lines == ["j0.json", "j1.json", "j2.json"]
+        if isinstance(b.files, FsspecFiles):
+            size_before = b.files.size("journal.log")
+            real_parts = FsspecFiles._parts
+            raced = []
+
+            def parts_then_compaction(self: FsspecFiles, rel: str, detail: bool = False) -> list[Any]:
+                listed = real_parts(self, rel, detail)
+                if self is b.files and rel == "journal.log" and not raced:
+                    raced.append(len(listed))
+                    with a.transaction():  # the 4th part: compacts the 3 listed ones and itself
+                        a.update("j3.json", lambda d: d.__setitem__("t", {}))
+                return listed
+
+            monkeypatch.setattr(FsspecFiles, "_parts", parts_then_compaction)
+            assert b.read_log("journal.log").decode().splitlines() == ["j0.json", "j1.json", "j2.json", "j3.json"]
+            assert raced == [3] and real_parts(a.files, "journal.log") == []  # the race happened: all folded
+            monkeypatch.setattr(FsspecFiles, "_parts", real_parts)
+            assert b.files.size("journal.log") == size_before + len("j3.json\n")
+        else:
+            with a.transaction():
+                a.update("j3.json", lambda d: d.__setitem__("t", {}))
+        assert b.journal_since(offset)[0] == ["j3.json"]
+        with a.transaction():
+            a.update("j4.json", lambda d: d.__setitem__("t", {}))
+        assert b.journal_since(offset)[0] == ["j3.json", "j4.json"]
+
+    def test_parts_keep_append_order_when_the_clock_goes_back(
+            self, two_stores: tuple[MetadataStore, MetadataStore], monkeypatch: pytest.MonkeyPatch) -> None:
+        """Writers on machines whose clocks disagree: under the lock a part is named after the last one."""
+        from nb_registry.store import files as files_mod
+
+        a, b = two_stores
+        clock = iter(range(10**12, 0, -10**9))  # each append sees an earlier time than the one before
+        monkeypatch.setattr(files_mod.time, "time_ns", lambda: next(clock))
+        for i in range(5):
+            with a.transaction():
+                a.update(f"c{i}.json", lambda d: d.__setitem__("t", {}))
+        assert b.journal_since(0)[0] == [f"c{i}.json" for i in range(5)]
+
     def test_damaged_shard_is_reported_not_reset(self, two_stores: tuple[MetadataStore, MetadataStore]) -> None:
         a, b = two_stores
         with a.transaction():

@@ -34,7 +34,9 @@ class Files:
     def token(self, rel: str) -> Hashable | None: ...
     def read(self, rel: str) -> tuple[bytes | None, Hashable | None]: ...
     def write(self, rel: str, data: bytes) -> None: ...
-    def append(self, rel: str, data: bytes, durable: bool = True) -> None: ...
+    def append(self, rel: str, data: bytes, durable: bool = True, sole_writer: bool = False) -> None:
+        """Append ``data``; ``sole_writer``: no other process appends to ``rel`` (it may then be compacted without the lock)."""
+        ...
     def read_from(self, rel: str, offset: int) -> bytes: ...
     def listdir(self, rel: str) -> list[str]: ...
     def delete(self, rel: str) -> None: ...
@@ -98,7 +100,7 @@ class LocalFiles(Files):
             raise
         _fsync_dir(folder)
 
-    def append(self, rel: str, data: bytes, durable: bool = True) -> None:
+    def append(self, rel: str, data: bytes, durable: bool = True, sole_writer: bool = False) -> None:
         path = self._p(rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -169,6 +171,10 @@ class FsspecFiles(Files):
     STALE_AFTER = 60.0  # a lock object older than this was left by a dead writer (writes under it take ms)
     PARTS = ".parts"
     COMPACT_AFTER = 200
+    # A compacted base starts with a header naming the parts folded into it, so that a reader who
+    # listed the parts just before a compaction does not count them twice:
+    #   "#nbr-folded <10-digit header length> name,name,...\n"
+    FOLDED = b"#nbr-folded "
 
     def __init__(self, url: str, **storage_options: Any) -> None:
         self.url = url.rstrip("/")
@@ -177,6 +183,7 @@ class FsspecFiles(Files):
         self._memory = "memory" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
         self._tlock = _MEMORY_LOCKS.setdefault(self.url, threading.RLock())
         self._depth = 0
+        self._headers: dict[str, tuple[Any, tuple[int, set[str]] | None]] = {}
 
     def _p(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -193,11 +200,39 @@ class FsspecFiles(Files):
         return (info.get("ETag") or info.get("etag"), info.get("size"), str(info.get("LastModified") or info.get("mtime")))
 
     def size(self, rel: str) -> int:
+        """The log's length in bytes as :meth:`read_from` counts them (compaction does not change it)."""
+        parts = self._parts(rel, detail=True)
         try:
-            base = int(self.fs.info(self._p(rel))["size"])
+            info = self.fs.info(self._p(rel))
         except FileNotFoundError:
-            base = 0
-        return base + sum(int(info.get("size") or 0) for _, info in self._parts(rel, detail=True))
+            return sum(int(i.get("size") or 0) for _, i in parts)
+        header = self._header(rel, info)
+        folded = header[1] if header else set()
+        body = int(info["size"]) - (header[0] if header else 0)
+        return body + sum(int(i.get("size") or 0) for p, i in parts if p.rsplit("/", 1)[-1] not in folded)
+
+    def _header(self, rel: str, info: dict[str, Any]) -> tuple[int, set[str]] | None:
+        """(length, folded part names) of a compacted base's header; read once per version of the base."""
+        key = (self._p(rel), info.get("ETag") or info.get("etag"), info.get("size"), str(info.get("LastModified") or info.get("mtime")))
+        cached = self._headers.get(key[0])
+        if cached is not None and cached[0] == key and not self._memory:
+            return cached[1]
+        head = bytes(self.fs.cat_file(self._p(rel), start=0, end=len(self.FOLDED) + 10))
+        header = None
+        if head.startswith(self.FOLDED):
+            length = int(head[len(self.FOLDED):])
+            raw = bytes(self.fs.cat_file(self._p(rel), start=0, end=length))
+            header = self._parse_header(raw)
+        self._headers[key[0]] = (key, header)
+        return header
+
+    def _parse_header(self, data: bytes) -> tuple[int, set[str]] | None:
+        if not data.startswith(self.FOLDED):
+            return None
+        n = len(self.FOLDED)
+        length = int(data[n:n + 10])
+        names = data[n + 11:length - 1].decode()
+        return length, set(names.split(",")) if names else set()
 
     def _parts(self, rel: str, detail: bool = False) -> list[Any]:
         """The log's appended parts, oldest first: paths, or (path, info) with ``detail``."""
@@ -224,21 +259,43 @@ class FsspecFiles(Files):
         self.fs.pipe_file(path, data)  # one PUT: atomic on object stores
         self.fs.invalidate_cache(path)
 
-    def append(self, rel: str, data: bytes, durable: bool = True) -> None:
-        self.write(f"{rel}{self.PARTS}/{time.time_ns():020d}-{uuid.uuid4().hex[:8]}", data)
-        if self._depth and len(self._parts(rel)) >= self.COMPACT_AFTER:
+    def append(self, rel: str, data: bytes, durable: bool = True, sole_writer: bool = False) -> None:
+        """Add one part. A writer holding the lock (or the only writer of ``rel``) names it after the last
+        part, so parts stay in append order whatever the machines' clocks say, and compacts the log."""
+        ordered = bool(self._depth) or sole_writer
+        parts = self._parts(rel) if ordered else []
+        stamp = time.time_ns()
+        if parts:
+            stamp = max(stamp, int(parts[-1].rsplit("/", 1)[-1].split("-", 1)[0]) + 1)
+        self.write(f"{rel}{self.PARTS}/{stamp:020d}-{uuid.uuid4().hex[:8]}", data)
+        if ordered and len(parts) + 1 >= self.COMPACT_AFTER:
             self._compact(rel)
 
     def _log(self, rel: str) -> tuple[bytes, list[str]]:
-        parts = self._parts(rel)
-        base, _ = self.read(rel)
-        chunks = self.fs.cat(parts) if parts else {}
-        return (base or b"") + b"".join(chunks[p] if p in chunks else chunks.get(p.lstrip("/"), b"") for p in parts), parts
+        """The log's bytes and the parts not yet folded into its base.
+
+        Parts are listed before the base is read: if a compaction lands in between, the new base names
+        the parts it folded (skipped here); a part deleted by a later compaction makes us read again."""
+        for _ in range(10):
+            parts = self._parts(rel)
+            base, _ = self.read(rel)
+            base = base or b""
+            header = self._parse_header(base)
+            if header:
+                base = base[header[0]:]
+                parts = [p for p in parts if p.rsplit("/", 1)[-1] not in header[1]]
+            chunks = self.fs.cat(parts, on_error="return") if parts else {}
+            got = [chunks[p] if p in chunks else chunks.get(p.lstrip("/"), FileNotFoundError(p)) for p in parts]
+            if not any(isinstance(c, BaseException) for c in got):
+                return base + b"".join(bytes(c) for c in got), parts  # type: ignore[arg-type]
+        raise OSError(f"{self.describe(rel)} kept changing while it was read (compacted by another writer)")
 
     def _compact(self, rel: str) -> None:
         """Fold the parts into the base object (under the lock: only one writer compacts)."""
         data, parts = self._log(rel)
-        self.write(rel, data)
+        names = ",".join(p.rsplit("/", 1)[-1] for p in parts).encode()
+        length = len(self.FOLDED) + 10 + 1 + len(names) + 1
+        self.write(rel, self.FOLDED + b"%010d " % length + names + b"\n" + data)
         for p in parts:
             with contextlib.suppress(FileNotFoundError):
                 self.fs.rm_file(p)
