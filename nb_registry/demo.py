@@ -3,8 +3,8 @@
 * ``python -m nb_registry.demo`` executes ``notebooks/ensemble_walkthrough.ipynb`` in a kernel (nbclient) on the
   default store (``NB_REGISTRY_ROOT``, else ``~/.nb_registry``; no configuration) and prints what it did: the
   registered models with their versions and aliases, what the ensemble links to, and where its files were
-  downloaded. Then, when a person is at the terminal, it opens JupyterLab on the same notebook, listening on
-  127.0.0.1 only, and prints the URL (with its token); run from a script, it stops after the summary.
+  downloaded. Then it opens JupyterLab on the same notebook, listening on 127.0.0.1 only, and prints the URL
+  (with its token); the Model Registry sidebar already shows what the run logged. Ctrl-C stops it.
 * ``--headless`` only executes and summarizes (``--output executed.ipynb`` keeps the executed notebook);
   ``--lab`` only opens JupyterLab.
 
@@ -248,8 +248,7 @@ def run_headless(args: argparse.Namespace) -> int:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m nb_registry.demo",
-                                description="Run the ensemble walkthrough and say what it did, then open it in JupyterLab "
-                                            "(when run from a terminal).")
+                                description="Run the ensemble walkthrough and say what it did, then open it in JupyterLab.")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--headless", action="store_true", help="only execute the notebook in a kernel and summarize")
     mode.add_argument("--lab", action="store_true", help="only open JupyterLab on the notebook")
@@ -270,11 +269,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = run_headless(args)
     if args.headless or status != 0:
         return status
-    if not sys.stdin.isatty():  # a script or CI: nobody to open the page or press Ctrl-C
-        command = os.environ.get("NB_REGISTRY_DEMO_COMMAND", "python -m nb_registry.demo")  # as the user typed it
-        print(f"JupyterLab was not started (no terminal); to open the walkthrough there: {command} --lab")
-        return 0
-    print()
     return open_lab(args)
 
 

@@ -419,13 +419,11 @@ def test_a_failing_cell_logs_nothing_and_shows_the_users_error(errors: tuple[Any
 # -- the README's headless command -----------------------------------------------------------------------
 def test_demo_headless_runs_the_walkthrough_and_says_what_it_did(tmp_path: Path) -> None:
     env = kernel_env(tmp_path)
-    # the README's main command, run from a script (no terminal): it runs the walkthrough and does not start JupyterLab
-    cmd = [sys.executable, "-m", "nb_registry.demo", "--output", str(tmp_path / "executed.ipynb")]
-    first = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180, stdin=subprocess.DEVNULL)
+    cmd = [sys.executable, "-m", "nb_registry.demo", "--headless", "--output", str(tmp_path / "executed.ipynb")]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
     assert first.returncode == 0, first.stderr
     out = first.stdout
-    assert "JupyterLab was not started (no terminal)" in out and "python -m nb_registry.demo --lab" in out
-    assert "http://" not in out
+    assert "http://" not in out  # headless: no JupyterLab
     assert f"registry  {tmp_path / 'registry'}" in out
     for k in (1, 2, 3):
         assert f"registered model  model-registry/ensemble_m{k}" in out
@@ -435,30 +433,28 @@ def test_demo_headless_runs_the_walkthrough_and_says_what_it_did(tmp_path: Path)
     assert re.search(r"downloaded to \S+: .*m1/m1\.json", out)
     executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
     assert WIDGET_STATE in executed.metadata["widgets"]
-    # running it again (--headless, on the same default store) changes no versions
-    second = subprocess.run([*cmd, "--headless"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
+    # running it again (on the same default store) changes no versions
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
     assert second.returncode == 0, second.stderr
-    strip = lambda s: [line for line in s.splitlines()  # noqa: E731
-                       if not line.startswith(("done in", "executed notebook", "JupyterLab was not started"))]
+    strip = lambda s: [line for line in s.splitlines() if not line.startswith(("done in", "executed notebook"))]  # noqa: E731
     assert strip(second.stdout) == strip(out)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-def test_demo_from_a_terminal_runs_the_walkthrough_then_opens_jupyterlab(tmp_path: Path) -> None:
-    import pty
+def test_demo_runs_the_walkthrough_then_opens_jupyterlab(tmp_path: Path) -> None:
+    """The README's main command: the walkthrough's summary first, then JupyterLab on 127.0.0.1 with a token."""
     import shutil
     import signal
+    import urllib.error
     import urllib.request
 
     from nb_registry.demo import free_port
 
     notebooks = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, notebooks)
-    leader, follower = pty.openpty()  # stdin is a terminal, as when a person types the README's command
-    proc = subprocess.Popen([sys.executable, "-m", "nb_registry.demo", "--notebook-dir", str(notebooks), "--port", str(free_port(0))],
-                            stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "nb_registry.demo", "--notebook-dir", str(notebooks),
+                             "--port", str(free_port(0))],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=kernel_env(tmp_path), cwd=tmp_path, start_new_session=True)
-    os.close(follower)
     lines: list[str] = []
     try:
         for line in proc.stdout:  # type: ignore[union-attr]
@@ -467,16 +463,17 @@ def test_demo_from_a_terminal_runs_the_walkthrough_then_opens_jupyterlab(tmp_pat
                 break
         out = "".join(lines)
         assert "registered model  model-registry/ensemble_m1" in out, out  # the summary comes first
-        url = re.search(r"open\s+(http://127\.0\.0\.1:\d+/lab/tree/ensemble_walkthrough\.ipynb\?token=\w+)", out)
+        url = re.search(r"open\s+(http://127\.0\.0\.1:\d+)/lab/tree/ensemble_walkthrough\.ipynb\?token=(\w+)", out)
         assert url, out
         assert out.index("downloaded to") < out.index("open ")
-        api_url = url.group(1).replace("/lab/tree/ensemble_walkthrough.ipynb", "/nb-registry/api/status")
-        status = json.loads(urllib.request.urlopen(api_url, timeout=30).read())
+        status_url = f"{url.group(1)}/nb-registry/api/status"
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(status_url, timeout=30)  # behind Jupyter's token
+        status = json.loads(urllib.request.urlopen(f"{status_url}?token={url.group(2)}", timeout=30).read())
         assert status["root"] == str(tmp_path / "registry")  # the server extension sees the demo's registry
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
-        os.close(leader)
 
 
 def test_demo_without_jupyterlab_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
