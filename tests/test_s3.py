@@ -164,3 +164,66 @@ def test_live_metric_history_is_shared_through_the_bucket(s3_root: str, s3_optio
     run.finish()
     assert watch() == {"state": "finished", "steps": list(range(55))}
     assert trainer.meta.files.read_from(history, 0) == b""  # the live log is gone, only the blob stays
+
+
+HOLDER = """
+import json, sys, time
+from nb_registry.store.files import FsspecFiles, open_files
+FsspecFiles.STALE_AFTER = 1.0
+files = open_files(sys.argv[1], **json.loads(sys.argv[2]))
+with files.lock():
+    print("held", flush=True)
+    time.sleep(3.0)  # a long hold, three times the stale age: the holder keeps renewing the lock
+    files.write("holder-done", b"1")
+"""
+
+
+def test_a_long_held_lock_on_s3_is_not_taken_as_stale(s3_root: str, s3_options: dict[str, Any],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from nb_registry.store.files import FsspecFiles, open_files
+
+    url = f"{s3_root}/meta"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, url, json.dumps(s3_options)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held", holder.stderr.read()  # type: ignore[union-attr]
+        monkeypatch.setattr(FsspecFiles, "STALE_AFTER", 1.0)
+        waiter = open_files(url, skip_instance_cache=True, **s3_options)
+        with waiter.lock():
+            done, _ = waiter.read("holder-done")
+        assert done == b"1", "the waiter took the lock while its holder was still working"
+    finally:
+        assert holder.wait(30) == 0, holder.stderr.read()  # type: ignore[union-attr]
+
+
+def test_the_lock_of_a_killed_writer_on_s3_is_taken_over(s3_root: str, s3_options: dict[str, Any],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer killed while holding the lock stops renewing it; a waiter takes it over once it has seen it
+    unchanged for STALE_AFTER by its own clock (the dead writer's clock is not trusted)."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from nb_registry.store.files import FsspecFiles, open_files
+
+    url = f"{s3_root}/meta"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, url, json.dumps(s3_options)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held", holder.stderr.read()  # type: ignore[union-attr]
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(30)
+    monkeypatch.setattr(FsspecFiles, "STALE_AFTER", 1.0)
+    waiter = open_files(url, skip_instance_cache=True, **s3_options)
+    started = time.monotonic()
+    with waiter.lock():
+        waited = time.monotonic() - started
+        assert waiter.read("holder-done")[0] is None  # the killed holder never finished
+    assert waited >= 1.0  # it waited for the lock to go stale; it did not take a live one
+    with waiter.lock():  # released properly: the next acquisition is immediate
+        pass

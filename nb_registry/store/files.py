@@ -168,7 +168,7 @@ class FsspecFiles(Files):
     other. A writer holding the lock folds the parts into the base every ``COMPACT_AFTER`` appends.
     """
 
-    STALE_AFTER = 60.0  # a lock object older than this was left by a dead writer (writes under it take ms)
+    STALE_AFTER = 60.0  # a lock object not renewed for this long was left by a dead writer (the holder renews it)
     PARTS = ".parts"
     COMPACT_AFTER = 200
     # A compacted base starts with a header naming the parts folded into it, so that a reader who
@@ -326,29 +326,50 @@ class FsspecFiles(Files):
                 finally:
                     self._depth -= 1
                 return
-            self._acquire_remote()
+            me = self._acquire_remote()
+            stop = threading.Event()
+            renew = threading.Thread(target=self._renew_remote, args=(me, stop), daemon=True, name="nb_registry-lock")
+            renew.start()
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
+                stop.set()
+                renew.join()
                 self.delete(".lock")
 
-    def _acquire_remote(self) -> None:
-        me = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "at": time.time(), "id": uuid.uuid4().hex})
+    def _lock_body(self, me: dict[str, Any]) -> bytes:
+        return json.dumps(dict(me, at=time.time())).encode()
+
+    def _renew_remote(self, me: dict[str, Any], stop: threading.Event) -> None:
+        """While the lock is held, rewrite its time now and then: a long hold (a gc deleting many blobs, an
+        upload under the lock) is not mistaken for a dead writer's lock by the others."""
+        while not stop.wait(self.STALE_AFTER / 4):
+            with contextlib.suppress(Exception):  # a missed renewal is retried; the next one is due soon
+                self.fs.pipe_file(self._p(".lock"), self._lock_body(me))
+
+    def _acquire_remote(self) -> dict[str, Any]:
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "id": uuid.uuid4().hex}
         deadline = time.monotonic() + LOCK_TIMEOUT
         delay = 0.01
+        seen, seen_since = None, 0.0  # the lock's content as last read, and since when (on our own clock)
         while True:
             try:
-                self.fs.pipe_file(self._p(".lock"), me.encode(), mode="create")
-                return
+                self.fs.pipe_file(self._p(".lock"), self._lock_body(me), mode="create")
+                return me
             except (FileExistsError, OSError) as e:
                 if not isinstance(e, FileExistsError) and "PreconditionFailed" not in repr(e) and "412" not in str(e):
                     raise
-            with contextlib.suppress(Exception):
-                held = json.loads(self.fs.cat_file(self._p(".lock")))
-                if time.time() - float(held["at"]) > self.STALE_AFTER:
-                    self.delete(".lock")
+            # A live holder rewrites the lock every STALE_AFTER/4 s. One left unchanged for STALE_AFTER, timed
+            # by this machine's clock (other machines' clocks may disagree), belongs to a dead writer.
+            with contextlib.suppress(FileNotFoundError):
+                held = bytes(self.fs.cat_file(self._p(".lock")))
+                if held != seen:
+                    seen, seen_since = held, time.monotonic()
+                elif time.monotonic() - seen_since > self.STALE_AFTER:
+                    self.fs.rm_file(self._p(".lock"))
+                    seen = None
                     continue
             if time.monotonic() > deadline:
                 raise LockTimeoutError(f"another writer has held the registry lock {self._p('.lock')} for over {LOCK_TIMEOUT:.0f} s")
