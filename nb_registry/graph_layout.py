@@ -186,7 +186,7 @@ def _fold(rows: list[list[str]]) -> tuple[list[list[str]], list[float]]:
     out: list[list[str]] = []
     ys: list[float] = []
     y = MARGIN + NODE_HEIGHT / 2
-    for i, row in enumerate(rows):
+    for row in rows:
         real = sum(1 for n in row if not n.startswith("\0"))
         k = -(-real // MAX_ROW) if real > MAX_ROW else 1
         for j in range(k):

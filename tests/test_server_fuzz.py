@@ -63,7 +63,7 @@ with nbr.init(root={root!r}, project="p", job_type="train", config={{"lr": 0.1}}
             if time.time() > deadline or proc.poll() is not None:
                 proc.kill()
                 log.seek(0)
-                raise RuntimeError("jupyter server did not start: " + log.read().decode()[-2000:])
+                raise RuntimeError("jupyter server did not start: " + log.read().decode()[-2000:]) from None
             time.sleep(0.3)
     yield {"base": base, "root": root}
     proc.terminate()
