@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import envinfo
 from .errors import AlreadyExistsError, InvalidSpecError, NotFoundError, RegistryError
-from .names import Spec, check_alias, check_name, version_number
+from .names import Spec, check_alias, check_movable_alias, check_name, version_number
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -305,7 +305,7 @@ class RegisteredModel:
 
     def set_alias(self, alias: str, version: "int | str | Artifact") -> "RegisteredModel":
         """Point ``alias`` at a version (``vN``, a number, or a linked artifact/spec). Recorded in history."""
-        check_alias(alias)
+        check_movable_alias(alias)
         from .artifact import Artifact
 
         if isinstance(version, str) and version_number(version) is None:
@@ -318,6 +318,7 @@ class RegisteredModel:
         return self._refresh()
 
     def remove_alias(self, alias: str) -> "RegisteredModel":
+        check_movable_alias(alias)
         def drop(data: dict[str, Any]) -> None:
             model = _doc(data)
             if alias not in model["aliases"]:

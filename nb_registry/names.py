@@ -30,6 +30,14 @@ def check_alias(alias: str) -> str:
     return alias
 
 
+def check_movable_alias(alias: str) -> str:
+    """An alias a user may set or remove: a valid alias other than ``latest`` (which the registry keeps)."""
+    check_alias(alias)
+    if alias == "latest":
+        raise InvalidNameError("'latest' always names the newest version; it cannot be set or removed by hand")
+    return alias
+
+
 def version_number(text: str) -> int | None:
     """``'v3'`` -> 3; anything else -> None."""
     m = _VERSION.match(text)

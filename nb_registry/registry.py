@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import envinfo
 from .artifact import Artifact, check_metadata, split_artifact_uri
-from .errors import InvalidNameError, InvalidSpecError, NotFoundError
-from .names import DEFAULT_PROJECT, Spec, check_alias, check_name, split_version_id, version_id, version_number
+from .errors import InvalidSpecError, NotFoundError
+from .names import DEFAULT_PROJECT, Spec, check_alias, check_movable_alias, check_name, split_version_id, version_id, version_number
 from .progress import Tracker
 from .query import query
 from .store import Store, open_store
@@ -298,9 +298,7 @@ class Registry:
     # -- aliases and edits -----------------------------------------------------------------
     def set_alias(self, spec: str, alias: str, project: str | None = None) -> Artifact:
         """Point ``alias`` at the version ``spec`` names (moving it off any other version)."""
-        check_alias(alias)
-        if alias == "latest":
-            raise InvalidNameError("'latest' always names the newest version; it cannot be set by hand")
+        check_movable_alias(alias)
         art = self.artifact(spec, project)
         with self.meta.transaction():
             self.meta.update(collection_rel(art.project or "", art.collection),
@@ -308,6 +306,7 @@ class Registry:
         return self.artifact(art.id)
 
     def remove_alias(self, name: str, alias: str, project: str | None = None) -> None:
+        check_movable_alias(alias)
         s = Spec.parse(name, project or DEFAULT_PROJECT)
 
         def drop(data: dict[str, Any]) -> Any:

@@ -6,12 +6,33 @@ Pure functions: an object in, a JSON-ready dict out. The TypeScript interfaces i
 
 from __future__ import annotations
 
+import json
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .artifact import Artifact
     from .models import RegisteredModel
     from .runs import Run
+
+def to_json(data: Any, **kwargs: Any) -> str:
+    """Strict JSON for other programs: NaN and Infinity (allowed in metadata and metrics) become null,
+    since JSON has no such numbers and browsers' ``JSON.parse`` rejects them."""
+    try:
+        return json.dumps(data, default=str, allow_nan=False, **kwargs)
+    except ValueError:
+        return json.dumps(_finite(data), default=str, allow_nan=False, **kwargs)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
 
 VERSION_FIELDS = ("type", "description", "metadata", "digest", "size", "files", "created_at", "created_by",
                   "host", "run", "deps", "git")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from typing import Any, Awaitable, Callable
 
 import tornado.web
@@ -19,7 +20,8 @@ from jupyter_server.utils import url_path_join
 from .. import __version__
 from ..errors import (AlreadyExistsError, CorruptMetadataError, IntegrityError, LockTimeoutError, NotFoundError,
                       RegistryError)
-from ..views import model_summary, model_view, version_view
+from ..names import check_name
+from ..views import model_summary, model_view, to_json, version_view
 
 STATUS = [(NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (LockTimeoutError, 503),
           (CorruptMetadataError, 500), (RegistryError, 400), (ValueError, 400), (TypeError, 400), (KeyError, 400)]
@@ -76,7 +78,14 @@ class Base(APIHandler):
 
     def send(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(data, default=str))
+        self.finish(to_json(data))
+
+
+def _spec(project: str, name: str, selector: str | None = None) -> str:
+    """``project/name[:selector]`` from path segments, each checked (a segment holding ``:`` or spaces is a 400)."""
+    check_name(project, "project")
+    check_name(name, "artifact name")
+    return f"{project}/{name}" if selector is None else f"{project}/{name}:{check_name(selector, 'version or alias')}"
 
 
 def _text(value: Any, what: str) -> str:
@@ -176,7 +185,7 @@ class Versions(Base):
     def get(self, project: str, name: str) -> None:
         limit, offset = self.int_arg("limit", 50), self.int_arg("offset", 0) or 0
         order = self.get_query_argument("order", None) or "-version"
-        versions = self.api.registry.versions(f"{project}/{name}", order=order)
+        versions = self.api.registry.versions(_spec(project, name), order=order)
         page = versions[offset: offset + limit] if limit is not None else versions[offset:]
         self.send({"versions": [version_view(v) for v in page], "total": len(versions)})
 
@@ -185,7 +194,7 @@ class Version(Base):
     @tornado.web.authenticated
     @_errors
     def get(self, project: str, name: str, version: str) -> None:
-        self.send(version_view(self.api.registry.artifact(f"{project}/{name}:{version}"), entries=True))
+        self.send(version_view(self.api.registry.artifact(_spec(project, name, version)), entries=True))
 
 
 class ArtifactAlias(Base):
@@ -193,12 +202,12 @@ class ArtifactAlias(Base):
     @_errors
     def put(self, project: str, name: str, alias: str) -> None:
         version = _text(self.body().get("version"), "version")
-        self.send(version_view(self.api.registry.set_alias(f"{project}/{name}:{version}", alias)))
+        self.send(version_view(self.api.registry.set_alias(_spec(project, name, version), alias)))
 
     @tornado.web.authenticated
     @_errors
     def delete(self, project: str, name: str, alias: str) -> None:
-        self.api.registry.remove_alias(f"{project}/{name}", alias)
+        self.api.registry.remove_alias(_spec(project, name), alias)
         self.send({"removed": alias})
 
 
@@ -243,8 +252,8 @@ class Find(Base):
     @_errors
     def get(self) -> None:
         digest = _text(self.get_query_argument("digest", None), "digest")
-        if "/" in digest or os.sep in digest:
-            raise BadRequest("find takes a content digest (64 hex digits), not a path on the server")
+        if not DIGEST.match(digest):  # never a path: the server would hash its own files for the caller
+            raise BadRequest(f"find takes a content digest (64 lowercase hex digits), not {digest[:80]!r}")
         self.send({"results": [{"artifact": a.id, "entry": e} for a, e in self.api.find_by_content(digest)]})
 
 
@@ -256,6 +265,7 @@ class OpenAPI(Base):
             self.finish(f.read())
 
 
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
 SEG = r"([^/]+)"
 ROUTES = [
     ("status", Status), ("openapi.yaml", OpenAPI),
