@@ -56,6 +56,12 @@ def split_artifact_uri(uri: str) -> tuple[str, str]:
     return f"{head}:{version}", path
 
 
+def _parents(name: str) -> list[str]:
+    """``a/b/c`` -> ``["a", "a/b"]``."""
+    parts = name.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
 @dataclass(frozen=True)
 class ArtifactEntry:
     """One file or reference of an artifact version (W&B's ``ArtifactManifestEntry``)."""
@@ -207,6 +213,18 @@ class Artifact:
             raise AlreadyExistsError(
                 f"{self._collection} already has an entry {name!r}; pass name=... to add this one under another name"
                 + (" or remove() the first" if "local" in entry else ""))
+        folders = self.__dict__.get("_folders")
+        if folders is None:  # every folder the entries sit in, so that a file and a folder cannot share a name
+            folders = self.__dict__["_folders"] = {p for n in self._pending for p in _parents(n)}
+        parents = _parents(name)
+        clash = next((p for p in parents if p in self._pending), None)
+        if name in folders:
+            raise AlreadyExistsError(f"{self._collection}: entry {name!r} would be a file, but other entries already make "
+                                     f"{name!r} a folder; pass name=... to put it elsewhere")
+        if clash is not None:
+            raise AlreadyExistsError(f"{self._collection}: entry {name!r} needs {clash!r} to be a folder, but {clash!r} "
+                                     "is already a file entry; pass name=... to put one of them elsewhere")
+        folders.update(parents)
         self._pending[name] = entry
         return name
 
@@ -287,6 +305,7 @@ class Artifact:
         self._draft()
         try:
             del self._pending[safe_entry_name(name)]
+            self.__dict__.pop("_folders", None)  # rebuilt on the next add
         except KeyError:
             raise NotFoundError(f"{self._collection} has no entry {name!r}; entries: {', '.join(sorted(self._pending))}") from None
 

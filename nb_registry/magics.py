@@ -14,24 +14,27 @@ import functools
 import glob
 import json
 import os
-import re
+import shlex
 import tempfile
 from typing import Any, Callable, Iterator
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import envinfo, serialize
 from .api import Api, init, open_registry
 from .artifact import Artifact
-from .errors import RegistryError
+from .errors import AlreadyExistsError, RegistryError
+from .names import check_alias, check_name
 from .progress import report_to
 from .runs import Run, current
 
 
 def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn nb_registry's errors into a one-paragraph UsageError (no traceback)."""
+    """Turn the errors a user can act on into a one-paragraph UsageError (no traceback from inside
+    nb_registry): the registry's own, files that cannot be read or written, a missing optional package,
+    a stored object that does not parse."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -39,21 +42,44 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except RegistryError as e:
             raise UsageError(f"{type(e).__name__}: {e}") from None
+        except ImportError as e:
+            package = getattr(e, "name", None) or str(e)
+            raise UsageError(f"this needs the package {package!r}, which is not installed in this kernel: "
+                             f"%pip install {package.split('.')[0]}") from None
+        except json.JSONDecodeError as e:
+            raise UsageError(f"a stored JSON file does not parse ({e}); run api.artifact(...).verify() "
+                             "to check the version's files") from None
+        except OSError as e:
+            raise UsageError(f"{type(e).__name__}: {e}") from None
 
     return wrapper
 
 
-_COMMENT = re.compile(r"\s+#.*$")
+def _strip_comment(line: str) -> str:
+    """Drop a trailing ``# comment``: a ``#`` after whitespace, outside quotes (``url=http://x/#frag`` stays)."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
 
 
 def _parse(magic: Any, line: str) -> Any:
-    """Parse a magic's arguments; a trailing ``# comment`` is ignored, and a bad flag lists the good ones."""
-    if "'" not in line and '"' not in line:
-        line = _COMMENT.sub("", line)
+    """Parse a magic's arguments as a shell would (quotes group words and are removed); a trailing
+    ``# comment`` is ignored, and a bad flag lists the good ones."""
+    usage = " ".join(w for w in magic.parser.format_usage().split() if w not in ("usage:", "::"))
     try:
-        return parse_argstring(magic, line)
+        argv = shlex.split(_strip_comment(line))
+    except ValueError as e:  # an unclosed quote
+        raise UsageError(f"{e} in {line.strip()!r}. Usage: {usage}") from None
+    try:
+        return magic.parser.parse_args(argv)
     except UsageError as e:
-        usage = " ".join(w for w in magic.parser.format_usage().split() if w not in ("usage:", "::"))
         raise UsageError(f"{e}. Usage: {usage} (see %{magic.__name__}? for help)") from None
 
 
@@ -140,6 +166,7 @@ class RegistryMagics(Magics):
     def log_artifact(self, line: str, cell: str) -> Any:
         """Run the cell; if it succeeds, log files, variables and references as a new artifact version."""
         args = _parse(self.log_artifact, line)
+        self._check_log_args(args)  # before the cell runs: a typo in a flag costs no training time
         result = self.shell.run_cell(cell, store_history=False)
         if not result.success:  # the traceback is shown already; fail the cell so "Run All" stops here
             error = result.error_in_exec or result.error_before_exec
@@ -151,8 +178,27 @@ class RegistryMagics(Magics):
                 logged = run.log_artifact(art, aliases=args.alias, code=cell)
             if args.link:
                 target, _, alias = args.link.partition(":")
-                logged.linked_as = run.link_artifact(logged, target, aliases=[alias] if alias else []).linked_as
+                try:
+                    logged.linked_as = run.link_artifact(logged, target, aliases=[alias] if alias else []).linked_as
+                except RegistryError as e:
+                    raise UsageError(f"logged {logged.id}, but linking it to {args.link!r} failed: {e}. "
+                                     f"Link it again with run.link_artifact(api.artifact({logged.id!r}), ...)") from None
         return logged
+
+    @staticmethod
+    def _check_log_args(args: Any) -> None:
+        check_name(args.name, "artifact name")
+        check_name(args.type, "artifact type")
+        for alias in args.alias:
+            check_alias(alias)
+        if args.link:
+            target, _, alias = args.link.partition(":")
+            check_name(target, "registered model name")
+            if alias:
+                check_alias(alias)
+        _parse_metadata(args.metadata)
+        if not (args.files or args.var or args.ref):
+            raise UsageError("%%log_artifact needs something to log: --files GLOB, --var VAR or --ref SPEC")
 
     def _build(self, args: Any, tmp: str) -> Artifact:
         art = Artifact(args.name, type=args.type, description=args.description, metadata=_parse_metadata(args.metadata))
@@ -162,7 +208,7 @@ class RegistryMagics(Magics):
                 raise UsageError(f"--files {pattern!r} matches nothing in {os.getcwd()}; check the path or the cell that writes it")
             for path in matches:
                 art.add_dir(path, name=os.path.basename(path.rstrip("/"))) if os.path.isdir(path) else art.add_file(path, name=path if not os.path.isabs(path) else None)
-        objects = {}
+        objects: dict[str, Any] = {}
         for var in args.var:
             if var not in self.shell.user_ns:
                 names = sorted(k for k, v in self.shell.user_ns.items()
@@ -170,15 +216,17 @@ class RegistryMagics(Magics):
                 shown = ", ".join(names[:15]) + (" ..." if len(names) > 15 else "")
                 raise UsageError(f"--var {var!r}: no such variable in the notebook; variables: {shown or '(none)'}")
             fname, fmt = serialize.dump(self.shell.user_ns[var], tmp, var, allow_pickle=args.pickle)
-            art.add_file(os.path.join(tmp, fname), name=fname)
+            try:
+                art.add_file(os.path.join(tmp, fname), name=fname)
+            except AlreadyExistsError:
+                raise UsageError(f"--var {var!r} is stored as {fname!r}, and --files already added a file of that "
+                                 "name; rename the file, or the variable") from None
             objects[var] = {"file": fname, "format": fmt}
         if objects:
             with art.new_file(serialize.OBJECTS_ENTRY) as f:
                 json.dump(objects, f, sort_keys=True)
         for spec in args.ref:
             art.add_reference(self.run().use_artifact(spec))
-        if not (args.files or args.var or args.ref):
-            raise UsageError("%%log_artifact needs something to log: --files GLOB, --var VAR or --ref SPEC")
         return art
 
     # -- %use -------------------------------------------------------------------------------
@@ -193,6 +241,8 @@ class RegistryMagics(Magics):
     def use(self, line: str) -> Any:
         """Fetch an artifact version (no copy when it is already local) and return its object, path or itself."""
         args = _parse(self.use, line)
+        if args.as_ is not None and not args.as_.isidentifier():
+            raise UsageError(f"--as takes a Python variable name, not {args.as_!r}")
         art = self.run().use_artifact(args.spec)
         with _progress():
             return self._use(art, args)
@@ -223,6 +273,8 @@ class RegistryMagics(Magics):
     def lineage(self, line: str) -> Any:
         """Show the lineage graph of an artifact version (or an ensemble and its sub-models)."""
         args = _parse(self.lineage, line)
+        if args.depth is not None and args.depth < 1:
+            raise UsageError(f"--depth takes a number of hops (1 or more), not {args.depth}")
         graph = self.api().lineage(args.spec, args.direction or "up", args.depth)
         if args.html:
             from .lineage_html import save_lineage_html
@@ -244,12 +296,25 @@ class RegistryMagics(Magics):
             from .widgets.panels import RegistryBrowser
 
             return RegistryBrowser(self.api())
+        run = current()
+        live = run if run is not None and run._live else None
+        if live is not None and live.job_type != "notebook":
+            raise UsageError(f"run {live.path} (started with nbr.init) is active and logs to {live.registry_url}, "
+                             f"project {live.project!r}; finish it first (nbr.finish()), then call %registry")
+        if args.project is not None:
+            check_name(args.project, "project")
         if args.root is not None:
-            open_registry(args.root)  # fails here, clearly, if the root cannot be opened
+            try:
+                reg = open_registry(args.root)
+                reg.collections()  # reach the store now: a bad URL or missing credentials fail here, clearly
+            except RegistryError:
+                raise
+            except Exception as e:  # noqa: BLE001 - whatever the filesystem raises, the old root stays in use
+                raise UsageError(f"cannot open the registry at {args.root!r}: {type(e).__name__}: {e}; "
+                                 f"still using {open_registry(self.root).url}") from None
             self.root = args.root
-            run = current()
-            if run is not None and run._live and run.job_type == "notebook":
-                run.finish()  # the implicit run belongs to the previous root
+        if live is not None and (args.root is not None or args.project not in (None, live.project)):
+            live.finish()  # the implicit run belongs to the previous root or project; the next magic starts one
         if args.project is not None:
             self.project = args.project
         print(f"nb_registry: root {open_registry(self.root).url}, project {self.project or self.api().project}")

@@ -226,6 +226,13 @@ class Registry:
             coll["aliases"][a] = version
             history[str(len(history) + 1)] = {"alias": a, "from": before, "to": version, "by": who, "at": envinfo.now()}
 
+    @staticmethod
+    def _drop_alias(data: dict[str, Any], alias: str, who: str) -> None:
+        """Remove an alias and record it in the alias history (``to`` is None)."""
+        before = _coll(data)["aliases"].pop(alias)
+        history = data.setdefault("alias_history", {})
+        history[str(len(history) + 1)] = {"alias": alias, "from": before, "to": None, "by": who, "at": envinfo.now()}
+
     def _register_collection(self, project: str, name: str, type_: str) -> None:
         def add(data: dict[str, Any]) -> Any:
             table = data.setdefault("collections", {})
@@ -310,12 +317,9 @@ class Registry:
         s = Spec.parse(name, project or DEFAULT_PROJECT)
 
         def drop(data: dict[str, Any]) -> Any:
-            coll = _coll(data)
-            if alias not in coll.get("aliases", {}):
+            if alias not in _coll(data).get("aliases", {}):
                 raise NotFoundError(f"{s.project}/{s.name} has no alias {alias!r}")
-            before = coll["aliases"].pop(alias)
-            hist = data.setdefault("alias_history", {})
-            hist[str(len(hist) + 1)] = {"alias": alias, "from": before, "to": None, "by": envinfo.user(), "at": envinfo.now()}
+            self._drop_alias(data, alias, envinfo.user())
 
         with self.meta.transaction():
             self._shard(s.project, s.name)
@@ -338,7 +342,7 @@ class Registry:
             doc["description"], doc["metadata"] = art.description, metadata
             coll = _coll(data)
             for a in [a for a, v in coll["aliases"].items() if v == n and a not in wanted]:
-                del coll["aliases"][a]
+                self._drop_alias(data, a, envinfo.user())
             self._move_aliases(data, n, wanted, envinfo.user())
 
         with self.meta.transaction():

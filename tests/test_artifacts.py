@@ -15,6 +15,7 @@ from conftest import make_file, tamper
 
 import nb_registry as nbr
 from nb_registry import (
+    AlreadyExistsError,
     Artifact,
     IntegrityError,
     InvalidNameError,
@@ -391,6 +392,11 @@ def test_save_updates_metadata_and_aliases(run: Any, tmp_path: Path) -> None:
     fresh = run.use_artifact("model:staging")
     assert fresh.metadata == {"acc": 0.6} and fresh.description == "tuned"
     assert fresh.digest == logged.digest
+    fresh.aliases.remove("staging")  # taking an alias off through save() is recorded like any other move
+    fresh.save()
+    last = run._reg.alias_history(fresh.collection, fresh.project)[-1]
+    assert (last["alias"], last["from"], last["to"]) == ("staging", 0, None)
+    assert "staging" not in run._reg.artifact(fresh.id).aliases
 
 
 # -- integrity -------------------------------------------------------------------------------------
@@ -471,3 +477,20 @@ def test_folder_of_many_small_files(reg: Registry, tmp_path: Path) -> None:
     again.add_dir(folder)
     dup = reg.log(again, project="p")
     assert dup.deduplicated and dup.version == "v0" and dup.new_bytes == 0
+
+
+def test_a_file_and_a_folder_cannot_share_a_name(tmp_path: Path) -> None:
+    """``x`` and ``x/y`` in one artifact could be logged but never downloaded: refused when added."""
+    (tmp_path / "x").write_text("f")
+    (tmp_path / "p2" / "x").mkdir(parents=True)
+    (tmp_path / "p2" / "x" / "y").write_text("g")
+    a = Artifact("clash")
+    a.add_file(tmp_path / "x")
+    with pytest.raises(AlreadyExistsError, match="'x' is already a file entry"):
+        a.add_dir(tmp_path / "p2")
+    b = Artifact("clash2")
+    b.add_dir(tmp_path / "p2")
+    with pytest.raises(AlreadyExistsError, match="already make 'x' a folder"):
+        b.add_file(tmp_path / "x")
+    b.remove("x/y")
+    assert b.add_file(tmp_path / "x").path == "x"  # once the folder's file is gone, the name is free
