@@ -279,7 +279,10 @@ class RegistryMagics(Magics):
         if args.html:
             from .lineage_html import save_lineage_html
 
-            save_lineage_html(graph, args.html)
+            try:
+                save_lineage_html(graph, args.html)
+            except OSError as e:
+                raise UsageError(f"cannot save the graph to {args.html!r}: {e.strerror or e}") from None
         from .widgets.lineage_view import show_lineage
 
         return show_lineage(graph)

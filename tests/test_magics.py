@@ -61,3 +61,32 @@ def test_large_transfers_show_a_progress_bar(ip: Any, tmp_path: Path, capsys: py
 def test_a_failing_cell_logs_nothing_and_fails(ip: Any, tmp_path: Path) -> None:
     assert not ip.run_cell("%%log_artifact broken --var y\ny = 1\nraise ValueError('boom')").success
     assert not nbr.Api(root=str(tmp_path / "reg"), project="nb").artifact_exists("broken:latest")
+
+
+def test_arguments_are_split_as_a_shell_does(ip: Any, tmp_path: Path) -> None:
+    (tmp_path / "my file.txt").write_text("spaces in the name")
+    ip.user_ns["x"] = 1
+    cell = ('%%log_artifact quoted --var x --files "my file.txt" --description "two words" '
+            "--metadata tag='x y' --metadata url=http://x/#frag  # a comment\npass")
+    assert ip.run_cell(cell).success
+    art = nbr.Api(root=str(tmp_path / "reg"), project="nb").artifact("quoted:latest")
+    assert art.description == "two words"
+    assert art.metadata == {"tag": "x y", "url": "http://x/#frag"}
+    assert "my file.txt" in art.manifest
+
+
+def test_registry_project_switch_starts_a_new_implicit_run(ip: Any, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    ip.user_ns["x"] = 1
+    assert ip.run_cell("%%log_artifact a1 --var x\npass").success
+    ip.run_line_magic("registry", "--project proj2")
+    assert ip.run_cell("%%log_artifact a2 --var x\npass").success
+    api = nbr.Api(root=str(tmp_path / "reg"))
+    assert (api.artifact("nb/a1:v0").producer_run or "").startswith("nb/")
+    assert (api.artifact("proj2/a2:v0").producer_run or "").startswith("proj2/")
+    run = nbr.init(project="explicit", root=str(tmp_path / "reg"))
+    try:
+        assert not ip.run_cell("%registry --project other").success  # it would not apply to the explicit run
+        assert "finish it first" in capsys.readouterr().err
+    finally:
+        run.finish()

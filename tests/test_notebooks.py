@@ -362,6 +362,13 @@ BAD_INPUT = {
     "unknown registered model": ("%use model-registry/nosuch:production", ["nosuch"]),
     "bad metadata": ("%%log_artifact w --var x --metadata novalue\nx = 1", ["key=value"]),
     "lineage of an unknown version": ("%lineage data:v7", ["v7", "v0"]),
+    "bad link, checked before the cell runs": ('%%log_artifact linked --var x --link "Bad!Name:staging"\nx = 1\nran = True',
+                                               ["Bad!Name", "registered model name"]),
+    "unclosed quote": ('%%log_artifact q --var x --description "unclosed\nx = 1', ["No closing quotation"]),
+    "unwritable html export": ("%lineage data:v0 --html /proc/nope/graph.html", ["/proc/nope/graph.html"]),
+    "a root that cannot be opened": ("%registry --root foo://x/reg", ["cannot open the registry", "still using"]),
+    "--as that is not a name": ('%use data:latest --as "not a var"', ["--as takes a Python variable name"]),
+    "negative depth": ("%lineage data:v0 --depth -1", ["--depth"]),
 }
 
 
@@ -372,6 +379,7 @@ def errors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     cells = ["%load_ext nb_registry\n%registry --project errs", "%%log_artifact data --var data\ndata = [1, 2, 3]",
              *(src for src, _ in BAD_INPUT.values()),
              "%%log_artifact broken --var z\nz = 1 / 0",
+             "print(repr(globals().get('ran')))",
              "%use data:latest"]
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     execute(nb, root, allow_errors=True)
@@ -411,6 +419,8 @@ def test_a_failing_cell_logs_nothing_and_shows_the_users_error(errors: tuple[Any
     assert "nb_registry/" not in re.sub(r"\x1b\[[0-9;]*m", "", text)
     api = nbr.Api(root=str(root / "registry"), project="errs")
     assert not api.artifact_exists("broken:latest")
+    assert not api.artifact_exists("linked:latest")  # its --link was refused before the cell ran
+    assert cell_text(nb.cells[-2]).strip() == "None"  # and its body never ran (`ran` was not set)
     assert [c["name"] for c in api.artifact_collections("errs")] == ["data"]
     # the kernel went on working after every error
     assert "errs/data:v0" in cell_text(nb.cells[-1]) or "[1, 2, 3]" in cell_text(nb.cells[-1])
