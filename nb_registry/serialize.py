@@ -2,7 +2,8 @@
 
 * plain data (dict, list, str, numbers, bool, None) -> ``.json``
 * numpy arrays -> ``.npy`` (``allow_pickle=False`` both ways)
-* pandas DataFrames -> ``.parquet`` when pyarrow is there, else ``.csv``
+* pandas DataFrames -> ``.parquet`` when pyarrow is there, else JSON with pandas' Table Schema
+  (index and dtypes kept)
 * torch tensors and state dicts -> ``.pt``, loaded with ``weights_only=True`` (no code runs)
 * scikit-learn estimators -> ``.skops`` when skops is installed (its loader runs no code)
 * anything else -> pickle, only with an explicit opt-in, at both ends: loading a pickle from a
@@ -24,11 +25,18 @@ OBJECTS_ENTRY = "_objects.json"
 PICKLE_ENV = "NB_REGISTRY_ALLOW_PICKLE"
 
 
-def _is_plain(obj: Any) -> bool:
-    try:
-        return json.loads(json.dumps(obj)) == obj
-    except (TypeError, ValueError):
+def _is_plain(obj: Any, depth: int = 0) -> bool:
+    """Data that JSON gives back exactly: dicts with string keys, lists, str, int, float (NaN and infinity
+    too, which Python's json writes and reads), bool and None. A tuple or a set would come back changed."""
+    if obj is None or type(obj) in (str, int, float, bool):
+        return True
+    if depth > 100:
         return False
+    if type(obj) is list:
+        return all(_is_plain(v, depth + 1) for v in obj)
+    if type(obj) is dict:
+        return all(type(k) is str and _is_plain(v, depth + 1) for k, v in obj.items())
+    return False
 
 
 def dump(obj: Any, folder: str, name: str, allow_pickle: bool = False) -> tuple[str, str]:
@@ -47,9 +55,9 @@ def dump(obj: Any, folder: str, name: str, allow_pickle: bool = False) -> tuple[
         try:
             obj.to_parquet(os.path.join(folder, f"{name}.parquet"))
             return f"{name}.parquet", "parquet"
-        except ImportError:
-            obj.to_csv(os.path.join(folder, f"{name}.csv"), index=False)
-            return f"{name}.csv", "csv"
+        except ImportError:  # no pyarrow: JSON with pandas' Table Schema keeps the index and the dtypes (CSV would not)
+            obj.to_json(os.path.join(folder, f"{name}.table.json"), orient="table", date_unit="ns")
+            return f"{name}.table.json", "pandas-table"
     torch = sys.modules.get("torch")
     if torch is not None and (isinstance(obj, torch.Tensor) or (isinstance(obj, dict) and all(isinstance(v, torch.Tensor) for v in obj.values()))):
         torch.save(obj, os.path.join(folder, f"{name}.pt"))
@@ -91,7 +99,11 @@ def load(path: str, fmt: str, allow_pickle: bool = False) -> Any:
         import pandas as pd
 
         return pd.read_parquet(path)
-    if fmt == "csv":
+    if fmt == "pandas-table":
+        import pandas as pd
+
+        return pd.read_json(path, orient="table", convert_dates=True)
+    if fmt == "csv":  # written by nb_registry 0.1 when pyarrow was missing
         import pandas as pd
 
         return pd.read_csv(path)

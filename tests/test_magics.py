@@ -90,3 +90,17 @@ def test_registry_project_switch_starts_a_new_implicit_run(ip: Any, tmp_path: Pa
         assert "finish it first" in capsys.readouterr().err
     finally:
         run.finish()
+
+
+def test_dataframes_and_nan_round_trip_exactly(ip: Any, tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1, 2], "t": pd.to_datetime(["2024-01-01 00:00:00", "2024-02-03 04:05:06"]),
+                          "f": [0.5, float("nan")]}, index=["x", "y"])
+    ip.user_ns.update(frame=frame, score=float("nan"))
+    assert ip.run_cell("%%log_artifact frames --var frame --var score\npass").success
+    assert ip.run_cell("back = %use frames:latest").success
+    back = ip.user_ns["back"]
+    pd.testing.assert_frame_equal(back["frame"], frame, check_dtype=False)  # index and values, parquet or JSON table
+    assert str(back["frame"]["t"].dtype).startswith("datetime64")
+    assert back["score"] != back["score"]  # NaN is plain JSON data for Python: no pickle asked for
