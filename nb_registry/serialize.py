@@ -102,7 +102,7 @@ def load(path: str, fmt: str, allow_pickle: bool = False) -> Any:
     if fmt == "pandas-table":
         import pandas as pd
 
-        return pd.read_json(path, orient="table", convert_dates=True)
+        return pd.read_json(path, orient="table")
     if fmt == "csv":  # written by nb_registry 0.1 when pyarrow was missing
         import pandas as pd
 
