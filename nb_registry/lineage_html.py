@@ -177,7 +177,9 @@ def _render(graph: Mapping[str, Any], title: str | None) -> dict[str, str]:
            f"role='img' aria-label='{html.escape(title)}' style='font:12px monospace'><defs>{markers}</defs>"
            f"<g class='edges' fill='none' stroke-width='1.6'>{edges}</g>"
            f"<g class='nodes' text-anchor='middle' font-family='monospace' font-size='12'>{body}</g></svg>")
-    details = json.dumps([node_details(by_id[nid]) for nid in order]).replace("</", "<\\/")
+    # inside <script>, "<!--" and "</script" change how the HTML parser reads on: no raw < > & in the JSON
+    details = json.dumps([node_details(by_id[nid]) for nid in order]).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
     return {"title": title, "summary": summary, "legend": _legend(nodes), "svg": svg, "details": details}
 
 

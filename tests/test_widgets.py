@@ -3,6 +3,7 @@ registry browser driven the way a person would (set values, click buttons), chec
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import xml.etree.ElementTree as ET
@@ -180,6 +181,29 @@ def test_lineage_html_is_standalone_svg_with_every_label(tmp_path: Path) -> None
     assert "https://" not in page
     out = save_lineage_html(graph, tmp_path / "sub" / "lineage.html")
     assert Path(out).read_text(encoding="utf-8") == page
+
+
+def test_lineage_html_node_details_cannot_break_out_of_their_script(tmp_path: Path) -> None:
+    graph = ensemble_history(2)
+    graph["nodes"][0]["label"] = "<!--<script></script>"  # would end the data block, or open an HTML comment
+    page = lineage_to_html(graph)
+    start = page.index("<script type='application/json' id='nbr-nodes'>") + len("<script type='application/json' id='nbr-nodes'>")
+    data = page[start: page.index("</script>", start)]
+    assert "<" not in data and ">" not in data
+    assert json.loads(data)[0]  # still the same JSON, with \u003c escapes
+    assert "<!--<script></script>" in json.dumps(json.loads(data))
+
+
+def test_model_card_links_cannot_inject_attributes_without_a_markdown_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from nb_registry.widgets._html import markdown_to_html
+
+    monkeypatch.setitem(sys.modules, "mistune", None)  # as if neither renderer were installed
+    monkeypatch.setitem(sys.modules, "markdown_it", None)
+    out = markdown_to_html("See [docs](https://example.com'/onmouseover='alert(1)//) and <b>x</b>")
+    assert "onmouseover='" not in out and "'/onmouseover" not in out and "<b>" not in out
+    assert "<a href='https://example.com&#x27;" in out  # the quote stays inside the URL, escaped
 
 
 # -- the lineage widget -----------------------------------------------------------------------

@@ -106,7 +106,7 @@ _INLINE = [
 
 
 def _inline(line: str) -> str:
-    out = html.escape(line, quote=False)
+    out = html.escape(line, quote=True)  # no raw quote survives, so a link's URL cannot leave its attribute
     for pattern, repl in _INLINE:
         out = pattern.sub(repl, out)
     return out
