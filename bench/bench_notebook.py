@@ -23,6 +23,10 @@ Figures (medians):
                               blob's content is verified again, a full BLAKE3 pass (information).
   no copy                     the downloaded file is the blob (same inode and device), and the disk usage of the
                               scratch folder, counting each inode once, did not grow while ``%use`` ran.
+  links                       the figures above are those of a hard link, the default for a user who cannot write
+                              read-only files; they are measured with NB_REGISTRY_LINK=hardlink so that they hold
+                              when the bench runs as root. Root's default (a reflink, else a copy, so that editing
+                              a download cannot change the stored version) is timed once more (information).
   %%log_artifact --var        a dict of 100 floats and a 1000-element numpy array, each with new content every
                               time and with identical content (deduplicated): ``--small-repeat`` (20) pairs of
                               the plain cell body and the same cell under ``%%log_artifact NAME --var obj``,
@@ -241,6 +245,14 @@ def bench_use(ip: Any, args: Any, scratch: Scratch, table: Table, misses: list[t
     table.note("  whole scratch folder", f"{usage_after - usage_before:+,d} B (run documents, stat cache, "
                "IPython history of the cells above)")
     table.add("  %use returned the artifact", f"{type(ip.user_ns['a']).__name__} {ip.user_ns['a'].id}")
+
+    os.environ["NB_REGISTRY_LINK"] = "copy"  # what root gets by default
+    try:
+        as_root = [time_cell(ip, "p = %use big:latest --path", lambda: fresh_kernel_state(download))
+                   for _ in range(max(1, args.repeat // 2))]
+    finally:
+        os.environ["NB_REGISTRY_LINK"] = "hardlink"
+    table.add("%use --path, first, as root (reflink or copy; information)", median(as_root), "copyfile", ref)
     os.unlink(big)
 
 
@@ -303,6 +315,7 @@ def main() -> None:
     p.add_argument("--size-mib", type=int, default=1024, help="size of the model file (default %(default)s)")
     p.add_argument("--small-repeat", type=int, default=20, help="pairs per small-object figure (default %(default)s)")
     args = p.parse_args()
+    os.environ["NB_REGISTRY_LINK"] = "hardlink"  # see "links" above
     header("notebook magics: %use of a large model, %%log_artifact of small objects", args)
     table = Table()
     misses: list[tuple[str, str, Callable[[], Any] | None]] = []

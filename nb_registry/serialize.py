@@ -138,6 +138,16 @@ def load_objects(art: Any, allow_pickle: bool = False) -> dict[str, Any] | None:
     """The objects a ``--var`` log stored in an artifact, or None if it holds none."""
     if OBJECTS_ENTRY not in art.manifest:
         return None
-    with open(art.get_entry(OBJECTS_ENTRY).download()) as f:
+    with open(_read_only_path(art, OBJECTS_ENTRY)) as f:
         index = json.load(f)
-    return {var: load(art.get_entry(rec["file"]).download(), rec["format"], allow_pickle) for var, rec in index.items()}
+    return {var: load(_read_only_path(art, rec["file"]), rec["format"], allow_pickle) for var, rec in index.items()}
+
+
+def _read_only_path(art: Any, name: str) -> str:
+    """The verified blob behind an entry, to read from: loading an object needs no copy of its file."""
+    from .transfer import local_blob
+
+    entry = art.get_entry(name)
+    if entry.ref or entry.dependency:  # not a stored file: fetched the usual way
+        return str(entry.download())
+    return local_blob(art._registry_required(), entry.digest)

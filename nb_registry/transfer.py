@@ -3,6 +3,12 @@
 A download from a local store links each file to its blob (read-only, no copy: a 1 GiB model is
 "downloaded" in microseconds); from a remote store it fetches the blob once into the local cache,
 verifying it, and links from there, so the next read needs no network.
+
+A hard link is the blob itself, protected only by its read-only mode. A process that can write
+read-only files (root: Colab, most containers) would change the stored version by editing its
+download, so there the file is a reflink where the filesystem has them, else a copy.
+``NB_REGISTRY_LINK=hardlink`` or ``copy`` overrides the choice. Loading a stored object
+(``%use`` of a ``--var``) reads the blob directly and copies nothing in either case.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import shutil
 import uuid
 from typing import TYPE_CHECKING
 
-from .errors import IntegrityError, NotFoundError, UnsafePathError
+from .errors import IntegrityError, InvalidSpecError, NotFoundError, UnsafePathError
 from .names import safe_entry_name
 from .progress import Tracker
 from .references import check_reference, fetch_reference
+from .store.blobs import clone_or_copy
 
 if TYPE_CHECKING:
     from .artifact import Artifact, ArtifactEntry
@@ -48,8 +55,22 @@ def local_blob(reg: "Registry", digest: str) -> str:
     return cache.verified_local(digest)
 
 
+LINK_ENV = "NB_REGISTRY_LINK"
+
+
+def hard_links_are_safe() -> bool:
+    """Whether a read-only hard link keeps the blob safe from its user: not when the process can write
+    read-only files anyway (root), unless ``NB_REGISTRY_LINK`` says otherwise."""
+    choice = os.environ.get(LINK_ENV, "auto").strip().lower()
+    if choice not in ("auto", "hardlink", "copy"):
+        raise InvalidSpecError(f"{LINK_ENV}={choice!r}: use auto, hardlink or copy")
+    if choice != "auto":
+        return choice == "hardlink"
+    return not (hasattr(os, "geteuid") and os.geteuid() == 0)
+
+
 def materialise(reg: "Registry", digest: str, dest: str, link: bool = True, name: str | None = None) -> None:
-    """Put the blob's content at ``dest``: a hard link when possible, else a copy.
+    """Put the blob's content at ``dest``: a hard link where that is safe, else a reflink or a copy.
 
     A damaged or missing blob is refused, naming the entry (``name``) it was for."""
     try:
@@ -65,13 +86,13 @@ def materialise(reg: "Registry", digest: str, dest: str, link: bool = True, name
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = f"{dest}.{uuid.uuid4().hex[:8]}.part"
     try:
-        if link:
+        if link and hard_links_are_safe():
             try:
                 os.link(src, tmp)
             except OSError:
                 shutil.copyfile(src, tmp)
         else:
-            shutil.copyfile(src, tmp)
+            clone_or_copy(src, tmp)
         os.replace(tmp, dest)
     finally:
         if os.path.lexists(tmp):

@@ -494,3 +494,59 @@ def test_a_file_and_a_folder_cannot_share_a_name(tmp_path: Path) -> None:
         b.add_file(tmp_path / "x")
     b.remove("x/y")
     assert b.add_file(tmp_path / "x").path == "x"  # once the folder's file is gone, the name is free
+
+
+# -- what a download is: a hard link only where the blob's read-only mode protects it ---------------------
+def test_editing_a_download_never_changes_the_stored_version(run: Any, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    art = Artifact("m")
+    art.add_file(make_file(tmp_path / "w.bin", "weights-v1"), name="w.bin")
+    logged = run.log_artifact(art)
+    blob = os.stat(run._reg.blobs.path(logged.get_path("w.bin").digest))
+    monkeypatch.setenv("NB_REGISTRY_LINK", "copy")  # what root gets (it can write read-only files)
+    out = Path(logged.download(str(tmp_path / "dl")))
+    assert os.stat(out / "w.bin").st_ino != blob.st_ino
+    (out / "w.bin").write_text("user edited the downloaded copy")
+    assert logged.verify() == []
+    assert (Path(run.use_artifact("m:latest").download(str(tmp_path / "dl2"))) / "w.bin").read_text() == "weights-v1"
+    monkeypatch.setenv("NB_REGISTRY_LINK", "hardlink")  # opt-in (or a non-root user): the blob itself, read-only
+    linked = Path(logged.download(str(tmp_path / "dl3"))) / "w.bin"
+    assert os.stat(linked).st_ino == blob.st_ino and not os.stat(linked).st_mode & 0o222
+    monkeypatch.setenv("NB_REGISTRY_LINK", "sometimes")
+    with pytest.raises(InvalidSpecError, match="auto, hardlink or copy"):
+        logged.download(str(tmp_path / "dl4"))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv"),
+                    reason="needs root to start a process as another user")
+def test_by_default_root_gets_copies_and_other_users_get_hard_links() -> None:
+    import shutil
+    import tempfile
+
+    code = ("import os, sys, nb_registry as nbr\n"
+            "a = nbr.Api(root=sys.argv[1]).artifact('p/m:latest')\n"
+            "out = a.download(sys.argv[2])\n"
+            "blob = a._registry_required().blobs.path(a.get_path('w.bin').digest)\n"
+            "print(os.stat(os.path.join(out, 'w.bin')).st_ino == os.stat(blob).st_ino)\n")
+    shared = Path(tempfile.mkdtemp(prefix="nbr-users-"))  # pytest's own folders are private to root
+    try:
+        root = shared / "reg"
+        with nbr.init(root=str(root), project="p") as run:
+            art = Artifact("m")
+            art.add_file(make_file(shared / "w.bin", "weights"), name="w.bin")
+            run.log_artifact(art)
+        for path in [shared, *shared.rglob("*")]:  # the user's own registry (Linux links only files one owns)
+            os.chmod(path, 0o777 if path.is_dir() else 0o666 if "blobs" not in path.parts else 0o444)
+            os.chown(path, 65534, 65534)
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), NB_REGISTRY_CACHE=str(shared / "c"),
+                   HOME=str(shared))
+        env.pop("NB_REGISTRY_LINK", None)
+        as_root = subprocess.run([sys.executable, "-c", code, str(root), str(shared / "dl-root")], env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert as_root.stdout.strip() == "False", as_root.stderr  # root could write through a link: a copy
+        as_user = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                                  code, str(root), str(shared / "dl-user")], env=env, capture_output=True, text=True,
+                                 timeout=60)
+        assert as_user.stdout.strip() == "True", as_user.stderr  # read-only protects the blob: a hard link
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

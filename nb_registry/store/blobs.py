@@ -113,7 +113,7 @@ class BlobStore:
         t = threading.Thread(target=hash_it, daemon=True)
         t.start()
         try:
-            _clone_or_copy(src, tmp)
+            clone_or_copy(src, tmp)
         finally:
             t.join()
         if "error" in result:
@@ -248,7 +248,7 @@ class BlobStore:
 _FICLONE = 0x40049409  # Linux ioctl: share the source's extents (btrfs, XFS); copy-on-write, so safe
 
 
-def _clone_or_copy(src: str, dst: str) -> None:
+def clone_or_copy(src: str, dst: str) -> None:
     """A reflink where the filesystem has them (the copy then costs nothing), else a kernel-side copy."""
     if sys.platform.startswith("linux"):
         try:
