@@ -77,6 +77,13 @@ async def test_errors_map_to_status_codes_and_change_nothing(jp_fetch: Any) -> N
     assert (await call(jp_fetch, "runs", params={"filters": '{"config.nope": 1}'}))[0] == 400
     assert (await call(jp_fetch, "artifacts", "p", "clf", "versions", params={"limit": "-1"}))[0] == 400
     assert (await call(jp_fetch, "lineage", params={"spec": "clf:v0", "direction": "sideways"}))[0] == 400
+    assert (await call(jp_fetch, "artifacts", "p", "clf", "aliases", "a", method="PUT", body={"version": ""}))[0] == 400
+    assert (await call(jp_fetch, "artifacts", "p", "clf", "versions", " "))[0] == 400
+    assert (await call(jp_fetch, "artifacts", "p", "clf:v0", "versions"))[0] == 400
+    assert (await call(jp_fetch, "artifacts", "p", "clf", "aliases", "latest", method="DELETE"))[0] == 400
+    assert (await call(jp_fetch, "models", "churn", "aliases", "latest", method="PUT", body={"version": 0}))[0] == 400
+    code, err = await call(jp_fetch, "find", params={"digest": "pyproject.toml"})  # a path on the server: never read
+    assert code == 400 and "64 lowercase hex digits" in err["error"]
     _, after = await call(jp_fetch, "status")
     assert after["generation"] == before["generation"]  # no rejected request wrote anything
 
@@ -115,3 +122,20 @@ async def test_requires_authentication(jp_fetch: Any) -> None:
     with pytest.raises(HTTPClientError) as e:
         await jp_fetch("nb-registry", "api", "models", headers={"Authorization": ""})
     assert e.value.code == 403
+
+
+async def test_nan_and_infinity_are_sent_as_strict_json(jp_fetch: Any, reg_dir: str) -> None:
+    with nbr.init(root=reg_dir, project="p") as run:
+        art = nbr.Artifact("odd", type="model", metadata={"loss": float("nan"), "big": float("inf"), "ok": 1.5})
+        with art.new_file("w.txt") as f:
+            f.write("x")
+        run.log_artifact(art)
+        run.log({"loss": float("nan")})
+
+    def strict(text: bytes) -> Any:
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+
+    r = await jp_fetch("nb-registry", "api", "artifacts", "p", "odd", "versions", "v0")
+    assert strict(r.body)["metadata"] == {"loss": None, "big": None, "ok": 1.5}
+    r = await jp_fetch("nb-registry", "api", "runs", params={"project": "p"})
+    assert strict(r.body)["rows"]

@@ -59,9 +59,11 @@ export async function requestAPI<T>(
   }
   const text = await response.text();
   let data: any = text;
+  let parsed = text.length === 0;
   if (text.length > 0) {
     try {
       data = JSON.parse(text);
+      parsed = true;
     } catch {
       // not JSON (e.g. an HTML error page from a proxy): keep the text for the message
     }
@@ -71,6 +73,13 @@ export async function requestAPI<T>(
       (data && typeof data === 'object' && (data.error ?? data.message)) ||
       `${response.status} ${response.statusText}`;
     throw new RegistryAPIError(String(message), response.status);
+  }
+  if (!parsed) {
+    // a success whose body is not JSON is an error too: never hand raw text to a view as data
+    throw new RegistryAPIError(
+      `the server answered ${endPoint} with something that is not JSON: ${text.slice(0, 120)}`,
+      response.status
+    );
   }
   return data as T;
 }
