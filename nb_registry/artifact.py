@@ -91,7 +91,10 @@ class Artifact:
 
     def __init__(self, name: str, type: str = "model", description: str | None = None,
                  metadata: dict[str, Any] | None = None) -> None:
-        body, _, _ = name.partition(":")
+        body, colon, selector = name.partition(":")
+        if colon:
+            raise InvalidNameError(f"invalid artifact name {name!r}: the version ({selector!r}) is chosen when it is "
+                                   f"logged; name it {body!r} (aliases go in aliases=[...])")
         self._project: str | None = None
         parts = body.split("/")
         if len(parts) > 3:

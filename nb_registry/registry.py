@@ -33,6 +33,11 @@ def collection_rel(project: str, name: str) -> str:
     return f"collections/{project}/{name}.json"
 
 
+def _json_key(d: Mapping[str, Any], k: str) -> str:
+    """A metadata value as stored (JSON), so that True and 1, or 1 and 1.0, count as different."""
+    return json.dumps(d[k], sort_keys=True) if k in d else "\0missing"
+
+
 def manifest_digest(entries: Mapping[str, Mapping[str, Any]]) -> str:
     """The version digest: a hash over a header and sorted ``path:digest`` lines (as W&B does)."""
     h = blake3(f"{MANIFEST_FORMAT}\n".encode())
@@ -384,7 +389,7 @@ class Registry:
             "changed": sorted(n for n in set(mx) & set(my) if mx[n]["digest"] != my[n]["digest"]),
             "unchanged": sorted(n for n in set(mx) & set(my) if mx[n]["digest"] == my[n]["digest"]),
             "metadata": {k: {"from": x.metadata.get(k), "to": y.metadata.get(k)}
-                         for k in meta_keys if x.metadata.get(k) != y.metadata.get(k)},
+                         for k in meta_keys if _json_key(x.metadata, k) != _json_key(y.metadata, k)},
         }
 
     # -- transfers (see transfer.py) and runs (see runs.py) ---------------------------------

@@ -550,3 +550,17 @@ def test_by_default_root_gets_copies_and_other_users_get_hard_links() -> None:
         assert as_user.stdout.strip() == "True", as_user.stderr  # read-only protects the blob: a hard link
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_a_name_to_log_carries_no_version(tmp_path: Path) -> None:
+    with pytest.raises(InvalidNameError, match="chosen when it is logged"):
+        Artifact("proj/name:v3")
+
+
+def test_diff_sees_metadata_changes_python_equality_hides(run: Any, tmp_path: Path) -> None:
+    a = run.log_artifact(_art(tmp_path, metadata={"flag": True, "n": 1, "k": None}))
+    b = Artifact("model", metadata={"flag": 1, "n": 1.0})
+    b.add_file(make_file(tmp_path / "other.bin", "other"), name="other.bin")
+    b = run.log_artifact(b)
+    changed = nbr.Api(root=run.registry_url).diff(a.id, b.id)["metadata"]
+    assert set(changed) == {"flag", "n", "k"}  # True -> 1, 1 -> 1.0, None -> (absent)
