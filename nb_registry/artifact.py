@@ -248,12 +248,27 @@ class Artifact:
         if not os.path.isdir(root):
             raise NotFoundError(f"no such folder: {local_path}")
         prefix = (safe_entry_name(name) + "/") if name else ""
-        for folder, dirs, files in os.walk(root):
+        # Symbolic links are followed, to files and to folders alike (a checkpoint folder often links its
+        # shards); a link to a folder that contains it is a loop and is refused, as is a broken link.
+        above = {root: frozenset([os.path.realpath(root)])}  # each folder walked -> itself and its ancestors, resolved
+        for folder, dirs, files in os.walk(root, followlinks=True):
+            for d in dirs:
+                child = os.path.join(folder, d)
+                real = os.path.realpath(child)
+                if real in above[folder]:
+                    raise InvalidSpecError(f"add_dir: {child} links to {real}, a folder that contains it (a loop); "
+                                           "remove the link or add the folders one by one")
+                above[child] = above[folder] | {real}
             dirs.sort()
             for f in sorted(files):
                 full = os.path.join(folder, f)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
-                self._put(prefix + rel, {"local": full, "size": os.path.getsize(full)})
+                try:
+                    size = os.path.getsize(full)
+                except FileNotFoundError:
+                    raise NotFoundError(f"add_dir: {full} is a broken symbolic link (to {os.readlink(full)!r}); "
+                                        "fix or remove it") from None
+                self._put(prefix + rel, {"local": full, "size": size})
 
     @contextmanager
     def new_file(self, name: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:

@@ -564,3 +564,32 @@ def test_diff_sees_metadata_changes_python_equality_hides(run: Any, tmp_path: Pa
     b = run.log_artifact(b)
     changed = nbr.Api(root=run.registry_url).diff(a.id, b.id)["metadata"]
     assert set(changed) == {"flag", "n", "k"}  # True -> 1, 1 -> 1.0, None -> (absent)
+
+
+def test_add_dir_follows_links_and_refuses_loops_and_broken_links(tmp_path: Path) -> None:
+    shards = tmp_path / "shards"
+    make_file(shards / "s0.bin", "shard 0")
+    ckpt = tmp_path / "ckpt"
+    make_file(ckpt / "config.json", "{}")
+    os.symlink(shards, ckpt / "weights")  # a folder link: followed like the file links
+    os.symlink(shards / "s0.bin", ckpt / "first.bin")
+    art = Artifact("ckpt")
+    art.add_dir(ckpt)
+    assert sorted(art._pending) == ["config.json", "first.bin", "weights/s0.bin"]
+    os.symlink(ckpt, shards / "back")  # ckpt/weights/back -> ckpt: a loop
+    with pytest.raises(InvalidSpecError, match="loop"):
+        Artifact("loop").add_dir(ckpt)
+    os.unlink(shards / "back")
+    os.symlink(tmp_path / "gone.bin", ckpt / "dangling.bin")
+    with pytest.raises(NotFoundError, match="broken symbolic link"):
+        Artifact("broken").add_dir(ckpt)
+
+
+def test_add_dir_accepts_two_links_to_the_same_folder(tmp_path: Path) -> None:
+    make_file(tmp_path / "shared" / "vocab.txt", "a b")
+    (tmp_path / "model").mkdir()
+    os.symlink(tmp_path / "shared", tmp_path / "model" / "enc")
+    os.symlink(tmp_path / "shared", tmp_path / "model" / "dec")  # not a loop: stored once, named twice
+    art = Artifact("twice")
+    art.add_dir(tmp_path / "model")
+    assert sorted(art._pending) == ["dec/vocab.txt", "enc/vocab.txt"]
