@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import envinfo
 from .artifact import Artifact, check_metadata, split_artifact_uri
-from .errors import InvalidSpecError, NotFoundError
+from .errors import IntegrityError, InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, Spec, check_alias, check_movable_alias, check_name, split_version_id, version_id, version_number
 from .progress import Tracker
 from .query import query
@@ -93,7 +93,11 @@ class Registry:
     def load_manifest(self, digest: str) -> dict[str, dict[str, Any]]:
         m = self._manifests.get(digest)
         if m is None:
-            data = json.loads(self.blobs.read_verified(digest))
+            try:
+                data = json.loads(self.blobs.read_verified(digest))
+            except NotFoundError:  # the version is listed, so its manifest must exist: the store is damaged
+                raise IntegrityError(f"the manifest (file list) {digest} of a logged version is missing from "
+                                     f"{self.blobs.url}; restore it from a backup of the blobs folder") from None
             if data.get("format") != MANIFEST_FORMAT:
                 raise InvalidSpecError(f"manifest {digest} has unknown format {data.get('format')!r}")
             m = self._manifests[digest] = data["entries"]

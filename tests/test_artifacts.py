@@ -593,3 +593,14 @@ def test_add_dir_accepts_two_links_to_the_same_folder(tmp_path: Path) -> None:
     art = Artifact("twice")
     art.add_dir(tmp_path / "model")
     assert sorted(art._pending) == ["dec/vocab.txt", "enc/vocab.txt"]
+
+
+def test_a_missing_manifest_is_damage_not_an_unknown_artifact(run: Any, tmp_path: Path) -> None:
+    logged = run.log_artifact(_art(tmp_path))
+    manifest = run._reg.blobs.path(logged._logged()["manifest"])
+    os.chmod(manifest, 0o644)
+    os.unlink(manifest)
+    fresh = nbr.Api(root=run.registry_url).artifact(logged.id)  # a new process would have no cached manifest
+    fresh._registry_required()._manifests.clear()
+    with pytest.raises(IntegrityError, match="manifest"):
+        fresh.verify()
