@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -184,6 +185,11 @@ class Registry:
                 created, existing = self.meta.update(rel, lambda data: self._commit(data, doc, aliases, entries))
         result = self.artifact(version_id(project, art.collection, created["version"]))
         result.deduplicated = existing is not None
+        if existing is not None and (_json_key({"m": metadata}, "m") != _json_key({"m": existing.get("metadata")}, "m")
+                                     or (art.description is not None and art.description != existing.get("description"))):
+            warnings.warn(f"{result.id} already holds these exact files, so no new version was made and its metadata "
+                          "and description were kept; to change them: "
+                          f"a = api.artifact({result.id!r}); a.metadata.update(...); a.save()", stacklevel=3)
         result.new_bytes = new_bytes  # type: ignore[attr-defined]
         self._manifests[mdigest] = entries
         art.__dict__.update({k: v for k, v in result.__dict__.items() if k != "_pending"})

@@ -604,3 +604,10 @@ def test_a_missing_manifest_is_damage_not_an_unknown_artifact(run: Any, tmp_path
     fresh._registry_required()._manifests.clear()
     with pytest.raises(IntegrityError, match="manifest"):
         fresh.verify()
+
+
+def test_identical_files_with_new_metadata_say_the_metadata_was_kept(run: Any, tmp_path: Path) -> None:
+    run.log_artifact(_art(tmp_path, metadata={"acc": 0.9}))
+    with pytest.warns(UserWarning, match="metadata and description were kept"):
+        again = run.log_artifact(_art(tmp_path, metadata={"acc": 0.95}))
+    assert again.deduplicated and again.version == "v0" and again.metadata == {"acc": 0.9}
