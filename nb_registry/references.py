@@ -61,7 +61,11 @@ def describe_reference(uri: str, checksum: bool = True, max_objects: int | None 
     fs.invalidate_cache(path)  # fsspec instances are shared per process: never answer from an old listing
     try:
         info = fs.info(path)
-    except FileNotFoundError:
+    except FileNotFoundError as e:
+        cause = e.__cause__ or e.__context__
+        if cause is not None and "connect" in type(cause).__name__.lower():  # fsspec's http wraps a refused connection
+            raise OSError(f"reference {uri} could not be reached ({type(cause).__name__}: {cause}); "
+                          "check the address and the network") from None
         raise NotFoundError(f"reference {uri} does not exist") from None
     if info.get("type") == "directory":
         found = fs.find(path, detail=True)

@@ -184,3 +184,14 @@ def test_http_reference(local_reg: Registry, http_dir: Any, tmp_path: Path) -> N
     with pytest.raises(IntegrityError):
         logged.download(str(tmp_path / "out2"), refs=True)
     assert not (tmp_path / "out2" / "labels.txt").exists()
+
+
+def test_an_unreachable_http_reference_is_not_called_missing() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port that nothing listens on once this socket is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    art = Artifact("r")
+    with pytest.raises(OSError, match="could not be reached"):
+        art.add_reference(f"http://127.0.0.1:{port}/model.bin")
