@@ -18,6 +18,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from .errors import InvalidSpecError, NotFoundError, RegistryError
+from .views import to_json
 
 __all__ = ["main", "build_parser"]
 
@@ -102,26 +103,63 @@ def _filter_expr(text: str) -> tuple[str, str, Any]:
     return text[:pos].strip(), op, _json_value(text[pos + len(sym):].strip())
 
 
+def _count(least: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = None
+        if n is None or n < least:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {text!r}")
+        return n
+
+    parse.__name__ = "count"
+    return parse
+
+
 def _entries(art: Any) -> list[dict[str, Any]]:
     return [{"path": e.path, "digest": e.digest, "size": e.size, "ref": e.ref, "dependency": e.dependency}
             for e in art.files()]
 
 
 # -- issue 2: artifacts --------------------------------------------------------------------------
+def _count_files(path: str) -> int:
+    if not os.path.isdir(path):
+        return 1
+    return sum(len(files) for _, _, files in os.walk(path))
+
+
 def cmd_log(api: Any, args: argparse.Namespace) -> Result:
     from .api import init
     from .artifact import Artifact
+    from .names import check_alias, check_name
 
+    # Everything that can be checked is checked before the run starts, so that bad input leaves the
+    # registry exactly as it was (no 'failed' run record behind).
     project, _, name = args.name.rpartition("/")
+    project = check_name(project or api.project, "project")
+    check_name(name, "artifact name")
+    for a in args.alias:
+        if a != "latest":
+            check_alias(a)
     art = Artifact(name, type=args.type, description=args.description, metadata=dict(args.metadata))
     for path in args.paths:  # a folder given alone is the artifact; several keep their folder names
         if os.path.isdir(path):
             art.add_dir(path, None if len(args.paths) == 1 else os.path.basename(os.path.abspath(path)))
         else:
             art.add_file(path)
-    with init(project=project or api.project, job_type="cli", root=args.root) as run:
-        for spec in args.ref:
-            art.add_reference(run.use_artifact(spec))
+    if not args.ref and not sum(_count_files(p) for p in args.paths):
+        raise InvalidSpecError(f"nothing to log: {', '.join(args.paths)} holds no files")
+    existing = next((c for c in api.artifact_collections(project=project) if c["name"] == name), None)
+    if existing is not None and existing["type"] != args.type:
+        raise InvalidSpecError(f"collection {project}/{name} holds artifacts of type {existing['type']!r}, not "
+                               f"{args.type!r}; use another name or --type {existing['type']}")
+    refs = [api.registry.artifact(spec, project) for spec in args.ref]  # each must resolve
+    for dep in refs:
+        art.add_reference(dep)
+    with init(project=project, job_type="cli", root=args.root) as run:
+        for dep in refs:
+            run.use_artifact(dep)  # an input edge in the lineage
         logged = run.log_artifact(art, aliases=args.alias)
     data = {"id": logged.id, "name": logged.name, "version": logged.version, "digest": logged.digest,
             "size": logged.size, "files": logged.info.get("files"), "new_bytes": getattr(logged, "new_bytes", None),
@@ -140,11 +178,49 @@ def cmd_download(api: Any, args: argparse.Namespace) -> Result:
 
 
 def cmd_alias(api: Any, args: argparse.Namespace) -> Result:
+    from .names import Spec
+
+    spec = Spec.parse(args.spec, api.project)
+    explicit = ":" in args.spec  # SPEC names a version (or an alias): --remove checks the alias is there
+    if spec.is_registry and not any(c["name"] == spec.name for c in api.artifact_collections(project=spec.project)):
+        return _registered_alias(api, args, spec, explicit)
     if args.remove:
-        api.remove_alias(args.spec, args.alias)
+        if explicit:
+            art = api.artifact(args.spec)
+            if args.alias not in art.aliases:
+                holder = api.artifact(f"{spec.project}/{spec.name}:{args.alias}")  # NotFoundError (3) if nowhere
+                raise InvalidSpecError(f"{art.id} does not hold alias {args.alias!r} (it is on {holder.id}); nothing removed")
+        api.remove_alias(f"{spec.project}/{spec.name}", args.alias)
         return {"spec": args.spec, "alias": args.alias, "removed": True}, f"removed alias {args.alias!r} from {args.spec}"
     art = api.set_alias(args.spec, args.alias)
     return {"id": art.id, "alias": args.alias, "aliases": art.aliases}, f"{args.alias} -> {art.id}"
+
+
+def _registered_alias(api: Any, args: argparse.Namespace, spec: Any, explicit: bool) -> Result:
+    """``alias model-registry/NAME:SEL ALIAS``: move (or --remove) an alias of the registered model itself,
+    never of the artifact collection behind it. SEL is ``vN``, ``latest`` or one of the model's aliases."""
+    from .names import version_number
+
+    rm = api.registered_model(spec.name)
+    sel = spec.selector
+    if version_number(sel) is not None:
+        version: Any = sel
+    elif sel == "latest":
+        version = rm.artifact("latest").linked_as.rpartition(":")[2]  # NotFoundError if nothing is linked
+    elif sel in rm.aliases:
+        version = f"v{rm.aliases[sel]}"
+    else:
+        raise NotFoundError(f"registered model {rm.name!r} has no alias {sel!r}; aliases: "
+                            f"{', '.join(['latest', *sorted(rm.aliases)])}; or give a version, e.g. {rm.name}:v0")
+    target = f"model-registry/{rm.name}"
+    if args.remove:
+        rm.remove_alias(args.alias, version if explicit else None)
+        return ({"registered_model": rm.name, "alias": args.alias, "removed": True},
+                f"removed alias {args.alias!r} from {target}")
+    rm.set_alias(args.alias, version)
+    n = rm.aliases[args.alias]
+    return ({"registered_model": rm.name, "alias": args.alias, "version": f"v{n}", "aliases": rm.aliases,
+             "artifact": rm.artifact(f"v{n}").id}, f"{args.alias} -> {target}:v{n}")
 
 
 def cmd_ls(api: Any, args: argparse.Namespace) -> Result:
@@ -196,6 +272,9 @@ def cmd_gc(api: Any, args: argparse.Namespace) -> Result:
     lines = [f"{verb} {report['blobs']} blob(s), {_size(report['bytes'])}, and {len(report['versions'])} version(s)"
              " (blobs written in the last hour are left alone: a writer may not have committed them yet)"]
     lines += [f"  {v['artifact']}  {_size(v.get('size'))}" for v in report["versions"]]
+    if report.get("unranked"):
+        lines.append(f"{len(report['unranked'])} version(s) not ranked by their retention metric (never counted as best):")
+        lines += [f"  {u['artifact']}: {u['reason']}" for u in report["unranked"]]
     if not args.yes:
         lines.append("(dry run: nothing removed; run 'gc --yes' to remove)")
     return report, "\n".join(lines)
@@ -206,10 +285,16 @@ def cmd_retention(api: Any, args: argparse.Namespace) -> Result:
                                keep_last=args.keep_last)
     if not policy:
         return {}, f"{args.name}: no retention policy (every version is kept)"
-    parts = [f"the best {policy['keep_best']} by {policy['metric']} ({policy['mode']})" if policy.get("keep_best") else "",
-             f"the last {policy['keep_last']}" if policy.get("keep_last") else ""]
-    return policy, (f"{args.name}: gc keeps {' and '.join(p for p in parts if p)}, plus the latest, every version with an alias, "
-                    "linked to a registered model, referenced by another artifact or used by a run")
+    always = ("every version with an alias, linked to a registered model, referenced by another artifact or "
+              "used by a run")
+    parts = []
+    if policy.get("keep_best"):
+        parts.append(f"the best {policy['keep_best']} by {policy['metric']} ({policy['mode']})")
+    if policy.get("keep_last"):
+        parts.append(f"the last {policy['keep_last']}")
+    if not parts:  # --keep-last 0
+        return policy, f"{args.name}: gc keeps only the latest version and {always}; it removes the others"
+    return policy, f"{args.name}: gc keeps {' and '.join(parts)}, plus the latest version and {always}"
 
 
 # -- issue 3: runs, lineage, the model registry --------------------------------------------------
@@ -307,10 +392,10 @@ def _global_options(p: argparse.ArgumentParser, defaults: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="nb-registry", description="A model and artifact registry on your own disk or bucket.",
+    parser = _JsonAwareParser(prog="nb-registry", description="A model and artifact registry on your own disk or bucket.",
                                      epilog=EXIT_CODES, formatter_class=fmt)
     _global_options(parser, True)
-    common = argparse.ArgumentParser(add_help=False)
+    common = _JsonAwareParser(add_help=False)
     _global_options(common, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -352,10 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("retention", cmd_retention, "set how many versions of NAME gc keeps (none of the keep options: keep all)")
     p.add_argument("name", metavar="NAME", help="[project/]name of the collection")
-    p.add_argument("--keep-best", type=int, default=None, metavar="K", help="keep the K best versions by --metric")
+    p.add_argument("--keep-best", type=_count(1), default=None, metavar="K", help="keep the K best versions by --metric (K >= 1)")
     p.add_argument("--metric", default=None, help="a metadata path, e.g. metadata.val_acc")
     p.add_argument("--mode", choices=["max", "min"], default="max", help="whether higher (max) or lower is better")
-    p.add_argument("--keep-last", type=int, default=None, metavar="N", help="keep the N newest versions")
+    p.add_argument("--keep-last", type=_count(0), default=None, metavar="N",
+                   help="keep the N newest versions (0: only the latest)")
 
     p = cmd("runs", cmd_runs, "list runs, filtered and sorted")
     p.add_argument("--filter", action="append", default=[], type=_filter_expr, metavar="EXPR",
@@ -387,29 +473,120 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that only read: on a root that does not exist they say so (exit 3) instead of creating it.
+# Only 'log' makes a registry where there was none.
+_CREATES_ROOT = {"log"}
+# Errors of storage back ends (no credentials, an unreachable endpoint) that are not OSErrors.
+_BACKEND_MODULES = ("botocore", "aiobotocore", "boto3", "s3fs", "gcsfs", "google", "adlfs", "azure", "fsspec",
+                    "aiohttp", "requests", "urllib3")
+
+
+class _JsonAwareParser(argparse.ArgumentParser):
+    """Usage errors exit 2 as usual; with ``--json`` they also print the JSON error document."""
+
+    json_mode = False
+
+    def error(self, message: str) -> Any:
+        if _JsonAwareParser.json_mode:
+            self.print_usage(sys.stderr)
+            print(f"{self.prog}: error: {message}", file=sys.stderr)
+            print(_error_json("UsageError", message, 2))
+            sys.stdout.flush()
+            sys.exit(2)
+        super().error(message)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    for a in argv:
+        if a == "--":
+            return False
+        if a.startswith("--j") and "--json".startswith(a):
+            return True
+    return False
+
+
+def _check_root(root: str | None, must_exist: bool) -> None:
+    """A root that cannot be opened is one clear error: exit 2 for a bad URL, 1 for a missing package or
+    unreachable storage, 3 (for commands that only read) when it does not exist."""
+    import fsspec
+    from fsspec.implementations.local import LocalFileSystem
+
+    from .store import default_root
+
+    url = str(root or default_root())
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except ValueError as e:
+        raise InvalidSpecError(f"bad registry root {url!r}: {e}; a root is a folder or an fsspec URL such as "
+                               "s3://bucket/registry or memory://name") from None
+    except ImportError as e:
+        raise RegistryError(f"cannot open registry root {url!r}: {e}") from None
+    if isinstance(fs, LocalFileSystem):
+        path = os.path.abspath(os.path.expanduser(path))
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise InvalidSpecError(f"registry root {path} is a file, not a folder")
+    if must_exist:
+        try:
+            exists = fs.exists(path)
+        except OSError:
+            raise
+        except Exception as e:  # no credentials, an unknown endpoint ...
+            raise RegistryError(f"cannot reach registry root {url!r}: {type(e).__name__}: {e}") from None
+        if not exists:
+            raise NotFoundError(f"registry root {path if isinstance(fs, LocalFileSystem) else url} does not exist "
+                                "(nothing has been logged there); check --root or NB_REGISTRY_ROOT")
+
+
+def _from_backend(e: BaseException) -> bool:
+    tb = e.__traceback__
+    mods = {type(e).__module__.split(".")[0]}
+    while tb is not None:
+        mods.add(str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0])
+        tb = tb.tb_next
+    return bool(mods & set(_BACKEND_MODULES))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (see ``EXIT_CODES``)."""
-    args = build_parser().parse_args(argv)  # usage errors exit 2 here
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _JsonAwareParser.json_mode = _wants_json(argv)
+    try:
+        args = build_parser().parse_args(argv)  # usage errors exit 2 here
+    finally:
+        _JsonAwareParser.json_mode = False
     try:
         from .api import Api
 
-        data, text = args.func(Api(root=args.root, project=args.project), args)
+        _check_root(args.root, must_exist=args.command not in _CREATES_ROOT)
+        try:
+            api = Api(root=args.root, project=args.project)
+        except ValueError as e:  # fsspec: a URL it cannot read
+            raise InvalidSpecError(f"bad registry root {args.root!r}: {e}") from None
+        data, text = args.func(api, args)
     except RegistryError as e:
         return _fail(args, type(e).__name__, str(e), e.exit_code)
     except OSError as e:
         return _fail(args, type(e).__name__, str(e), 1)
     except KeyboardInterrupt:
         return _fail(args, "KeyboardInterrupt", "interrupted", 130)
+    except Exception as e:  # storage back ends: one line, not a traceback; anything else is a bug
+        if _from_backend(e):
+            return _fail(args, type(e).__name__, f"storage error: {type(e).__name__}: {e}", 1)
+        raise
     try:
-        print(json.dumps(data, indent=2, default=str) if args.json else text)
+        print(to_json(data, indent=2) if args.json else text)
         sys.stdout.flush()
     except BrokenPipeError:  # `nb-registry ls | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
+def _error_json(kind: str, message: str, code: int) -> str:
+    return to_json({"error": {"type": kind, "message": message, "exit_code": code}}, indent=2)
+
+
 def _fail(args: argparse.Namespace, kind: str, message: str, code: int) -> int:
     print(f"nb-registry: error: {message}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"error": {"type": kind, "message": message, "exit_code": code}}, indent=2))
+        print(_error_json(kind, message, code))
     return code

@@ -187,6 +187,10 @@ def _run_automation(reg: "Registry", rm: "RegisteredModel", auto_id: str, auto: 
 def add_automation(reg: "Registry", name: str, alias: str, command: str) -> dict[str, Any]:
     """Store a shell command that runs whenever ``alias`` of registered model ``name`` moves."""
     check_alias(alias)
+    if alias == "latest":
+        raise InvalidSpecError("an automation cannot watch 'latest': it is not moved by hand (it always names the "
+                               "newest linked version), and automations fire when an alias is moved; "
+                               "watch a stage alias such as 'staging' or 'production'")
     if not command or not command.strip():
         raise InvalidSpecError("an automation needs a non-empty command")
     record = {"alias": alias, "command": command, "created_at": envinfo.now(), "created_by": envinfo.user()}
@@ -200,6 +204,27 @@ def add_automation(reg: "Registry", name: str, alias: str, command: str) -> dict
     with reg.meta.transaction():
         reg.meta.update(model_rel(name), add)
     return record
+
+
+_WHEN_FORMS = ("a datetime, or an ISO 8601 string such as '2026-11-01T12:00', '2026-11-01 12:00:00+00:00' "
+               "or '2026-11-01' (local time unless it has an offset)")
+
+
+def _moment(when: Any) -> _dt.datetime:
+    """A timezone-aware moment from a datetime or an ISO string; naive ones are local time."""
+    if isinstance(when, str):
+        try:
+            when = _dt.datetime.fromisoformat(when.strip())
+        except ValueError:
+            raise InvalidSpecError(f"cannot read {when!r} as a time; expected {_WHEN_FORMS}") from None
+    elif isinstance(when, _dt.date) and not isinstance(when, _dt.datetime):
+        when = _dt.datetime.combine(when, _dt.time())
+    if not isinstance(when, _dt.datetime):
+        raise InvalidSpecError(f"a time is {_WHEN_FORMS}, not {type(when).__name__} {when!r}")
+    try:
+        return when if when.tzinfo else when.astimezone()  # astimezone() reads a naive datetime as local time
+    except (OverflowError, ValueError, OSError) as e:
+        raise InvalidSpecError(f"cannot use {when!r} as a time: {e}") from None
 
 
 def _missing(reg: "Registry", name: str) -> str:
@@ -317,12 +342,21 @@ class RegisteredModel:
         _after_moves(self._reg, self.name, events)
         return self._refresh()
 
-    def remove_alias(self, alias: str) -> "RegisteredModel":
+    def remove_alias(self, alias: str, version: "int | str | None" = None) -> "RegisteredModel":
+        """Remove ``alias``; with ``version`` (``vN`` or a number) only if it is on that version,
+        checked under the lock (else :class:`InvalidSpecError` saying where it is)."""
         check_movable_alias(alias)
+
         def drop(data: dict[str, Any]) -> None:
             model = _doc(data)
             if alias not in model["aliases"]:
-                raise NotFoundError(f"registered model {self.name!r} has no alias {alias!r}")
+                raise NotFoundError(f"registered model {self.name!r} has no alias {alias!r}; aliases: "
+                                    f"{', '.join(sorted(model['aliases'])) or '(none)'}")
+            if version is not None:
+                n = self._version_number(version, data)
+                if model["aliases"][alias] != n:
+                    raise InvalidSpecError(f"alias {alias!r} of registered model {self.name!r} is on "
+                                           f"v{model['aliases'][alias]}, not v{n}; nothing removed")
             before = model["aliases"].pop(alias)
             history = data.setdefault("history", {})
             history[str(len(history) + 1)] = {"model": self.name, "alias": alias, "from": before, "to": None,
@@ -338,10 +372,11 @@ class RegisteredModel:
         return [dict(r) for r in rows if alias is None or r["alias"] == alias]
 
     def alias_at(self, alias: str, when: Any) -> int | None:
-        """Which version number held ``alias`` at time ``when`` (datetime or ISO string); None if none."""
-        if isinstance(when, _dt.datetime) and when.tzinfo is None:
-            when = when.astimezone()  # a naive datetime is the user's local time (datetime.now())
-        t = envinfo.parse_time(when)
+        """Which version number held ``alias`` at time ``when``; None if none did.
+
+        ``when`` is a ``datetime`` or an ISO 8601 string (``"2026-11-01T12:00"``, ``"2026-11-01"``);
+        without a UTC offset either is the user's local time, as ``datetime.now()`` gives it."""
+        t = _moment(when)
         holder = None
         for event in self.history(alias):
             if envinfo.parse_time(event["at"]) <= t:

@@ -8,6 +8,8 @@ Filters are dicts in the spirit of MongoDB (and of what MLflow's search strings 
 * A key is a dotted path into the record (``config.lr``, ``summary.acc``, ``metadata.val_acc``).
 * A plain value means equality. Operators: ``$eq $ne $lt $lte $gt $gte $in $nin $exists
   $contains`` (list membership or substring) and ``$regex``; ``$and``/``$or``/``$not`` combine.
+  ``$in``/``$nin`` take a list, ``$exists`` true or false, ``$regex`` a pattern string.
+* ``version`` (stored as a number for artifact versions) also matches ``"vN"``: ``{"version": "v3"}``.
 * A path that no record has is an error that lists the paths that exist (a typo is not an empty result).
 
 Order is a path, ``-path`` for descending, or a list of them; records missing the value sort last.
@@ -79,11 +81,28 @@ def _paths_in(flt: Mapping[str, Any]) -> Iterable[str]:
             yield k
 
 
+_VERSION_TAG = re.compile(r"^v(\d+)$")
+
+
+def _version_arg(path: str, value: Any, arg: Any) -> Any:
+    """``"v3"`` -> 3 where ``version`` is stored as a number (artifact versions), so that
+    ``{"version": "v3"}`` means what it says; lists (``$in``) are converted element by element."""
+    if path.rpartition(".")[2] != "version" or not isinstance(value, int) or isinstance(value, bool):
+        return arg
+    if isinstance(arg, str):
+        m = _VERSION_TAG.match(arg)
+        return int(m.group(1)) if m else arg
+    if isinstance(arg, (list, tuple, set, frozenset)):
+        return [_version_arg(path, value, a) for a in arg]
+    return arg
+
+
 def _compare(op: str, value: Any, arg: Any, path: str) -> bool:
     if op == "$exists":
         return (value is not _MISSING) == bool(arg)
     if value is _MISSING:
         return op in ("$ne", "$nin")
+    arg = _version_arg(path, value, arg)
     try:
         return bool(_OPS[op](value, arg))
     except TypeError:
@@ -131,10 +150,27 @@ def _validate(flt: Any, known: set[str] | None) -> None:
             bad = [op for op in cond if op not in _OPS and op != "$exists"]
             if bad:
                 raise QueryError(f"unknown operator {bad[0]!r} for {key!r}; known: {', '.join(sorted([*_OPS, '$exists']))}")
+            for op, arg in cond.items():
+                _check_argument(key, op, arg)
     if known is not None:
         unknown = [p for p in _paths_in(flt) if p not in known]
         if unknown:
             raise QueryError(f"unknown field {unknown[0]!r} in filter; fields that exist: {', '.join(sorted(known)) or '(none)'}")
+
+
+def _check_argument(path: str, op: str, arg: Any) -> None:
+    """Operators whose argument has a required type: a wrong one is an error, not a silent no-match."""
+    if op in ("$in", "$nin") and not isinstance(arg, (list, tuple, set, frozenset)):
+        raise QueryError(f"{op} for {path!r} takes a list of values, e.g. {{{op!r}: [{arg!r}]}}, not {type(arg).__name__} {arg!r}")
+    if op == "$exists" and not isinstance(arg, bool):
+        raise QueryError(f"$exists for {path!r} takes true or false, not {type(arg).__name__} {arg!r}")
+    if op == "$regex":
+        if not isinstance(arg, str):
+            raise QueryError(f"$regex for {path!r} takes a pattern string, not {type(arg).__name__} {arg!r}")
+        try:
+            re.compile(arg)
+        except re.error as e:
+            raise QueryError(f"bad $regex for {path!r}: {e}") from None
 
 
 def sort_records(records: list[dict[str, Any]], order: str | Sequence[str] | None, known: set[str] | None = None) -> list[dict[str, Any]]:

@@ -181,11 +181,11 @@ class Registry:
         else:
             with self.meta.transaction():
                 if self._gc_generation() != gc_generation:  # a gc ran meanwhile: it may have freed a blob we deduplicated
-                    self._restore_blobs(art, entries, mdigest, manifest)
+                    self._restore_blobs(art, entries, mdigest, manifest, code)
                 created, existing = self.meta.update(rel, lambda data: self._commit(data, doc, aliases, entries))
         result = self.artifact(version_id(project, art.collection, created["version"]))
         result.deduplicated = existing is not None
-        if existing is not None and (_json_key({"m": metadata}, "m") != _json_key({"m": existing.get("metadata")}, "m")
+        if existing is not None and ((metadata and _json_key({"m": metadata}, "m") != _json_key({"m": existing.get("metadata")}, "m"))
                                      or (art.description is not None and art.description != existing.get("description"))):
             warnings.warn(f"{result.id} already holds these exact files, so no new version was made and its metadata "
                           "and description were kept; to change them: "
@@ -199,12 +199,15 @@ class Registry:
     def _gc_generation(self) -> int:
         return int(self.meta.raw(REGISTRY_SHARD).get("settings", {}).get("gc", {}).get("generation", 0))
 
-    def _restore_blobs(self, art: Artifact, entries: dict[str, Any], mdigest: str, manifest: str) -> None:
+    def _restore_blobs(self, art: Artifact, entries: dict[str, Any], mdigest: str, manifest: str,
+                       code: str | None = None) -> None:
         for name, e in art._pending.items():
             if "local" in e and not self.blobs.exists(entries[name]["digest"]):
                 self.blobs._upload(e["local"], entries[name]["digest"])
         if not self.blobs.exists(mdigest):
             self.blobs.put_bytes(manifest.encode())
+        if code:
+            self.blobs.put_bytes(code.encode())  # a no-op when it is still there
 
     def _commit(self, data: dict[str, Any], doc: dict[str, Any], aliases: list[str],
                 entries: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], Any]:

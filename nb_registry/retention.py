@@ -3,7 +3,8 @@
 A collection may carry a policy (``set_retention``): keep the best ``k`` versions by a metadata
 metric and/or the last ``n``. Whatever the policy says, a version is always kept when it holds an
 alias, is linked to a registered model, is referenced by another artifact or was used by a run.
-``gc`` applies the policies, then deletes blobs no remaining version, manifest or run history needs.
+``gc`` applies the policies, then deletes blobs no remaining version (its manifest, files and code)
+or run history needs.
 Both are dry runs unless told otherwise, and blobs younger than ``GRACE_SECONDS`` are left alone
 (a writer may have stored them and not yet committed the version that names them).
 """
@@ -16,11 +17,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import envinfo
-from .errors import InvalidSpecError
+from .errors import InvalidSpecError, QueryError
 from .lineage import get_index
 from .names import DEFAULT_PROJECT, Spec
-from .query import get_path, is_missing
+from .query import get_path, is_missing, known_paths
 from .registry import REGISTRY_SHARD, collection_rel
+from .runs import all_run_docs
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -28,20 +30,63 @@ if TYPE_CHECKING:
 GRACE_SECONDS = 3600.0
 
 
+def _metric_path(metric: str) -> str:
+    """``val_acc`` -> ``metadata.val_acc``; a dotted path is taken as it is."""
+    return metric if "." in metric else f"metadata.{metric}"
+
+
+def _is_number(value: Any) -> bool:
+    """Whether ``value`` can be ranked: a real number (not a bool, not NaN)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _count(value: Any, what: str, least: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InvalidSpecError(f"{what} is a whole number >= {least}, not {value!r}"
+                               + (" (0 would keep no best version; leave it out instead)" if what == "keep_best" else ""))
+    return value
+
+
 def set_retention(reg: "Registry", name: str, keep_best: int | None = None, metric: str | None = None,
                   mode: str = "max", keep_last: int | None = None, project: str | None = None) -> dict[str, Any]:
-    """Attach a retention policy to a collection (None for both keeps removes it)."""
+    """Attach a retention policy to a collection (None for both keeps removes it).
+
+    ``keep_best`` (>= 1) needs a ``metric`` that at least one version holds as a number; ``keep_last``
+    may be 0 (keep only the latest version, besides the protected ones)."""
+    keep_best = _count(keep_best, "keep_best", 1)
+    keep_last = _count(keep_last, "keep_last", 0)
     if keep_best is not None and not metric:
         raise InvalidSpecError("keep_best needs a metric, e.g. metric='metadata.val_acc'")
+    if metric is not None and keep_best is None:
+        raise InvalidSpecError("a metric is only used with keep_best (keep the K best versions by it)")
     if mode not in ("max", "min"):
         raise InvalidSpecError(f"mode is 'max' or 'min', not {mode!r}")
     policy = None if keep_best is None and keep_last is None else {
         "keep_best": keep_best, "metric": metric, "mode": mode, "keep_last": keep_last}
     s = Spec.parse(name, project or DEFAULT_PROJECT)
-    reg._shard(s.project, s.name)
+    data = reg._shard(s.project, s.name)
+    if metric is not None:
+        if not isinstance(metric, str) or not metric.strip(".") or metric != metric.strip():
+            raise InvalidSpecError(f"bad metric {metric!r}; expected a metadata path such as 'metadata.val_acc'")
+        _check_metric(s, list(data.get("versions", {}).values()), _metric_path(metric))
     with reg.meta.transaction():
         reg.meta.update(collection_rel(s.project, s.name), lambda d: d["collection"]["1"].__setitem__("retention", policy))
     return policy or {}
+
+
+def _check_metric(s: Spec, versions: list[dict[str, Any]], path: str) -> None:
+    """Refuse a metric no version holds (a typo), listing the metadata fields that exist."""
+    values = [get_path(v, path) for v in versions]
+    if all(is_missing(x) for x in values):
+        fields = sorted(p for p in known_paths(versions, depth=32) if p.startswith("metadata."))
+        raise QueryError(f"no version of {s.project}/{s.name} has {path!r}; metadata fields that exist: "
+                         f"{', '.join(fields) or '(none)'}")
+    if not any(_is_number(x) for x in values):
+        kinds = sorted({type(x).__name__ for x in values if not is_missing(x)})
+        raise InvalidSpecError(f"{path!r} is not a number in any version of {s.project}/{s.name} "
+                               f"(it holds {', '.join(kinds)}); keep_best ranks numbers")
 
 
 def protected_versions(reg: "Registry") -> dict[str, str]:
@@ -62,8 +107,12 @@ def protected_versions(reg: "Registry") -> dict[str, str]:
     return why
 
 
-def plan_retention(reg: "Registry") -> list[dict[str, Any]]:
-    """The versions the collections' policies would remove (never a protected or latest one)."""
+def plan_retention(reg: "Registry", unranked: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The versions the collections' policies would remove (never a protected or latest one).
+
+    A version whose metric is missing or not a number (a string among numbers, NaN) is not ranked:
+    it never counts as one of the best, and is appended to ``unranked`` (when given) with the reason.
+    One collection's odd values never stop gc for the others."""
     protected = protected_versions(reg)
     doomed = []
     for c in reg.collections():
@@ -73,13 +122,23 @@ def plan_retention(reg: "Registry") -> list[dict[str, Any]]:
             continue
         versions = sorted(data.get("versions", {}).values(), key=lambda v: v["version"])
         keep = {versions[-1]["version"]} if versions else set()
-        if policy.get("keep_last"):
-            keep.update(v["version"] for v in versions[-policy["keep_last"]:])
-        if policy.get("keep_best"):
-            path = policy["metric"] if "." in policy["metric"] else f"metadata.{policy['metric']}"
-            scored = [v for v in versions if not is_missing(get_path(v, path))]
-            scored.sort(key=lambda v: get_path(v, path), reverse=policy["mode"] == "max")
-            keep.update(v["version"] for v in scored[: policy["keep_best"]])
+        keep_last = policy.get("keep_last")
+        if isinstance(keep_last, int) and keep_last > 0:
+            keep.update(v["version"] for v in versions[-keep_last:])
+        keep_best = policy.get("keep_best")
+        if isinstance(keep_best, int) and keep_best > 0 and policy.get("metric"):
+            path = _metric_path(policy["metric"])
+            scored = []
+            for v in versions:
+                value = get_path(v, path)
+                if _is_number(value):
+                    scored.append((value, v))
+                elif unranked is not None:
+                    why = "has no value" if is_missing(value) else f"is {value!r}, not a number"
+                    unranked.append({"artifact": f"{v['project']}/{v['name']}:v{v['version']}",
+                                     "reason": f"{path} {why}; not ranked among the best"})
+            scored.sort(key=lambda sv: sv[0], reverse=policy.get("mode", "max") == "max")
+            keep.update(v["version"] for _, v in scored[:keep_best])
         for v in versions:
             vid = f"{v['project']}/{v['name']}:v{v['version']}"
             if v["version"] not in keep and vid not in protected:
@@ -109,21 +168,33 @@ def _delete_versions(reg: "Registry", vids: list[str]) -> None:
             reg.meta.update(rel, drop)
 
 
+# Fields of a version document and of a run document that name a blob (besides manifest entries).
+VERSION_BLOB_FIELDS = ("manifest", "code")
+
+
+def _blob_ref(value: Any) -> str | None:
+    return value if isinstance(value, str) and len(value) == 64 else None
+
+
 def live_blobs(reg: "Registry", exclude: frozenset[str] | set[str] = frozenset()) -> set[str]:
-    """Blobs that versions (other than ``exclude``) and run histories need."""
+    """Blobs that versions (other than ``exclude``) and runs need: each version's manifest, the files
+    it lists, the source of the step that made it (``code``), and each run's metric history."""
     live: set[str] = set()
     for c in reg.collections():
         for v in reg.meta.raw(collection_rel(c["project"], c["name"])).get("versions", {}).values():
             if f"{v['project']}/{v['name']}:v{v['version']}" in exclude:
                 continue
-            live.add(v["manifest"])
+            live.update(d for d in (_blob_ref(v.get(k)) for k in VERSION_BLOB_FIELDS) if d)
             for e in reg.load_manifest(v["manifest"]).values():
                 if "artifact" not in e and ("ref" not in e or str(e["ref"]).startswith("nbr://")):
                     live.add(e["digest"])
-    for r in get_index(reg).runs.values():
-        hist = r["_doc"].get("history")
-        if hist:
+    for doc in all_run_docs(reg):  # read from the shards themselves: gc deletes, so no cached view
+        hist = doc.get("history")
+        if isinstance(hist, dict) and _blob_ref(hist.get("blob")):
             live.add(hist["blob"])
+        code = doc.get("code")  # a run's code is its source text today; a blob if it ever names one
+        if isinstance(code, dict) and _blob_ref(code.get("blob")):
+            live.add(code["blob"])
     return live
 
 
@@ -146,7 +217,8 @@ def _age(reg: "Registry", digest: str) -> float:
 
 def gc(reg: "Registry", dry_run: bool = True, grace_seconds: float = GRACE_SECONDS) -> dict[str, Any]:
     """Apply retention policies, then remove unreferenced blobs. Returns what was (or would be) removed."""
-    versions = plan_retention(reg)
+    unranked: list[dict[str, Any]] = []
+    versions = plan_retention(reg, unranked)
     if not dry_run and versions:
         _delete_versions(reg, [v["artifact"] for v in versions])
     # after a real deletion the metadata says what survives; a dry run pretends the doomed are gone
@@ -168,7 +240,8 @@ def gc(reg: "Registry", dry_run: bool = True, grace_seconds: float = GRACE_SECON
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
     return {"dry_run": dry_run, "versions": versions, "blobs": len(garbage), "bytes": size,
-            "digests": garbage[:1000], "partial_files": len(partial), "partial_bytes": sum(n for _, n in partial)}
+            "digests": garbage[:1000], "partial_files": len(partial), "partial_bytes": sum(n for _, n in partial),
+            "unranked": unranked}
 
 
 def _stale_partials(reg: "Registry", grace_seconds: float) -> list[tuple[str, int]]:

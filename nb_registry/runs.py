@@ -33,7 +33,7 @@ FLUSH_SECONDS = 10.0
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER = 600.0  # a running run on another host with no heartbeat for this long is shown as crashed
 _current: "Run | None" = None
-_exit_hook = {"installed": False, "failed": False}
+_exit_hook: dict[str, Any] = {"installed": False, "failed": False, "code": 0}
 
 
 def run_rel(project: str, run_id: str) -> str:
@@ -50,6 +50,46 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else value
     return value
+
+
+METRIC_VALUES = ("numbers (NaN and infinity too), strings, booleans, None, and lists or dicts of them; "
+                 "numpy and torch scalars are converted")
+
+
+def _metric_value(key: str, value: Any, where: str = "run.log", depth: int = 0) -> Any:
+    """``value`` as it will be stored in the history (JSON), or an error naming ``key`` and what is allowed.
+
+    Checked when logged, so that a bad value is refused at once instead of failing ``finish()`` later."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return _jsonable(value)
+    if depth < 32 and isinstance(value, (list, tuple)):
+        return [_metric_value(key, v, where, depth + 1) for v in value]
+    if depth < 32 and isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InvalidSpecError(f"{where}: {key!r} is a dict with the key {k!r} ({type(k).__name__}); "
+                                       f"keys of a logged dict are strings. Allowed values: {METRIC_VALUES}")
+            out[k] = _metric_value(f"{key}.{k}", v, where, depth + 1)
+        return out
+    if hasattr(value, "item") and callable(value.item):  # numpy and torch scalars (and 1-element arrays)
+        try:
+            scalar = value.item()
+        except (ValueError, RuntimeError, TypeError):
+            scalar = None
+        else:
+            if scalar is None or isinstance(scalar, (bool, int, float, str)):
+                return _jsonable(scalar)
+        shape = getattr(value, "shape", None)
+        raise InvalidSpecError(f"{where}: {key!r} is a {type(value).__name__}"
+                               + (f" of shape {tuple(shape)}" if shape is not None else "")
+                               + f", not one value; log a scalar, or a list with value.tolist(). Allowed: {METRIC_VALUES}")
+    kind = type(value).__qualname__ if type(value).__module__ == "builtins" else f"{type(value).__module__}.{type(value).__qualname__}"
+    raise InvalidSpecError(f"{where}: {key!r} is a {kind} "
+                           f"({value!r:.60}), which cannot be stored; allowed: {METRIC_VALUES}. "
+                           "Convert it first, e.g. str(value) for a date")
 
 
 def _proc_stat(pid: int) -> tuple[str, str] | None:
@@ -185,6 +225,7 @@ class Run:
         self._check_live()
         if not isinstance(data, Mapping):
             raise InvalidSpecError(f"run.log takes a dict of metrics, not {type(data).__name__}")
+        values = {str(k): _metric_value(str(k), v) for k, v in data.items()}  # all checked before any is kept
         if step is not None:
             if step < self._step:
                 raise InvalidSpecError(f"step {step} is before the current step {self._step}; steps only increase")
@@ -197,10 +238,10 @@ class Run:
         if row is None:
             row = self._open = {"_step": self._step}
         row["_time"] = round(time.time(), 3)
-        for k, v in data.items():
-            row[str(k)] = _jsonable(v)
-            if not str(k).startswith("_") and k not in self._summary_set:
-                self.summary[str(k)] = row[str(k)]
+        for k, v in values.items():
+            row[k] = v
+            if not k.startswith("_") and k not in self._summary_set:
+                self.summary[k] = v
         if commit:
             self._close_row()
         now = time.monotonic()
@@ -216,8 +257,9 @@ class Run:
 
     def set_summary(self, **values: Any) -> None:
         """Override summary values (they then no longer follow the last logged value)."""
-        self._summary_set.update(values)
-        self.summary.update({k: _jsonable(v) for k, v in values.items()})
+        checked = {k: _metric_value(k, v, "run.set_summary") for k, v in values.items()}
+        self._summary_set.update(checked)
+        self.summary.update(checked)
         self._save()
 
     def _history_files(self) -> Any:
@@ -228,33 +270,47 @@ class Run:
 
     def _flush(self) -> None:
         if self._buffer:
-            lines = [json.dumps(r, separators=(",", ":"), allow_nan=True) for r in self._buffer]
+            # default=str: rows are checked when logged; should a value still slip through it is kept as text
+            lines = [json.dumps(r, separators=(",", ":"), allow_nan=True, default=str) for r in self._buffer]
             self._history_files().append(_history_rel(self.project, self.id), ("\n".join(lines) + "\n").encode(),
                                          sole_writer=True)
             self._buffer.clear()
         self._last_flush = time.monotonic()
 
     def finish(self, exit_code: int = 0) -> None:
-        """Flush metrics, store the history as one blob, and mark the run finished (or failed)."""
+        """Flush metrics, store the history as one blob, and mark the run finished (or failed).
+
+        The live history file is deleted only once the run's record names the blob that replaces it:
+        if storing the blob fails, the run is still marked ended, its history stays readable from the
+        live file and the error is raised; if the record cannot be saved, the run stays live and
+        ``finish()`` can be called again (the exit hook does)."""
         global _current
         if not self._live:
             return
         self._stop_beat.set()
         self._close_row()
-        self._flush()
+        self._flush()  # on failure the rows stay buffered and the run live: nothing is lost
         rel = _history_rel(self.project, self.id)
         raw = self._history_files().read_from(rel, 0)
-        history = None
+        history, error = None, None
         if raw:
-            rows = [json.loads(line) for line in raw.decode().splitlines() if line]
-            history = {"blob": self._reg.blobs.put_bytes(_columnar(rows))[0], "rows": len(rows)}
-        self._live = False
+            try:
+                rows = _parse_rows(raw)
+                history = {"blob": self._reg.blobs.put_bytes(_columnar(rows))[0], "rows": len(rows)}
+            except Exception as e:  # keep the live file; history() reads it
+                error = e
         self._save(state="finished" if exit_code == 0 else "failed", exit_code=exit_code, ended_at=envinfo.now(),
                    history=history, steps=self._step)
-        if raw:
-            self._history_files().delete(rel)
+        self._live = False
+        if history is not None:
+            try:
+                self._history_files().delete(rel)
+            except OSError:  # a leftover copy of what the blob holds: harmless
+                pass
         if _current is self:
             _current = None
+        if error is not None:
+            raise error
 
     # -- artifacts --------------------------------------------------------------------------
     def log_artifact(self, artifact: "Artifact | str", name: str | None = None, type: str | None = None,
@@ -304,13 +360,24 @@ class Run:
             cols = json.loads(self._reg.blobs.read_verified(hist["blob"]))
             rows = [dict(zip(cols["columns"], r)) for r in cols["rows"]]
         else:
-            raw = self._history_files().read_from(_history_rel(self.project, self.id), 0).decode()
-            rows = [json.loads(line) for line in raw.splitlines() if line]
+            rows = _parse_rows(self._history_files().read_from(_history_rel(self.project, self.id), 0))
         if self._live and self._open is not None:
             rows.append(dict(self._open))  # the current step, still open
         if keys:
             rows = [{k: r.get(k) for k in ("_step", *keys)} for r in rows]
         return Table(rows)
+
+
+def _parse_rows(raw: bytes) -> list[dict[str, Any]]:
+    """The rows of a live history file; a line torn by a crash mid-write is skipped, not fatal."""
+    rows = []
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        if line:
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows
 
 
 def _columnar(rows: list[dict[str, Any]]) -> bytes:
@@ -347,7 +414,9 @@ def start_run(reg: "Registry", project: str | None = None, name: str | None = No
 
 def _install_exit_hook() -> None:
     """Finish the current run when the interpreter exits (as W&B does): a script that never calls
-    ``finish()`` keeps its buffered metrics, and an uncaught exception marks the run failed."""
+    ``finish()`` keeps its buffered metrics, an uncaught exception marks the run failed (exit code 1),
+    and so does ``sys.exit(N)`` with a non-zero N (exit code N; ``sys.exit()``/``sys.exit(0)`` is a
+    clean exit). Python tells an exit hook neither, so ``sys.excepthook`` and ``sys.exit`` are wrapped."""
     if _exit_hook["installed"]:
         return
     _exit_hook["installed"] = True
@@ -358,14 +427,37 @@ def _install_exit_hook() -> None:
         previous(tp, value, tb)
 
     sys.excepthook = excepthook
+    previous_exit = sys.exit
+
+    def recording_exit(status: Any = None) -> Any:
+        if not _in_ipython():  # IPython catches SystemExit in a cell: the kernel goes on
+            _exit_hook["code"] = _exit_status(status)
+        return previous_exit(status)
+
+    recording_exit.__doc__ = previous_exit.__doc__
+    sys.exit = recording_exit
     atexit.register(_finish_at_exit)
+
+
+def _in_ipython() -> bool:
+    import builtins
+
+    return bool(getattr(builtins, "__IPYTHON__", False))
+
+
+def _exit_status(status: Any) -> int:
+    """The process exit status ``sys.exit(status)`` gives: None is 0, an int itself, anything else 1."""
+    if status is None:
+        return 0
+    return int(status) if isinstance(status, int) else 1
 
 
 def _finish_at_exit() -> None:
     run = _current
     if run is not None and run._live and run._doc.get("pid") == os.getpid():  # not in a forked child
+        code = 1 if _exit_hook["failed"] else int(_exit_hook.get("code") or 0)
         try:
-            run.finish(exit_code=1 if _exit_hook["failed"] else 0)
+            run.finish(exit_code=code)
         except Exception:  # never turn a clean exit into a traceback
             pass
 

@@ -272,3 +272,201 @@ def test_retention_policy_then_gc_dry_run(tmp_path: Path) -> None:
 
     doomed = [v["artifact"] for v in plan_retention(nbr.Api(root=root).registry)]
     assert doomed == ["uncategorized/ckpt:v0", "uncategorized/ckpt:v1", "uncategorized/ckpt:v2"]
+
+
+# -- registered-model aliases, alias removal by version ---------------------------------------------
+def test_alias_on_model_registry_spec_moves_the_registered_models_alias(files: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    root = files / "reg"
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"), "--alias", "prod")[0] == 0
+    (files / "model.bin").write_bytes(b"weights-v1" * 100)
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"))[0] == 0
+    assert run_main(capsys, root, "link", "m:v0", "clf", "--alias", "staging")[0] == 0
+    assert run_main(capsys, root, "link", "m:v1", "clf")[0] == 0
+
+    code, out, err = run_main(capsys, root, "--json", "alias", "model-registry/clf:v0", "production")
+    assert code == 0, err
+    assert json.loads(out)["version"] == "v0" and json.loads(out)["artifact"] == "uncategorized/m:v0"
+    code, out, err = run_main(capsys, root, "alias", "model-registry/clf:staging", "champion")  # SEL: a model alias
+    assert code == 0 and "champion -> model-registry/clf:v0" in out, err
+    code, out, err = run_main(capsys, root, "alias", "model-registry/clf:v1", "production")
+    assert code == 0 and "production -> model-registry/clf:v1" in out, err
+    code, out, _ = run_main(capsys, root, "--json", "registry", "show", "clf")
+    assert json.loads(out)["aliases"] == {"staging": 0, "production": 1, "champion": 0}
+    code, out, _ = run_main(capsys, root, "--json", "ls", "m")  # the source collection is untouched
+    assert [(v["version"], v["aliases"]) for v in json.loads(out)] == [("v0", ["prod"]), ("v1", ["latest"])]
+    code, _, err = run_main(capsys, root, "alias", "model-registry/clf:nope", "x")
+    assert code == 3 and "staging" in err
+
+    code, _, err = run_main(capsys, root, "alias", "model-registry/clf:v0", "production", "--remove")
+    assert code == 2 and "is on v1, not v0" in err
+    code, out, err = run_main(capsys, root, "alias", "model-registry/clf:v1", "production", "--remove")
+    assert code == 0, err
+    code, out, _ = run_main(capsys, root, "--json", "registry", "show", "clf")
+    assert json.loads(out)["aliases"] == {"staging": 0, "champion": 0}
+    code, out, _ = run_main(capsys, root, "--json", "ls", "m")
+    assert [v["aliases"] for v in json.loads(out)] == [["prod"], ["latest"]]
+
+
+def test_alias_remove_with_a_version_checks_the_alias_is_there(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = files / "reg"
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"), "--alias", "best")[0] == 0
+    (files / "model.bin").write_bytes(b"weights-v1" * 100)
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"))[0] == 0
+    code, out, err = run_main(capsys, root, "--json", "alias", "m:v1", "best", "--remove")
+    assert code == 2 and "it is on uncategorized/m:v0" in err
+    assert json.loads(out)["error"]["exit_code"] == 2
+    assert run_main(capsys, root, "alias", "m:v1", "nothing", "--remove")[0] == 3
+    code, out, _ = run_main(capsys, root, "--json", "show", "m:best")
+    assert json.loads(out)["id"] == "uncategorized/m:v0", "the alias stayed where it was"
+    code, _, err = run_main(capsys, root, "alias", "m:v0", "best", "--remove")
+    assert code == 0, err
+    assert run_main(capsys, root, "show", "m:best")[0] == 3
+
+
+# -- roots that cannot be opened, roots that do not exist ---------------------------------------------
+def _cli_root(tmp_path: Path, root: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "nb_registry", "--root", root, *args], capture_output=True, text=True,
+                          cwd=tmp_path, env=env or base, timeout=120)
+
+
+def test_bad_root_is_one_line_error_not_a_traceback(tmp_path: Path) -> None:
+    bad = _cli_root(tmp_path, "foo://x", "ls")
+    assert bad.returncode == 2, bad.stderr
+    assert "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
+    assert "foo://x" in bad.stderr and "Protocol not known" in bad.stderr
+    as_json = _cli_root(tmp_path, "foo://x", "--json", "show", "m")
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["error"]["exit_code"] == 2
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PYTHONPATH=str(PROJECT_ROOT), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true", HOME=str(tmp_path))
+    (tmp_path / "w.bin").write_bytes(b"weights")
+    for args in (["ls"], ["--json", "runs"], ["log", "m", str(tmp_path / "w.bin")]):
+        s3 = _cli_root(tmp_path, "s3://no-such-bucket-nbr/reg", *args, env=env)
+        assert s3.returncode == 1, s3.stderr
+        assert "Traceback" not in s3.stderr and "credentials" in s3.stderr.lower()
+        if "--json" in args:
+            assert json.loads(s3.stdout)["error"]["exit_code"] == 1
+
+    try:
+        import gcsfs  # noqa: F401
+    except ImportError:
+        gs = _cli_root(tmp_path, "gs://bucket/reg", "--json", "ls")
+        assert gs.returncode == 1 and "Traceback" not in gs.stderr and "gcsfs" in gs.stderr
+        assert json.loads(gs.stdout)["error"]["exit_code"] == 1
+
+
+@pytest.mark.parametrize("args", [["ls"], ["ls", "m"], ["show", "m"], ["find", "0" * 64], ["verify", "m"], ["runs"],
+                                  ["lineage", "m"], ["registry", "ls"], ["registry", "show", "x"],
+                                  ["registry", "history", "x"], ["gc"]])
+def test_commands_on_a_root_that_does_not_exist_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       args: list[str]) -> None:
+    root = tmp_path / "typo"
+    code, out, err = run_main(capsys, root, "--json", *args)
+    assert code == 3 and "does not exist" in err and str(root) in err
+    assert json.loads(out)["error"]["exit_code"] == 3
+    assert not root.exists(), "a read makes no registry"
+
+
+def test_log_creates_the_root(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = files / "new" / "reg"
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"))[0] == 0
+    assert run_main(capsys, root, "ls")[0] == 0
+
+
+# -- strict JSON ----------------------------------------------------------------------------------------
+def _strict(text: str) -> object:
+    def refuse(name: str) -> object:
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_output_is_strict_json(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import nb_registry as nbr
+
+    root = files / "reg"
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"), "--metadata", "acc=NaN",
+                    "--metadata", "loss=Infinity")[0] == 0
+    with nbr.init(project="p", root=str(root)) as run:
+        run.log({"loss": float("inf"), "acc": float("nan")})
+    for args in (["show", "m"], ["ls", "m"], ["runs"], ["lineage", "m"], ["diff", "m:v0", "m:v0"]):
+        code, out, err = run_main(capsys, root, "--json", *args)
+        assert code == 0, err
+        _strict(out)
+    code, out, _ = run_main(capsys, root, "--json", "show", "m")
+    assert _strict(out)["metadata"] == {"acc": None, "loss": None}  # type: ignore[index]
+    code, out, _ = run_main(capsys, root, "--json", "runs", "--project", "p")
+    assert _strict(out)[0]["summary.loss"] is None  # type: ignore[index]
+
+
+def test_usage_errors_in_json_mode_print_the_error_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--json", "nope"], ["--json", "log", "m"], ["retention", "m", "--keep-best", "x", "--json"],
+                 ["--json", "registry"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+        out = capsys.readouterr()
+        doc = _strict(out.out)
+        assert doc["error"]["exit_code"] == 2 and doc["error"]["message"] in out.err  # type: ignore[index]
+    with pytest.raises(SystemExit):
+        main(["nope"])
+    assert capsys.readouterr().out == "", "without --json nothing goes to stdout"
+
+
+# -- log: bad input leaves the registry as it was -------------------------------------------------------
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.relative_to(root).parts[0] != "cache"}
+
+
+def test_log_with_bad_input_leaves_the_registry_unchanged(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = files / "reg"
+    assert run_main(capsys, root, "log", "m", str(files / "model.bin"))[0] == 0
+    (files / "empty").mkdir()
+    (files / "other.bin").write_bytes(b"other weights")
+    before = _snapshot(root)
+    cases = [
+        (2, ["log", "m", str(files / "other.bin"), "--alias", "v3"], "reserved"),
+        (2, ["log", "m", str(files / "other.bin"), "--alias", "bad alias"], "invalid alias"),
+        (2, ["log", "m", str(files / "other.bin"), "--type", "dataset"], "type 'model'"),
+        (3, ["log", "m", str(files / "other.bin"), "--ref", "missing:latest"], "missing"),
+        (3, ["log", "m", str(files / "other.bin"), "--ref", "m:v7"], "v7"),
+        (2, ["log", "m", str(files / "empty")], "no files"),
+        (3, ["log", "m", str(files / "nope.bin")], "nope.bin"),
+        (2, ["log", "bad/pro ject/m", str(files / "other.bin")], ""),
+    ]
+    for code, args, words in cases:
+        got, _, err = run_main(capsys, root, *args)
+        assert got == code and words in err, (args, err)
+        assert _snapshot(root) == before, f"{args} changed the registry"
+    import nb_registry as nbr
+
+    assert [r["state"] for r in nbr.Api(root=str(root)).runs().to_records()] == ["finished"]
+
+
+# -- retention from the shell ---------------------------------------------------------------------------
+def test_retention_counts_metric_and_wording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "reg"
+    for i, acc in enumerate(["0.9", "0.8", '"n/a"', "0.7"]):
+        f = tmp_path / f"m{i}.bin"
+        f.write_text(f"weights {i}")
+        assert run_main(capsys, root, "log", "ckpt", str(f), "--metadata", f"acc={acc}")[0] == 0
+    code, _, err = run_main(capsys, root, "retention", "ckpt", "--keep-best", "2", "--metric", "metadata.accuracy")
+    assert code == 2 and "metadata.accuracy" in err and "metadata fields that exist: metadata.acc" in err
+    for bad in (["--keep-best", "0", "--metric", "acc"], ["--keep-last", "-1"], ["--keep-best", "two", "--metric", "acc"]):
+        with pytest.raises(SystemExit) as e:
+            main(["--root", str(root), "retention", "ckpt", *bad])
+        assert e.value.code == 2
+        assert ">= " in capsys.readouterr().err
+    code, out, err = run_main(capsys, root, "retention", "ckpt", "--keep-last", "0")
+    assert code == 0, err
+    assert "keeps only the latest version" in out and "keeps ," not in out
+    code, out, err = run_main(capsys, root, "retention", "ckpt", "--keep-best", "1", "--metric", "acc")
+    assert code == 0 and "the best 1 by acc (max), plus the latest version" in out
+    code, out, err = run_main(capsys, root, "gc")
+    assert code == 0, err
+    assert "uncategorized/ckpt:v2: metadata.acc is 'n/a', not a number" in out
+    assert "  uncategorized/ckpt:v1" in out and "ckpt:v0  " not in out

@@ -420,3 +420,54 @@ def test_prediction_log_stamps_the_version(api: Any, trained: dict[str, Any]) ->
     with pytest.raises(nbr.InvalidSpecError, match="model"):
         log.append(0.5, model="xgboost")  # would overwrite the version stamp
     assert len(log.read()) == 2
+
+
+def test_alias_at_reads_a_naive_iso_string_as_local_time(api: Any, trained: dict[str, Any],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+    monkeypatch.setenv("TZ", "IST-5:30")  # UTC+5:30: a naive time read as UTC would be 5.5 h off
+    time.tzset()
+    try:
+        v0, v1, _ = trained["versions"]
+        api.link(v0, "clf-prod", aliases=["production"])
+        time.sleep(0.01)
+        between = dt.datetime.now()  # naive, local
+        time.sleep(0.01)
+        api.registered_model("clf-prod").set_alias("production", api.link(v1, "clf-prod").id)
+        rm = api.registered_model("clf-prod")
+        assert rm.alias_at("production", between) == 0
+        assert rm.alias_at("production", between.isoformat()) == 0, "the same wall-clock time as a string"
+        assert rm.alias_at("production", between.isoformat(sep=" ")) == 0
+        assert rm.alias_at("production", between.astimezone(dt.timezone.utc).isoformat()) == 0  # with an offset
+        assert rm.alias_at("production", (between - dt.timedelta(hours=1)).isoformat()) is None
+        assert rm.alias_at("production", dt.datetime.now().isoformat()) == 1
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_alias_at_refuses_what_is_not_a_time(api: Any, trained: dict[str, Any]) -> None:
+    api.link(trained["versions"][0], "clf-prod", aliases=["production"])
+    rm = api.registered_model("clf-prod")
+    for bad in ("yesterday", "", "2026-13-45", 5, 1.5, None, ["2026-01-01"]):
+        with pytest.raises(nbr.InvalidSpecError, match="ISO 8601"):
+            rm.alias_at("production", bad)
+
+
+def test_automation_on_latest_is_refused(api: Any, trained: dict[str, Any]) -> None:
+    api.link(trained["versions"][0], "clf-prod")
+    with pytest.raises(nbr.InvalidSpecError, match="'latest'.*not moved by hand.*fire when an alias is moved"):
+        api.add_automation("clf-prod", alias="latest", command="echo deploy")
+    assert api.registered_model("clf-prod").automations() == []
+
+
+def test_remove_alias_of_a_given_version(api: Any, trained: dict[str, Any]) -> None:
+    v0, v1, _ = trained["versions"]
+    api.link(v0, "clf-prod", aliases=["production"])
+    api.link(v1, "clf-prod")
+    rm = api.registered_model("clf-prod")
+    with pytest.raises(nbr.InvalidSpecError, match="is on v0, not v1"):
+        rm.remove_alias("production", "v1")
+    assert rm._refresh().aliases == {"production": 0}
+    assert rm.remove_alias("production", 0).aliases == {}

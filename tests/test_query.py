@@ -108,3 +108,26 @@ def test_query_language_on_plain_records() -> None:
     with pytest.raises(QueryError, match="bad"):
         query(rows, {"s": {"$regex": "("}})
     assert query([], {"anything": 1}) == []
+
+
+def test_operator_arguments_of_the_wrong_type_are_errors() -> None:
+    rows = [{"a": 1, "t": "xy"}, {"a": 2, "t": "yz"}]
+    for flt, words in [({"a": {"$in": 1}}, "takes a list"), ({"a": {"$nin": "12"}}, "takes a list"),
+                       ({"a": {"$exists": "no"}}, "true or false"), ({"a": {"$exists": 0}}, "true or false"),
+                       ({"t": {"$regex": 3}}, "pattern string"), ({"$or": [{"a": {"$in": 2}}]}, "takes a list")]:
+        with pytest.raises(QueryError, match=words):
+            query(rows, flt)
+    assert query(rows, {"a": {"$in": (1,)}}) == rows[:1]
+    assert query(rows, {"a": {"$exists": False}}) == []
+
+
+def test_version_field_accepts_v_tags(reg: Registry, tmp_path: Path) -> None:
+    for i in range(4):
+        _log(reg, tmp_path, "m", {"w.bin": f"weights {i}"})
+    versions = lambda flt: [a.version for a in reg.versions("m", "proj", filters=flt)]  # noqa: E731
+    assert versions({"version": "v3"}) == ["v3"]
+    assert versions({"version": {"$in": ["v1", "v2"]}}) == ["v1", "v2"]
+    assert versions({"version": {"$gte": "v2"}}) == ["v2", "v3"]
+    assert versions({"version": {"$ne": "v0"}}) == ["v1", "v2", "v3"]
+    assert versions({"version": 1}) == ["v1"]
+    assert versions({"version": "3"}) == []  # not a version tag: compared as it is

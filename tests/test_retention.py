@@ -175,3 +175,92 @@ def test_policy_errors(api: Any, checkpoints: dict[str, Any]) -> None:
         api.set_retention("ckpt", keep_best=2, metric="val_acc", mode="best")
     with pytest.raises(nbr.NotFoundError, match="nothing"):
         api.set_retention("nothing", keep_last=1)
+
+
+def _age_all_blobs(root: str) -> None:
+    old = 1_000_000_000
+    for folder, _, files in os.walk(Path(root) / "blobs"):
+        for f in files:
+            os.utime(os.path.join(folder, f), (old, old))
+
+
+def test_gc_keeps_code_blobs_and_run_histories(api: Any, reg_root: str, tmp_path: Path) -> None:
+    """The source a version was logged with (``code``) and a run's history are blobs no manifest lists."""
+    with nbr.init(project="p", job_type="train", root=reg_root) as run:
+        for i in range(3):
+            w = tmp_path / f"w{i}.bin"
+            w.write_bytes(os.urandom(100))
+            art = nbr.Artifact("cell", type="model", metadata={"acc": 0.1 * i})
+            art.add_file(w)
+            run.log_artifact(art, code=f"model = train(seed={i})  # cell {i}")
+            run.log({"loss": 1.0 / (i + 1)})
+    code_of = {f"p/cell:v{i}": api.artifact(f"cell:v{i}")._doc["code"] for i in range(3)}
+    _age_all_blobs(reg_root)
+
+    assert retention.gc(api.registry, dry_run=True, grace_seconds=0)["blobs"] == 0
+    assert retention.gc(api.registry, dry_run=False, grace_seconds=0)["blobs"] == 0
+    assert [api.artifact(f"cell:v{i}").code for i in range(3)] == [f"model = train(seed={i})  # cell {i}" for i in range(3)]
+    assert [r["loss"] for r in api.run(run.path).history().to_records()] == [1.0, 0.5, 1.0 / 3]
+
+    # a policy dooms v0: its code blob goes with it, the kept versions' code stays; dry run == real run
+    api.set_retention("cell", keep_best=1, metric="acc")  # v2 is the best and the latest: v0 and v1 go
+    dry = retention.gc(api.registry, dry_run=True, grace_seconds=0)
+    real = retention.gc(api.registry, dry_run=False, grace_seconds=0)
+    assert sorted(v["artifact"] for v in dry["versions"]) == sorted(v["artifact"] for v in real["versions"]) == \
+        ["p/cell:v0", "p/cell:v1"]
+    assert sorted(dry["digests"]) == sorted(real["digests"])
+    assert {code_of["p/cell:v0"], code_of["p/cell:v1"]} <= set(real["digests"])
+    assert code_of["p/cell:v2"] not in real["digests"]
+    assert api.artifact("cell:v2").code == "model = train(seed=2)  # cell 2"
+    assert api.artifact("cell:v2").verify() == []
+    assert len(api.run(run.path).history().to_records()) == 3
+
+
+def test_retention_metric_must_exist_and_be_a_number(api: Any, checkpoints: dict[str, Any]) -> None:
+    with pytest.raises(nbr.QueryError, match="metadata fields that exist: metadata.epoch, metadata.val_acc"):
+        api.set_retention("ckpt", keep_best=2, metric="metadata.val_accuracy")
+    with pytest.raises(nbr.QueryError, match="metadata.valacc"):
+        api.set_retention("ckpt", keep_best=2, metric="valacc")
+    with pytest.raises(nbr.InvalidSpecError, match="only used with keep_best"):
+        api.set_retention("ckpt", keep_last=2, metric="val_acc")
+    assert api.set_retention("ckpt", keep_best=2, metric="epoch")["metric"] == "epoch"
+
+
+def test_retention_counts(api: Any, checkpoints: dict[str, Any]) -> None:
+    for kwargs in ({"keep_best": 0, "metric": "val_acc"}, {"keep_best": -1, "metric": "val_acc"},
+                   {"keep_last": -1}, {"keep_last": 1.5}, {"keep_best": True, "metric": "val_acc"}):
+        with pytest.raises(nbr.InvalidSpecError, match=">= "):
+            api.set_retention("ckpt", **kwargs)
+    api.set_retention("ckpt", keep_last=0)  # only the latest, besides the protected versions
+    assert sorted(v["artifact"] for v in retention.plan_retention(api.registry)) == \
+        ["p/ckpt:v0", "p/ckpt:v5", "p/ckpt:v6", "p/ckpt:v7", "p/ckpt:v8"]
+
+
+def test_unrankable_metric_values_are_skipped_not_fatal(api: Any, reg_root: str, tmp_path: Path,
+                                                        checkpoints: dict[str, Any]) -> None:
+    with nbr.init(project="p", job_type="train", root=reg_root) as run:
+        for i, acc in enumerate([0.3, "n/a", None, 0.2, float("nan"), 0.1]):
+            w = tmp_path / f"odd{i}.bin"
+            w.write_bytes(os.urandom(50))
+            art = nbr.Artifact("odd", type="checkpoint", metadata={} if acc is None else {"acc": acc})
+            art.add_file(w)
+            run.log_artifact(art)
+    api.set_retention("odd", keep_best=2, metric="acc")
+    api.set_retention("ckpt", keep_best=2, metric="val_acc")  # another collection: its gc still runs
+    report = retention.gc(api.registry, dry_run=False, grace_seconds=0)
+    assert sorted(v["artifact"] for v in report["versions"]) == sorted(
+        DOOMED + ["p/odd:v1", "p/odd:v2", "p/odd:v4"])  # v0, v3 best; v5 latest; the unranked are not "best"
+    assert {u["artifact"]: u["reason"] for u in report["unranked"]} == {
+        "p/odd:v1": "metadata.acc is 'n/a', not a number; not ranked among the best",
+        "p/odd:v2": "metadata.acc has no value; not ranked among the best",
+        "p/odd:v4": "metadata.acc is nan, not a number; not ranked among the best"}
+    assert [a.version for a in api.artifact_versions("odd")] == ["v0", "v3", "v5"]
+
+    with nbr.init(project="p", root=reg_root) as run:  # a metric no version holds as a number
+        w = tmp_path / "s.bin"
+        w.write_bytes(b"s")
+        art = nbr.Artifact("strs", type="checkpoint", metadata={"grade": "good"})
+        art.add_file(w)
+        run.log_artifact(art)
+    with pytest.raises(nbr.InvalidSpecError, match="not a number in any version"):
+        api.set_retention("strs", keep_best=1, metric="grade")

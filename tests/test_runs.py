@@ -261,7 +261,7 @@ def test_context_manager_marks_failed_on_exception(api: Any, reg_root: str) -> N
     with pytest.raises(ZeroDivisionError):
         with nbr.init(project="p", root=reg_root) as run:
             run.log({"x": 1})
-            1 / 0
+            _ = 1 / 0
     assert api.run(run.id).state == "failed"
     with nbr.init(project="p", root=reg_root) as ok:
         ok.log({"x": 1})
@@ -436,3 +436,72 @@ def test_run_info_is_json_and_has_html(api: Any, reg_root: str) -> None:
     json.dumps(got.info)
     html = got._repr_html_()
     assert run.id in html and "acc" in html and "finished" in html
+
+
+# -- values log() refuses, and finish() keeping what was flushed ---------------------------------------
+def test_log_refuses_values_that_cannot_be_stored(api: Any, reg_root: str) -> None:
+    import datetime as dt
+
+    np = pytest.importorskip("numpy")
+    run = nbr.init(project="p", root=reg_root)
+    run.log({"loss": 1.0})
+    for key, value, words in [("when", dt.date(2026, 1, 2), "datetime.date"), ("obj", object(), "object"),
+                              ("vec", np.array([1.0, 2.0]), "shape (2,)"), ("nested", {"a": [1, {2}]}, "set"),
+                              ("keys", {1: 2}, "key")]:
+        with pytest.raises(nbr.InvalidSpecError, match="numbers") as e:
+            run.log({"fine": 1, key: value})
+        assert f"run.log: '{key}" in str(e.value)
+        assert words in str(e.value)
+    with pytest.raises(nbr.InvalidSpecError, match="'best'"):
+        run.set_summary(best=dt.datetime(2026, 1, 2))
+    assert "best" not in run.summary and "fine" not in run.summary, "a refused call changes nothing"
+    run.log({"np32": np.float32(0.5), "np64": np.float64(0.25), "i": np.int64(3), "one": np.array([7.0]),
+             "nan": float("nan"), "inf": float("-inf"), "s": "text", "b": True, "none": None,
+             "lst": [1, 2.5, "x"], "d": {"p": 0.5, "q": [np.float32(1.5)]}})
+    run.set_summary(best=np.float64(0.9))
+    run.finish()
+    got = api.run(run.id)
+    assert got.state == "finished"
+    rows = got.history().to_records()
+    assert [r["loss"] for r in rows] == [1.0, None]
+    assert {k: rows[1][k] for k in ("np32", "np64", "i", "one", "nan", "inf", "s", "b", "none", "lst", "d")} == {
+        "np32": 0.5, "np64": 0.25, "i": 3, "one": 7.0, "nan": None, "inf": float("-inf"), "s": "text", "b": True,
+        "none": None, "lst": [1, 2.5, "x"], "d": {"p": 0.5, "q": [1.5]}}
+    assert got.summary["best"] == 0.9 and "fine" not in rows[1]
+
+
+def test_finish_keeps_flushed_history_when_the_blob_cannot_be_stored(api: Any, reg_root: str) -> None:
+    run = nbr.init(project="p", root=reg_root)
+    for i in range(5):
+        run.log({"x": i})
+    run._flush()
+    run.log({"x": 5})  # still buffered
+    tmp = Path(reg_root) / "blobs" / "tmp"
+    if tmp.exists():
+        tmp.rmdir()
+    tmp.write_text("not a folder: storing any new blob fails")  # a real OS error, even as root
+    try:
+        with pytest.raises(OSError):
+            run.finish()
+    finally:
+        tmp.unlink()
+        tmp.mkdir()
+    got = api.run(run.id)
+    assert got.state == "finished" and got.info["history"] is None
+    assert [r["x"] for r in got.history().to_records()] == [0, 1, 2, 3, 4, 5], "read from the live history file"
+
+
+@pytest.mark.parametrize("exit_call, code, state", [("sys.exit(3)", 3, "failed"), ("sys.exit(0)", 0, "finished"),
+                                                    ("sys.exit()", 0, "finished"), ("sys.exit('bye')", 1, "failed")])
+def test_sys_exit_code_is_recorded(api: Any, reg_root: str, exit_call: str, code: int, state: str) -> None:
+    r = run_child(f"""
+        import sys, nb_registry as nbr
+        run = nbr.init(project="p", root=sys.argv[1])
+        run.log({{"loss": 0.5}})
+        print(run.id, flush=True)
+        {exit_call}
+    """, reg_root)
+    assert r.returncode == code, r.stderr
+    got = api.run(r.stdout.strip())
+    assert (got.state, got.info["exit_code"]) == (state, code)
+    assert got.history().to_records()[0]["loss"] == 0.5
