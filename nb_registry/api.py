@@ -83,8 +83,8 @@ class Api:
     def set_alias(self, spec: str, alias: str) -> Artifact:
         return self.registry.set_alias(spec, alias, self.project)
 
-    def remove_alias(self, name: str, alias: str) -> None:
-        self.registry.remove_alias(name, alias, self.project)
+    def remove_alias(self, name: str, alias: str, version: int | None = None) -> None:
+        self.registry.remove_alias(name, alias, self.project, version)
 
     def find_by_content(self, path_or_digest: str) -> list[tuple[Artifact, str]]:
         return self.registry.find_by_content(path_or_digest)

@@ -185,12 +185,8 @@ def cmd_alias(api: Any, args: argparse.Namespace) -> Result:
     if spec.is_registry and not any(c["name"] == spec.name for c in api.artifact_collections(project=spec.project)):
         return _registered_alias(api, args, spec, explicit)
     if args.remove:
-        if explicit:
-            art = api.artifact(args.spec)
-            if args.alias not in art.aliases:
-                holder = api.artifact(f"{spec.project}/{spec.name}:{args.alias}")  # NotFoundError (3) if nowhere
-                raise InvalidSpecError(f"{art.id} does not hold alias {args.alias!r} (it is on {holder.id}); nothing removed")
-        api.remove_alias(f"{spec.project}/{spec.name}", args.alias)
+        version = api.artifact(args.spec)._logged()["version"] if explicit else None  # checked again under the lock
+        api.remove_alias(f"{spec.project}/{spec.name}", args.alias, version)
         return {"spec": args.spec, "alias": args.alias, "removed": True}, f"removed alias {args.alias!r} from {args.spec}"
     art = api.set_alias(args.spec, args.alias)
     return {"id": art.id, "alias": args.alias, "aliases": art.aliases}, f"{args.alias} -> {art.id}"

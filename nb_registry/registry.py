@@ -330,13 +330,19 @@ class Registry:
                              lambda d: self._move_aliases(d, art._doc["version"], [alias], envinfo.user()))  # type: ignore[index]
         return self.artifact(art.id)
 
-    def remove_alias(self, name: str, alias: str, project: str | None = None) -> None:
+    def remove_alias(self, name: str, alias: str, project: str | None = None, version: int | None = None) -> None:
+        """Remove ``alias`` (recorded in the history); with ``version``, only if the alias is on that
+        version, checked under the lock (else :class:`InvalidSpecError` saying where it is)."""
         check_movable_alias(alias)
         s = Spec.parse(name, project or DEFAULT_PROJECT)
 
         def drop(data: dict[str, Any]) -> Any:
             if alias not in _coll(data).get("aliases", {}):
                 raise NotFoundError(f"{s.project}/{s.name} has no alias {alias!r}")
+            holder = _coll(data)["aliases"][alias]
+            if version is not None and holder != version:
+                raise InvalidSpecError(f"{s.project}/{s.name}:v{version} does not hold alias {alias!r} (it is on "
+                                       f"{s.project}/{s.name}:v{holder}); nothing removed")
             self._drop_alias(data, alias, envinfo.user())
 
         with self.meta.transaction():
