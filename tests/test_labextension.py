@@ -58,6 +58,12 @@ def _prepare_registry(root: Path) -> None:
         run.finish()
     nbr.Api(root=str(root)).registered_model("churn").update(
         description="Predicts churn", model_card=CARD, tags=["tabular"])
+    reg = nbr.Registry(str(root))
+    for project, name in (("x-y", "z"), ("x", "y-z")):  # "x-y" + "z" and "x" + "y-z": pages must not be confused
+        art = nbr.Artifact(name, type="dataset")
+        with art.new_file("data.txt") as f:
+            f.write(f"{project}/{name}")
+        reg.log(art, project=project)
 
 
 def _write_notebook(path: Path) -> None:
@@ -187,4 +193,41 @@ def test_sidebar_moves_an_alias_and_the_registry_records_it(lab: dict[str, Any])
     if not docs.exists() or os.environ.get("NB_REGISTRY_UPDATE_SCREENSHOT") == "1":
         docs.parent.mkdir(exist_ok=True)
         shutil.copy2(shots / "labextension-sidebar.png", docs)
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_each_collection_has_its_own_page_and_a_card_form_does_not_submit(lab: dict[str, Any]) -> None:
+    import nb_registry as nbr
+
+    _model(lab["registry"]).update(model_card=CARD + "\n<form><button id='card-submit'>Details</button></form>\n")
+    with chromium_page({"width": 1400, "height": 900}) as (page, errors):
+        page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK}?token={lab['token']}&reset")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=30_000)
+        page.locator(".jp-SideBar [data-id='nb-registry-sidebar']").click()
+        page.locator("[data-testid=nbr-tab-artifacts]").click()
+        for spec in ("x-y/z", "x/y-z"):
+            page.locator(f"[data-testid=nbr-collection-row][data-name='{spec}']").click()
+            header = page.locator("[data-testid=nbr-collection-page]:visible h2")
+            header.filter(has_text=spec).wait_for(timeout=10_000)
+        assert page.locator("[data-testid=nbr-collection-page]").count() == 2  # one page each, not one shared
+
+        # an alias set on the visible page lands on that collection, and only there
+        visible = page.locator("[data-testid=nbr-collection-page]:visible")
+        visible.locator("tr.nbr-artifact-version-row[data-version=v0]").click()
+        visible.locator("[data-testid=nbr-artifact-alias]").fill("golden")
+        visible.locator("button", has_text="Set alias").click()
+        visible.locator("[data-testid=nbr-version-detail]", has_text="golden").wait_for(timeout=10_000)
+        reg = nbr.Registry(str(lab["registry"]))
+        assert "golden" in reg.artifact("x/y-z:v0").aliases and "golden" not in reg.artifact("x-y/z:v0").aliases
+
+        # a <form> in a model card is inert: clicking its button does not reload JupyterLab
+        page.locator("[data-testid=nbr-tab-models]").click()
+        page.locator("[data-testid=nbr-model-row][data-name=churn]").click()
+        button = page.locator("[data-testid=nbr-model-card] button", has_text="Details")
+        button.wait_for(timeout=10_000)
+        page.evaluate("window.__nbrStillHere = true")
+        url = page.url
+        button.click()
+        page.wait_for_timeout(1_000)
+        assert page.evaluate("window.__nbrStillHere === true") and page.url == url
     assert not errors, f"JavaScript errors on the page: {errors}"

@@ -88,7 +88,7 @@ async def test_errors_map_to_status_codes_and_change_nothing(jp_fetch: Any) -> N
     assert after["generation"] == before["generation"]  # no rejected request wrote anything
 
 
-async def test_artifacts_versions_lineage_runs(jp_fetch: Any) -> None:
+async def test_artifacts_versions_lineage_runs(jp_fetch: Any, reg_dir: str) -> None:
     code, data = await call(jp_fetch, "artifacts")
     assert code == 200 and data["collections"][0]["name"] == "clf"
     code, page = await call(jp_fetch, "artifacts", "p", "clf", "versions", params={"limit": "2"})
@@ -98,7 +98,13 @@ async def test_artifacts_versions_lineage_runs(jp_fetch: Any) -> None:
     code, graph = await call(jp_fetch, "lineage", params={"spec": "clf:v2", "direction": "up"})
     assert {e["kind"] for e in graph["edges"]} == {"produced"}
     code, runs = await call(jp_fetch, "runs", params={"project": "p"})
-    assert code == 200 and runs["rows"][0]["job_type"] == "train"
+    assert code == 200 and runs["rows"][0]["job_type"] == "train" and runs["total"] == len(runs["rows"])
+    code, capped = await call(jp_fetch, "runs", params={"project": "p", "limit": "0"})
+    assert capped["rows"] == [] and capped["total"] == runs["total"]  # a capped table says how many match
+    with nbr.init(root=reg_dir, project="runs-only") as run:
+        run.log({"x": 1})
+    code, projects = await call(jp_fetch, "projects")
+    assert code == 200 and projects["projects"] == ["p", "runs-only"]  # runs-only projects too
     code, diff = await call(jp_fetch, "diff", params={"a": "clf:v0", "b": "clf:v2"})
     assert diff["changed"] == ["w.json"]
     digest = one["entries"][0]["digest"]

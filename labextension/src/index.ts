@@ -61,7 +61,7 @@ function activate(
   const actions: IRegistryActions = {
     openModel: name => void show(`nbr-model-${name}`, () => new ModelPage(model, actions, name)),
     openCollection: (project, name, version) => {
-      const page = show(`nbr-collection-${project}-${name}`, () => new CollectionPage(model, actions, project, name));
+      const page = show(`nbr-collection-${project}/${name}`, () => new CollectionPage(model, actions, project, name));
       if (version) {
         void page.selectVersion(version);
       }
@@ -97,6 +97,11 @@ function activate(
       app.shell.activateById(panel.id);
     },
     renderMarkdown: async (source, host) => {
+      // a card is a document to read: a <form> the sanitizer lets through must not submit (it reloads the page)
+      if (!host.dataset.nbrNoSubmit) {
+        host.addEventListener('submit', event => event.preventDefault(), true);
+        host.dataset.nbrNoSubmit = '1';
+      }
       if (!rendermime) {
         host.replaceChildren(Object.assign(document.createElement('pre'), { textContent: source }));
         return;

@@ -158,6 +158,11 @@ export class RegistryModel implements IRegistryModel {
     return requestAPI<IRunsTable>('runs', {}, { ...query, filters });
   }
 
+  /** Projects that hold artifacts or runs. */
+  async projects(): Promise<string[]> {
+    return (await requestAPI<{ projects: string[] }>('projects')).projects;
+  }
+
   lineage(spec: string, direction: LineageDirection = 'both', depth?: number): Promise<ILineage> {
     return requestAPI<ILineage>('lineage', {}, { spec, direction, depth });
   }

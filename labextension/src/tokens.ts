@@ -134,6 +134,8 @@ export interface IArtifactVersionDetail extends IArtifactVersion {
 export interface IRunsTable {
   columns: string[];
   rows: JSONRecord[];
+  /** How many runs match; `rows` holds at most the requested limit of them. */
+  total: number;
 }
 
 export interface ILineageNode {

@@ -220,9 +220,18 @@ class Runs(Base):
             filters = json.loads(raw) if raw else None
         except ValueError:
             raise BadRequest("filters must be a JSON object, e.g. {\"config.lr\": {\"$lt\": 0.01}}") from None
+        limit = self.int_arg("limit", None)
         table = self.api.runs(self.get_query_argument("project", None) or None, filters,
-                              self.get_query_argument("order", None) or None, self.int_arg("limit", None))
-        self.send({"columns": table.columns, "rows": table.to_records()})
+                              self.get_query_argument("order", None) or None)
+        rows = table.to_records()
+        self.send({"columns": table.columns, "rows": rows if limit is None else rows[:limit], "total": len(rows)})
+
+
+class Projects(Base):
+    @tornado.web.authenticated
+    @_errors
+    def get(self) -> None:
+        self.send({"projects": self.api.projects()})
 
 
 class RunHandler(Base):
@@ -273,7 +282,7 @@ ROUTES = [
     (f"models/{SEG}/links", ModelLinks),
     ("artifacts", Collections), (f"artifacts/{SEG}/{SEG}/versions", Versions),
     (f"artifacts/{SEG}/{SEG}/versions/{SEG}", Version), (f"artifacts/{SEG}/{SEG}/aliases/{SEG}", ArtifactAlias),
-    ("runs", Runs), (f"runs/{SEG}/{SEG}", RunHandler), ("lineage", Lineage), ("diff", Diff), ("find", Find),
+    ("runs", Runs), (f"runs/{SEG}/{SEG}", RunHandler), ("projects", Projects), ("lineage", Lineage), ("diff", Diff), ("find", Find),
 ]
 
 

@@ -21,7 +21,7 @@ export class CollectionPage extends Widget {
     readonly collection: string
   ) {
     super();
-    this.id = `nbr-collection-${project}-${collection}`;
+    this.id = `nbr-collection-${project}/${collection}`; // names hold no '/': one page per collection
     this.title.label = `${collection}`;
     this.title.caption = `Artifact ${project}/${collection}`;
     this.title.closable = true;
@@ -123,6 +123,10 @@ export class CollectionPage extends Widget {
     const line = `%use ${spec}`;
     const aliasInput = h('input', { class: 'jp-mod-styled nbr-input', placeholder: 'alias', 'data-testid': 'nbr-artifact-alias' });
     const setAlias = async () => {
+      if (!aliasInput.value.trim()) {
+        this._message.show('Type the alias to set on this version.', 'error');
+        return;
+      }
       try {
         await this._model.setArtifactAlias(this.project, this.collection, aliasInput.value.trim(), d.version);
         this._message.show(`${aliasInput.value.trim()} → ${d.version}`);

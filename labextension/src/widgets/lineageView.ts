@@ -101,8 +101,15 @@ export class LineageView extends Widget {
       const graph = await this._model.lineage(spec, this._direction.value as LineageDirection, depth);
       this.title.label = `Lineage: ${spec}`;
       await this._draw(graph);
+      this._info.className = 'nbr-info';
       this._info.textContent = `${graph.nodes.length} nodes, ${graph.edges.length} edges. Click an artifact to open it.`;
     } catch (error) {
+      // never leave the previous graph under another spec's name
+      this._cy?.destroy();
+      this._cy = null;
+      this._canvas.replaceChildren();
+      this.title.label = `Lineage: ${spec}`;
+      this._info.className = 'nbr-info nbr-error';
       this._info.textContent = errorText(error);
     }
   }
@@ -137,7 +144,7 @@ export class LineageView extends Widget {
       ...graph.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target, kind: e.kind } }))
     ];
     this._cy?.destroy();
-    const cy = (this._cy = cytoscape({ container: this._canvas, elements, style: STYLE, wheelSensitivity: 0.3 }));
+    const cy = (this._cy = cytoscape({ container: this._canvas, elements, style: STYLE }));
     cy.layout({ name: 'dagre', rankDir: 'BT', nodeSep: 24, rankSep: 56, fit: true, padding: 20 } as any).run();
     cy.on('tap', 'node', event => this._open(event.target.data() as ILineageNode));
     cy.on('mouseover', 'node', event => {

@@ -173,6 +173,10 @@ export class AliasForm {
 
   private async _remove(): Promise<void> {
     const alias = this._chosenAlias;
+    if (!alias) {
+      this._message.show('Choose the alias to remove.', 'error');
+      return;
+    }
     const result = await showDialog({
       title: 'Remove alias?',
       body: `Remove ${this._name}:${alias}? The versions stay; only the alias goes (it is recorded in the history).`,

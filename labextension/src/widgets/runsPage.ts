@@ -61,7 +61,13 @@ export class RunsPage extends Widget {
       });
       const columns = answer.columns.map(c => ({ title: c, cell: (row: JSONRecord) => this._cell(c, row[c]) }));
       this._table.replaceChildren(
-        h('p', { class: 'nbr-count' }, `${answer.rows.length} run(s)`),
+        h(
+          'p',
+          { class: 'nbr-count', 'data-testid': 'nbr-runs-count' },
+          answer.total > answer.rows.length
+            ? `${answer.rows.length} of ${answer.total} runs shown: narrow the filter, or sort to bring the ones you want first`
+            : `${answer.rows.length} run(s)`
+        ),
         table(columns, answer.rows, { testid: 'nbr-runs-table', rowClass: 'nbr-run-row' })
       );
     } catch (error) {

@@ -105,7 +105,7 @@ export class RegistrySidebar extends Widget {
     } else if (this._tab === 'artifacts') {
       this._model.collections().then(c => done(this._artifactsTab(c)), failed);
     } else {
-      this._model.collections().then(c => done(this._runsTab(c)), failed);
+      this._model.projects().then(p => done(this._runsTab(p)), failed);
     }
   }
 
@@ -197,8 +197,7 @@ export class RegistrySidebar extends Widget {
     return h('div', { 'data-testid': 'nbr-artifacts' }, groups);
   }
 
-  private _runsTab(collections: ICollection[]): HTMLElement {
-    const projects = [...new Set(collections.map(c => c.project))].sort();
+  private _runsTab(projects: string[]): HTMLElement {
     const open = (project?: string) => () => this._actions.openRuns(project);
     return h(
       'div',
