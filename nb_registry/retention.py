@@ -231,7 +231,16 @@ def gc(reg: "Registry", dry_run: bool = True, grace_seconds: float = GRACE_SECON
         size += reg.blobs.size(digest)
     partial = _stale_partials(reg, grace_seconds)
     if not dry_run and garbage:
-        with reg.meta.transaction():  # writers that deduplicated against these blobs re-check under the lock
+        with reg.meta.transaction():
+            # Under the lock no version can be committed, so what is live now stays live until we are done:
+            # a version logged since the scan above may have deduplicated against one of these blobs.
+            live_now = live_blobs(reg, frozenset())
+            kept = [d for d in garbage if d in live_now]
+            if kept:
+                garbage = [d for d in garbage if d not in live_now]
+                size -= sum(reg.blobs.size(d) for d in kept)
+            # writers that deduplicated against these blobs but commit after us see the new generation
+            # and upload their blobs again
             reg.meta.update(REGISTRY_SHARD, _bump_generation)
             for digest in garbage:
                 reg.blobs.delete(digest)

@@ -264,3 +264,33 @@ def test_unrankable_metric_values_are_skipped_not_fatal(api: Any, reg_root: str,
         run.log_artifact(art)
     with pytest.raises(nbr.InvalidSpecError, match="not a number in any version"):
         api.set_retention("strs", keep_best=1, metric="grade")
+
+
+def test_a_version_logged_while_gc_runs_keeps_the_blobs_it_reuses(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """gc finds X unused, then (before it deletes) another writer logs a version whose file is X: X stays."""
+    root = str(tmp_path / "reg")
+    reg = nbr.Registry(root)
+    for i, content in enumerate(["X", "Y", "Z"]):
+        (tmp_path / f"f{i}").write_text(f"content {content}")
+        art = nbr.Artifact("g")
+        art.add_file(tmp_path / f"f{i}", name="w.txt")
+        reg.log(art, project="p")
+    retention.set_retention(reg, "g", keep_last=0, project="p")  # v0 and v1 go: X and Y are garbage
+    real_digests = type(reg.blobs).digests
+
+    def digests_then_a_writer(self: Any) -> Any:
+        other = nbr.Registry(root)  # another writer, between gc's scan and its deletion
+        art = nbr.Artifact("g2")
+        art.add_file(tmp_path / "f0", name="copy.txt")  # content X again: deduplicated, no new bytes
+        assert other.log(art, project="p").new_bytes == 0  # type: ignore[attr-defined]
+        return real_digests(self)
+
+    monkeypatch.setattr(type(reg.blobs), "digests", digests_then_a_writer)
+    report = retention.gc(reg, dry_run=False, grace_seconds=0)
+    monkeypatch.setattr(type(reg.blobs), "digests", real_digests)
+    assert sorted(v["artifact"] for v in report["versions"]) == ["p/g:v0", "p/g:v1"]
+    fresh = nbr.Registry(root)
+    assert fresh.artifact("p/g2:v0").verify() == []
+    out = Path(fresh.artifact("p/g2:v0").download(str(tmp_path / "out")))
+    assert (out / "copy.txt").read_text() == "content X"
