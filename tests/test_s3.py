@@ -227,3 +227,66 @@ def test_the_lock_of_a_killed_writer_on_s3_is_taken_over(s3_root: str, s3_option
     assert waited >= 1.0  # it waited for the lock to go stale; it did not take a live one
     with waiter.lock():  # released properly: the next acquisition is immediate
         pass
+
+
+CONTENDER = """
+import json, os, sys, time
+from nb_registry.store.files import FsspecFiles, open_files
+FsspecFiles.STALE_AFTER = 1.0
+url, opts, marker, go = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+files = open_files(url, skip_instance_cache=True, **opts)
+while not os.path.exists(go):
+    time.sleep(0.005)
+with files.lock():
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        print("OVERLAP", flush=True)
+        raise SystemExit(1)
+    time.sleep(0.3)
+    os.close(fd)
+    os.unlink(marker)
+print("ok", flush=True)
+"""
+
+
+def test_waiters_taking_over_a_dead_lock_never_hold_it_together(s3_root: str, s3_options: dict[str, Any],
+                                                                 s3fs_fs: Any, tmp_path: Path) -> None:
+    """Five processes find a dead writer's lock; each judges it stale, but only one removes it, and the
+    lock is then held by one process at a time (checked with an O_EXCL file while it is held)."""
+    import json
+    import subprocess
+    import sys
+
+    url = f"{s3_root}/meta"
+    s3fs_fs.pipe_file(f"{url[len('s3://'):]}/.lock", json.dumps({"id": "dead", "at": 0}).encode())
+    go, marker = tmp_path / "go", tmp_path / "held"
+    procs = [subprocess.Popen([sys.executable, "-c", CONTENDER, url, json.dumps(s3_options), str(marker), str(go)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(5)]
+    go.touch()
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [out.strip() for out, _ in outs] == ["ok"] * 5, [err[-500:] for _, err in outs]
+
+
+def test_a_second_waiter_cannot_remove_the_lock_the_first_took_over(s3_root: str, s3_options: dict[str, Any],
+                                                                    s3fs_fs: Any) -> None:
+    """The interleaving that made two holders: A and B both judge the dead lock stale; A removes it and
+    takes the lock; B, a moment late, must not delete A's lock (object stores have no conditional delete)."""
+    import json
+
+    from nb_registry.store.files import open_files
+
+    url = f"{s3_root}/meta"
+    lock = f"{url[len('s3://'):]}/.lock"
+    dead = json.dumps({"id": "dead", "at": 0}).encode()
+    s3fs_fs.pipe_file(lock, dead)
+    a = open_files(url, skip_instance_cache=True, **s3_options)
+    b = open_files(url, skip_instance_cache=True, **s3_options)
+    assert a._claim_stale(dead, {"id": "a"})  # A may remove it, and does
+    assert not s3fs_fs.exists(lock)
+    s3fs_fs.invalidate_cache()
+    assert a._acquire_remote()["id"]  # A now holds the lock
+    held_by_a = s3fs_fs.cat_file(lock)
+    assert not b._claim_stale(dead, {"id": "b"})  # B judged the same dead lock stale: it may not remove anything
+    s3fs_fs.invalidate_cache()
+    assert s3fs_fs.cat_file(lock) == held_by_a

@@ -10,6 +10,7 @@ changes whenever the file does, so readers can keep parsed copies and re-read on
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import socket
@@ -349,18 +350,28 @@ class FsspecFiles(Files):
             with contextlib.suppress(Exception):  # a missed renewal is retried; the next one is due soon
                 self.fs.pipe_file(self._p(".lock"), self._lock_body(me))
 
+    def _claim_stale(self, held: bytes, me: dict[str, Any]) -> bool:
+        """Remove a dead writer's lock, if this waiter is the one allowed to.
+
+        Several waiters may judge the same lock stale; deleting it is not conditional on object stores,
+        so the one who removes it is the one who first creates a marker named after the stale lock's
+        content. Without that, a slow waiter could delete the lock another waiter had just taken."""
+        marker = self._p(f".lock.takeover/{hashlib.sha256(held).hexdigest()[:40]}")
+        if not _create_or_exists(self.fs, marker, self._lock_body(me)):
+            return False  # another waiter removes it; go on waiting for the lock itself
+        with contextlib.suppress(FileNotFoundError):
+            if bytes(self.fs.cat_file(self._p(".lock"))) == held:  # still the dead writer's, unchanged
+                self.fs.rm_file(self._p(".lock"))
+        return True
+
     def _acquire_remote(self) -> dict[str, Any]:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "id": uuid.uuid4().hex}
         deadline = time.monotonic() + LOCK_TIMEOUT
         delay = 0.01
         seen, seen_since = None, 0.0  # the lock's content as last read, and since when (on our own clock)
         while True:
-            try:
-                self.fs.pipe_file(self._p(".lock"), self._lock_body(me), mode="create")
+            if _create_or_exists(self.fs, self._p(".lock"), self._lock_body(me)):
                 return me
-            except (FileExistsError, OSError) as e:
-                if not isinstance(e, FileExistsError) and "PreconditionFailed" not in repr(e) and "412" not in str(e):
-                    raise
             # A live holder rewrites the lock every STALE_AFTER/4 s. One left unchanged for STALE_AFTER, timed
             # by this machine's clock (other machines' clocks may disagree), belongs to a dead writer.
             with contextlib.suppress(FileNotFoundError):
@@ -368,13 +379,24 @@ class FsspecFiles(Files):
                 if held != seen:
                     seen, seen_since = held, time.monotonic()
                 elif time.monotonic() - seen_since > self.STALE_AFTER:
-                    self.fs.rm_file(self._p(".lock"))
                     seen = None
-                    continue
+                    if self._claim_stale(held, me):
+                        continue
             if time.monotonic() > deadline:
                 raise LockTimeoutError(f"another writer has held the registry lock {self._p('.lock')} for over {LOCK_TIMEOUT:.0f} s")
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+
+def _create_or_exists(fs: Any, path: str, data: bytes) -> bool:
+    """Create ``path`` only if it does not exist (one atomic conditional PUT); False if it existed."""
+    try:
+        fs.pipe_file(path, data, mode="create")
+        return True
+    except (FileExistsError, OSError) as e:
+        if not isinstance(e, FileExistsError) and "PreconditionFailed" not in repr(e) and "412" not in str(e):
+            raise
+        return False
 
 
 def open_files(url: str, **storage_options: Any) -> Files:
