@@ -144,6 +144,7 @@ class Run:
         self.summary: dict[str, Any] = dict(doc.get("summary") or {})
         self._summary_set: set[str] = set()
         self._save_lock = threading.Lock()
+        self._buffer_lock = threading.RLock()
         self._stop_beat = threading.Event()
 
     # -- identity ---------------------------------------------------------------------------
@@ -198,18 +199,24 @@ class Run:
                 self._reg.meta.update(run_rel(self.project, self.id), lambda d: d.__setitem__("run", {"1": doc}))
 
     def _start_heartbeat(self) -> None:
-        """Save ``heartbeat_at`` every ``HEARTBEAT_SECONDS`` from a daemon thread, so that readers on
-        other hosts see a live run as running even while it logs nothing (a long evaluation, an
-        idle notebook), and as crashed once the beats stop."""
+        """A daemon thread that saves ``heartbeat_at`` every ``HEARTBEAT_SECONDS``, so that readers on
+        other hosts see a live run as running even while it logs nothing (a long evaluation, an idle
+        notebook) and as crashed once the beats stop; and that writes rows left in the buffer for
+        ``FLUSH_SECONDS``, so a run that logs and then goes quiet (or is killed) keeps them."""
         threading.Thread(target=self._beat, name=f"nb_registry-heartbeat-{self.id}", daemon=True).start()
 
     def _beat(self) -> None:
-        while not self._stop_beat.wait(HEARTBEAT_SECONDS):
+        last_beat = time.monotonic()
+        while not self._stop_beat.wait(min(HEARTBEAT_SECONDS, FLUSH_SECONDS) / 2):
             if not self._live:
                 return
             try:
-                self._save(heartbeat_at=envinfo.now(), steps=self._step)
-            except Exception:  # a busy lock or a transient storage error: the next beat retries
+                if self._buffer and time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+                    self._flush()
+                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                    last_beat = time.monotonic()
+                    self._save(heartbeat_at=envinfo.now(), steps=self._step)
+            except Exception:  # a busy lock or a transient storage error: the next round retries
                 pass
 
     def _check_live(self) -> None:
@@ -251,7 +258,8 @@ class Run:
     def _close_row(self) -> None:
         """Move the open row (if any) into the write buffer and advance the step."""
         if self._open is not None:
-            self._buffer.append(self._open)
+            with self._buffer_lock:
+                self._buffer.append(self._open)
             self._open = None
             self._step += 1
 
@@ -269,13 +277,14 @@ class Run:
         return self._reg.meta.files
 
     def _flush(self) -> None:
-        if self._buffer:
-            # default=str: rows are checked when logged; should a value still slip through it is kept as text
-            lines = [json.dumps(r, separators=(",", ":"), allow_nan=True, default=str) for r in self._buffer]
-            self._history_files().append(_history_rel(self.project, self.id), ("\n".join(lines) + "\n").encode(),
-                                         sole_writer=True)
-            self._buffer.clear()
-        self._last_flush = time.monotonic()
+        with self._buffer_lock:  # the heartbeat thread flushes too: one writer of the history at a time
+            if self._buffer:
+                # default=str: rows are checked when logged; should a value still slip through it is kept as text
+                lines = [json.dumps(r, separators=(",", ":"), allow_nan=True, default=str) for r in self._buffer]
+                self._history_files().append(_history_rel(self.project, self.id), ("\n".join(lines) + "\n").encode(),
+                                             sole_writer=True)
+                self._buffer.clear()
+            self._last_flush = time.monotonic()
 
     def finish(self, exit_code: int = 0) -> None:
         """Flush metrics, store the history as one blob, and mark the run finished (or failed).

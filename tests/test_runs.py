@@ -289,6 +289,26 @@ def test_killed_process_leaves_a_crashed_run(api: Any, reg_root: str) -> None:
     assert [row["id"] for row in table] == [run_id]
 
 
+def test_rows_of_a_run_that_goes_quiet_are_written_and_survive_a_kill(api: Any, reg_root: str) -> None:
+    """Rows logged, then nothing for a while: the background thread writes them after FLUSH_SECONDS,
+    so another process sees them and a SIGKILL afterwards loses none."""
+    r = run_child("""
+        import os, sys, time, nb_registry as nbr
+        from nb_registry import runs
+        runs.FLUSH_SECONDS = 0.3
+        run = nbr.init(project="p", root=sys.argv[1])
+        for i in range(7):
+            run.log({"loss": 1.0 / (i + 1)})
+        print(run.id, flush=True)
+        time.sleep(2.0)  # quiet: no log() call that could flush
+        os.kill(os.getpid(), 9)
+    """, reg_root)
+    assert r.returncode == -9, r.stderr
+    got = api.run(r.stdout.strip())
+    assert got.state == "crashed"
+    assert [row["loss"] for row in got.history().to_records()] == [1.0 / (i + 1) for i in range(7)]
+
+
 def test_script_that_never_calls_finish_is_finished_at_exit(api: Any, reg_root: str) -> None:
     r = run_child("""
         import sys, nb_registry as nbr
