@@ -562,7 +562,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as e:
         return _fail(args, type(e).__name__, str(e), e.exit_code)
     except OSError as e:
-        return _fail(args, type(e).__name__, str(e), 1)
+        message = str(e)
+        root = str(args.root or os.environ.get("NB_REGISTRY_ROOT") or "")
+        if "://" in root and root not in message:  # a bucket's "Forbidden" or "NoSuchBucket" says not whose
+            hint = "; check the credentials" if isinstance(e, PermissionError) else ""
+            message = f"{message} (registry root {root}{hint})"
+        return _fail(args, type(e).__name__, message, 1)
     except KeyboardInterrupt:
         return _fail(args, "KeyboardInterrupt", "interrupted", 130)
     except Exception as e:  # storage back ends: one line, not a traceback; anything else is a bug

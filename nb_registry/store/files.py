@@ -172,6 +172,7 @@ class FsspecFiles(Files):
     STALE_AFTER = 60.0  # a lock object not renewed for this long was left by a dead writer (the holder renews it)
     PARTS = ".parts"
     COMPACT_AFTER = 200
+    CHECK_EVERY = 32  # appends without the lock between two looks at how many parts a log has
     # A compacted base starts with a header naming the parts folded into it, so that a reader who
     # listed the parts just before a compaction does not count them twice:
     #   "#nbr-folded <10-digit header length> name,name,...\n"
@@ -185,6 +186,7 @@ class FsspecFiles(Files):
         self._tlock = _MEMORY_LOCKS.setdefault(self.url, threading.RLock())
         self._depth = 0
         self._headers: dict[str, tuple[Any, tuple[int, set[str]] | None]] = {}
+        self._unordered_appends = 0
 
     def _p(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -271,6 +273,15 @@ class FsspecFiles(Files):
         self.write(f"{rel}{self.PARTS}/{stamp:020d}-{uuid.uuid4().hex[:8]}", data)
         if ordered and len(parts) + 1 >= self.COMPACT_AFTER:
             self._compact(rel)
+        elif not ordered:
+            # Appenders without the lock (prediction logs from inference processes) list the parts now and
+            # then, and fold them under the lock once there are enough; the base names what it folded, so
+            # parts appended meanwhile are neither lost nor counted twice.
+            self._unordered_appends += 1
+            if self._unordered_appends % self.CHECK_EVERY == 0 and len(self._parts(rel)) >= self.COMPACT_AFTER:
+                with self.lock():
+                    if len(self._parts(rel)) >= self.COMPACT_AFTER:
+                        self._compact(rel)
 
     def _log(self, rel: str) -> tuple[bytes, list[str]]:
         """The log's bytes and the parts not yet folded into its base.
