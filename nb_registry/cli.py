@@ -504,33 +504,9 @@ def _wants_json(argv: Sequence[str]) -> bool:
 def _check_root(root: str | None, must_exist: bool) -> None:
     """A root that cannot be opened is one clear error: exit 2 for a bad URL, 1 for a missing package or
     unreachable storage, 3 (for commands that only read) when it does not exist."""
-    import fsspec
-    from fsspec.implementations.local import LocalFileSystem
+    from .store import check_root
 
-    from .store import default_root
-
-    url = str(root or default_root())
-    try:
-        fs, path = fsspec.core.url_to_fs(url)
-    except ValueError as e:
-        raise InvalidSpecError(f"bad registry root {url!r}: {e}; a root is a folder or an fsspec URL such as "
-                               "s3://bucket/registry or memory://name") from None
-    except ImportError as e:
-        raise RegistryError(f"cannot open registry root {url!r}: {e}") from None
-    if isinstance(fs, LocalFileSystem):
-        path = os.path.abspath(os.path.expanduser(path))
-        if os.path.exists(path) and not os.path.isdir(path):
-            raise InvalidSpecError(f"registry root {path} is a file, not a folder")
-    if must_exist:
-        try:
-            exists = fs.exists(path)
-        except OSError:
-            raise
-        except Exception as e:  # no credentials, an unknown endpoint ...
-            raise RegistryError(f"cannot reach registry root {url!r}: {type(e).__name__}: {e}") from None
-        if not exists:
-            raise NotFoundError(f"registry root {path if isinstance(fs, LocalFileSystem) else url} does not exist "
-                                "(nothing has been logged there); check --root or NB_REGISTRY_ROOT")
+    check_root(root, must_exist)
 
 
 def _from_backend(e: BaseException) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from ..errors import InvalidSpecError, NotFoundError, RegistryError
 from .blobs import BlobStore
 from .files import open_files
 from .hashing import StatCache
@@ -65,3 +66,31 @@ def open_store(root: str | None = None, cache_dir: str | None = None, fsync_blob
     meta = MetadataStore(open_files(join(url, "meta"), **storage_options))
     blobs = BlobStore(join(url, "blobs"), stat_cache, fsync=fsync_blobs, **storage_options)
     return Store(url, meta, blobs, cache_dir, stat_cache)
+
+
+def check_root(root: str | None = None, must_exist: bool = True) -> None:
+    """Check a registry root without creating anything: a bad URL is InvalidSpecError, a missing
+    package or unreachable storage RegistryError, and (with ``must_exist``) a root that does not
+    exist NotFoundError. Reads use it so that a typo in a root is not silently a new, empty registry."""
+    url = str(root or default_root())
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except ValueError as e:
+        raise InvalidSpecError(f"bad registry root {url!r}: {e}; a root is a folder or an fsspec URL such as "
+                               "s3://bucket/registry or memory://name") from None
+    except ImportError as e:
+        raise RegistryError(f"cannot open registry root {url!r}: {e}") from None
+    if isinstance(fs, LocalFileSystem):
+        path = os.path.abspath(os.path.expanduser(path))
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise InvalidSpecError(f"registry root {path} is a file, not a folder")
+    if must_exist:
+        try:
+            exists = fs.exists(path)
+        except OSError:
+            raise
+        except Exception as e:  # no credentials, an unknown endpoint ...
+            raise RegistryError(f"cannot reach registry root {url!r}: {type(e).__name__}: {e}") from None
+        if not exists:
+            raise NotFoundError(f"registry root {path if isinstance(fs, LocalFileSystem) else url} does not exist "
+                                "(nothing has been logged there); check --root or NB_REGISTRY_ROOT")
