@@ -105,6 +105,8 @@ def safe_entry_name(name: str) -> str:
     if p.is_absolute() or norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
         raise UnsafePathError(f"entry name {name!r} is absolute; entry names are relative paths")
     parts = [x for x in p.parts if x not in ("", ".")]
-    if not parts or any(x == ".." for x in parts):
+    if any(x == ".." for x in parts):
         raise UnsafePathError(f"entry name {name!r} would escape the artifact folder ('..' is not allowed)")
+    if not parts:
+        raise UnsafePathError(f"entry name {name!r} names no file; give a file name such as 'model.bin'")
     return "/".join(parts)

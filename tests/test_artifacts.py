@@ -611,3 +611,9 @@ def test_identical_files_with_new_metadata_say_the_metadata_was_kept(run: Any, t
     with pytest.warns(UserWarning, match="metadata and description were kept"):
         again = run.log_artifact(_art(tmp_path, metadata={"acc": 0.95}))
     assert again.deduplicated and again.version == "v0" and again.metadata == {"acc": 0.9}
+
+
+@pytest.mark.parametrize("empty", [".", "./", "a/.."])
+def test_an_entry_name_that_names_no_file_says_so(tmp_path: Path, empty: str) -> None:
+    with pytest.raises(UnsafePathError, match="names no file" if ".." not in empty else "escape"):
+        Artifact("m").add_file(make_file(tmp_path / "f.txt", "x"), name=empty)
