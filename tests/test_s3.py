@@ -290,3 +290,5 @@ def test_a_second_waiter_cannot_remove_the_lock_the_first_took_over(s3_root: str
     assert not b._claim_stale(dead, {"id": "b"})  # B judged the same dead lock stale: it may not remove anything
     s3fs_fs.invalidate_cache()
     assert s3fs_fs.cat_file(lock) == held_by_a
+    markers = f"{url[len('s3://'):]}/.lock.takeover"
+    assert not s3fs_fs.exists(markers) or s3fs_fs.ls(markers) == []  # no marker is left behind

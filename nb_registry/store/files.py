@@ -370,10 +370,18 @@ class FsspecFiles(Files):
         marker = self._p(f".lock.takeover/{hashlib.sha256(held).hexdigest()[:40]}")
         if not _create_or_exists(self.fs, marker, self._lock_body(me)):
             return False  # another waiter removes it; go on waiting for the lock itself
-        with contextlib.suppress(FileNotFoundError):
-            if bytes(self.fs.cat_file(self._p(".lock"))) == held:  # still the dead writer's, unchanged
-                self.fs.rm_file(self._p(".lock"))
-        return True
+        removed = False
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                if bytes(self.fs.cat_file(self._p(".lock"))) == held:  # still the dead writer's, unchanged
+                    self.fs.rm_file(self._p(".lock"))
+                    removed = True
+        finally:
+            # The marker only guards this check-and-delete. A waiter that creates it again later finds
+            # the dead lock gone (or replaced by a live one, whose content differs) and removes nothing.
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(marker)
+        return removed
 
     def _acquire_remote(self) -> dict[str, Any]:
         me = {"host": socket.gethostname(), "pid": os.getpid(), "id": uuid.uuid4().hex}
