@@ -16,16 +16,22 @@ _registries: dict[tuple[str, str | None], Registry] = {}
 _lock = threading.Lock()
 
 
-def open_registry(root: str | None = None, cache_dir: str | None = None, **storage_options: Any) -> Registry:
-    """The process-wide ``Registry`` for a root (``NB_REGISTRY_ROOT`` or ``~/.nb_registry`` by default)."""
+def open_registry(root: str | None = None, cache_dir: str | None = None, blobs: str | None = None,
+                  **storage_options: Any) -> Registry:
+    """The process-wide ``Registry`` for a root (``NB_REGISTRY_ROOT`` or ``~/.nb_registry`` by default).
+
+    ``root`` is a folder, an fsspec URL (``s3://bucket/registry``, ``memory://``) or a PostgreSQL URL
+    (``postgresql://user@host/db``), which keeps only metadata: its blobs go to ``blobs`` (any fsspec
+    URL, or ``NB_REGISTRY_BLOBS``)."""
     from .store import default_root
 
     url = str(root or default_root())
-    key = (os.path.abspath(os.path.expanduser(url)) if "://" not in url else url, cache_dir)
+    blobs = blobs or os.environ.get("NB_REGISTRY_BLOBS") or None
+    key = (os.path.abspath(os.path.expanduser(url)) if "://" not in url else url, cache_dir, blobs)
     with _lock:
         reg = _registries.get(key)
         if reg is None:
-            reg = _registries[key] = Registry(url, cache_dir=cache_dir, **storage_options)
+            reg = _registries[key] = Registry(url, cache_dir=cache_dir, blobs=blobs, **storage_options)
         return reg
 
 
@@ -130,10 +136,14 @@ class Api:
 
         return registered_models(self.registry, tag, search)
 
-    def add_automation(self, registered_model: str, alias: str, command: str) -> dict[str, Any]:
-        from .models import add_automation
+    def add_automation(self, registered_model: str, alias: str, command: "str | list[str]",
+                       name: str | None = None) -> dict[str, Any]:
+        """Run ``command`` when ``alias`` of a registered model moves. The hook is kept in *your* configuration
+        (``~/.config/nb_registry/automations.json``), never in the registry, and runs only in an automation
+        worker you start (``nb-registry automations serve``); see :mod:`nb_registry.automations`."""
+        from .automations import add_command_hook
 
-        return add_automation(self.registry, registered_model.rsplit("/", 1)[-1], alias, command)
+        return add_command_hook(self.registry, registered_model.rsplit("/", 1)[-1], alias, command, name)
 
     def set_retention(self, name: str, keep_best: int | None = None, metric: str | None = None, mode: str = "max",
                       keep_last: int | None = None) -> dict[str, Any]:

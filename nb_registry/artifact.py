@@ -15,13 +15,25 @@ import tempfile
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 from .errors import AlreadyExistsError, InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
-from .names import Spec, check_name, safe_entry_name, version_id
+from .names import Spec, check_name, safe_entry_name
+from .store.records import Version
 
-if TYPE_CHECKING:
-    from .registry import Registry
+
+class ArtifactBackend(Protocol):
+    """What a logged artifact asks of the registry that handed it out (the registry implements it)."""
+
+    def load_manifest(self, digest: str) -> dict[str, dict[str, Any]]: ...
+    def read_blob(self, digest: str) -> bytes: ...
+    def local_blob(self, digest: str) -> str: ...
+    def download(self, art: "Artifact", root: str | None = None, refs: bool = False) -> str: ...
+    def download_entry(self, art: "Artifact", entry: "ArtifactEntry", root: str | None = None) -> str: ...
+    def verify(self, art: "Artifact", root: str | None = None) -> list[str]: ...
+    def update(self, art: "Artifact") -> "Artifact": ...
+    def run(self, run_path: str) -> Any: ...
+    def used_by(self, art: "Artifact") -> list[Any]: ...
 
 ARTIFACT_SCHEME = "nbr://"
 
@@ -83,7 +95,7 @@ class ArtifactEntry:
         """Fetch this one file (verified) and return its local path."""
         if self.artifact is None:
             raise RegistryError("this entry belongs to no logged artifact")
-        return self.artifact._registry_required().download_entry(self.artifact, self, root)
+        return self.artifact._backend_required().download_entry(self.artifact, self, root)
 
 
 class Artifact:
@@ -108,16 +120,40 @@ class Artifact:
         self.metadata = check_metadata(metadata)
         self._pending: dict[str, dict[str, Any]] = {}  # entry name -> what to store
         self._staging: str | None = None
-        self._doc: dict[str, Any] | None = None
+        self._record: Version | None = None  # set once logged
         self._manifest: dict[str, dict[str, Any]] | None = None
-        self._registry: "Registry | None" = None
+        self._backend: ArtifactBackend | None = None
         self.aliases: list[str] = []
         self.deduplicated = False  # set by a log that found identical content
+        self.new_bytes = 0  # bytes the log added to the store
+        self.linked_as: str | None = None  # "model-registry/NAME:vN" when reached through a registered model
+
+    @classmethod
+    def from_record(cls, record: Version, backend: ArtifactBackend) -> "Artifact":
+        """A logged version as handed out by a registry (how the registry builds these; not for users)."""
+        art = cls.__new__(cls)
+        art._collection, art._project = record.name, record.project
+        art.type, art.description = record.type, record.description
+        art.metadata = json.loads(json.dumps(dict(record.metadata)))  # the user's own copy to edit and save()
+        art._pending, art._staging, art._manifest = {}, None, None
+        art._record, art._backend, art.aliases = record, backend, list(record.aliases)
+        art.deduplicated, art.new_bytes, art.linked_as = False, 0, None
+        return art
+
+    def mark_logged(self, logged: "Artifact") -> None:
+        """Turn this draft into the version it was logged as (W&B's draft becomes committed in place)."""
+        staging = self._staging
+        self.__dict__.update({k: v for k, v in logged.__dict__.items() if k not in ("_pending", "_staging")})
+        self._pending, self._staging = {}, None
+        if staging:
+            import shutil
+
+            shutil.rmtree(staging, ignore_errors=True)
 
     # -- identity -------------------------------------------------------------------------
     @property
     def state(self) -> str:
-        return "COMMITTED" if self._doc is not None else "PENDING"
+        return "COMMITTED" if self._record is not None else "PENDING"
 
     @property
     def collection(self) -> str:
@@ -125,21 +161,20 @@ class Artifact:
 
     @property
     def project(self) -> str | None:
-        return self._doc["project"] if self._doc else self._project
+        return self._record.project if self._record else self._project
 
     @property
     def version(self) -> str | None:
-        return f"v{self._doc['version']}" if self._doc else None
+        return f"v{self._record.version}" if self._record else None
 
     @property
     def name(self) -> str:
         """``name:vN`` once logged (as in W&B), else the collection name."""
-        return f"{self._collection}:{self.version}" if self._doc else self._collection
+        return f"{self._collection}:{self.version}" if self._record else self._collection
 
     @property
     def id(self) -> str:
-        self._logged()
-        return version_id(self.project or "", self._collection, self._doc["version"])  # type: ignore[index]
+        return self._logged().id
 
     @property
     def qualified_name(self) -> str:
@@ -150,63 +185,90 @@ class Artifact:
     def source_name(self) -> str:
         return self.name
 
-    def _logged(self) -> dict[str, Any]:
-        if self._doc is None:
+    def _logged(self) -> Version:
+        if self._record is None:
             raise RegistryError(f"artifact {self._collection!r} is not logged yet; call run.log_artifact(artifact) first")
-        return self._doc
+        return self._record
 
-    def _registry_required(self) -> "Registry":
+    def blob_path(self, digest: str) -> str:
+        """A verified local path to one of this version's blobs (fetched into the cache if the store is remote)."""
+        return self._backend_required().local_blob(digest)
+
+    def _backend_required(self) -> ArtifactBackend:
         self._logged()
-        assert self._registry is not None
-        return self._registry
+        assert self._backend is not None
+        return self._backend
+
+    @property
+    def record(self) -> Version:
+        """The stored record of a logged version (frozen)."""
+        return self._logged()
 
     @property
     def digest(self) -> str:
-        return str(self._logged()["digest"])
+        return self._logged().digest
 
     @property
     def size(self) -> int:
-        if self._doc:
-            return int(self._doc["size"])
+        if self._record:
+            return int(self._record.size)
         return sum(int(e.get("size") or 0) for e in self._pending.values())
 
     @property
+    def file_count(self) -> int:
+        """How many entries (files and references) the version holds."""
+        return int(self._record.files) if self._record else len(self._pending)
+
+    @property
     def created_at(self) -> str | None:
-        return self._doc["created_at"] if self._doc else None
+        return self._record.created_at if self._record else None
 
     @property
     def created_by(self) -> str | None:
-        return self._doc.get("created_by") if self._doc else None
+        return self._record.created_by if self._record else None
 
     @property
     def producer_run(self) -> str | None:
-        return self._doc.get("run") if self._doc else None
+        return self._record.run if self._record else None
 
     @property
     def code(self) -> str | None:
         """The source of the step that logged this version (a notebook cell), when it was recorded."""
-        digest = self._doc.get("code") if self._doc else None
-        return self._registry_required().blobs.read_verified(digest).decode() if digest else None
+        digest = self._record.code if self._record else None
+        return self._backend_required().read_blob(digest).decode() if digest else None
 
     @property
     def dependencies(self) -> list[str]:
-        return list(self._doc.get("deps", [])) if self._doc else []
+        return list(self._record.deps) if self._record else []
 
     @property
     def info(self) -> dict[str, Any]:
         """Everything recorded for this version, as a JSON-ready dict."""
-        doc = dict(self._logged())
+        doc = self._logged().to_doc()
+        doc["metadata"] = json.loads(json.dumps(doc.get("metadata") or {}))
         doc["aliases"] = list(self.aliases)
         return doc
 
     def __repr__(self) -> str:
-        if self._doc:
+        if self._record:
             return f"<Artifact {self.id} type={self.type} aliases={self.aliases} digest={self.digest[:12]}>"
         return f"<Artifact {self._collection} (draft, {len(self._pending)} entries)>"
 
     # -- building a draft -------------------------------------------------------------------
+    def pending_entries(self) -> dict[str, dict[str, Any]]:
+        """What a draft will store, by entry name (read-only: add and remove entries with the methods)."""
+        return dict(self._pending)
+
+    def require_logged(self) -> Version:
+        """The stored record; raise unless this version is logged."""
+        return self._logged()
+
+    def require_draft(self) -> None:
+        """Raise unless this is a draft (a logged version is immutable)."""
+        self._draft()
+
     def _draft(self) -> None:
-        if self._doc is not None:
+        if self._record is not None:
             raise RegistryError(f"{self.id} is logged and immutable; create a new Artifact for a new version")
 
     def _put(self, name: str, entry: dict[str, Any]) -> str:
@@ -332,7 +394,7 @@ class Artifact:
     def manifest(self) -> dict[str, dict[str, Any]]:
         """``{entry name: {"digest", "size", ["ref"], ["artifact"]}}`` of a logged version."""
         if self._manifest is None:
-            self._manifest = self._registry_required().load_manifest(self._logged()["manifest"])
+            self._manifest = self._backend_required().load_manifest(self._logged().manifest)
         return self._manifest
 
     def _entry(self, name: str, rec: dict[str, Any]) -> ArtifactEntry:
@@ -355,24 +417,24 @@ class Artifact:
     def download(self, root: str | None = None, refs: bool = False) -> str:
         """Materialise every file (verified) under ``root``; with ``refs=True`` also fetch URL
         references and whole-artifact dependencies (recursively, into ``root/<entry name>/``)."""
-        return self._registry_required().download(self, root, refs=refs)
+        return self._backend_required().download(self, root, refs=refs)
 
     def verify(self, root: str | None = None) -> list[str]:
         """Re-hash the stored files (or those under ``root``) and re-check references.
 
         Returns the list of problems; raises :class:`IntegrityError` if there is any."""
-        return self._registry_required().verify(self, root)
+        return self._backend_required().verify(self, root)
 
     def save(self) -> "Artifact":
         """Write back changes to ``description``, ``metadata`` and ``aliases`` of a logged version."""
-        return self._registry_required().update(self)
+        return self._backend_required().update(self)
 
     def logged_by(self) -> Any:
         run = self.producer_run
-        return self._registry_required().run(run) if run else None
+        return self._backend_required().run(run) if run else None
 
     def used_by(self) -> list[Any]:
-        return self._registry_required().used_by(self)
+        return self._backend_required().used_by(self)
 
     def _repr_html_(self) -> str:
         from .display import artifact_html

@@ -185,7 +185,7 @@ def cmd_alias(api: Any, args: argparse.Namespace) -> Result:
     if spec.is_registry and not any(c["name"] == spec.name for c in api.artifact_collections(project=spec.project)):
         return _registered_alias(api, args, spec, explicit)
     if args.remove:
-        version = api.artifact(args.spec)._logged()["version"] if explicit else None  # checked again under the lock
+        version = api.artifact(args.spec).record.version if explicit else None  # checked again under the lock
         api.remove_alias(f"{spec.project}/{spec.name}", args.alias, version)
         return {"spec": args.spec, "alias": args.alias, "removed": True}, f"removed alias {args.alias!r} from {args.spec}"
     art = api.set_alias(args.spec, args.alias)

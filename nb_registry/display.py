@@ -27,12 +27,12 @@ def _chips(items: list[str]) -> str:
 
 def artifact_html(art: Any) -> str:
     if art.state != "COMMITTED":
-        return f"<b>{html.escape(art.collection)}</b> (draft, {len(art._pending)} entries)"
+        return f"<b>{html.escape(art.collection)}</b> (draft, {len(art.pending_entries())} entries)"
     rows = [
         ("artifact", f"<b>{html.escape(art.id)}</b> ({html.escape(art.type)})"),
         ("aliases", _chips(art.aliases)),
         ("digest", f"<code>{art.digest[:16]}</code>"),
-        ("size", f"{_size(art.size)} in {art._doc.get('files', 0)} entries"),
+        ("size", f"{_size(art.size)} in {art.file_count} entries"),
         ("created", f"{html.escape(str(art.created_at))[:19]} by {html.escape(str(art.created_by))}"),
     ]
     if art.deduplicated:

@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable, Protocol
 
-from .errors import InvalidSpecError
+from .errors import InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, Spec
-from .runs import effective_state
+from .runstate import effective_state
+from .store.interface import MetadataStore
+from .store.records import Change, Version
 
-if TYPE_CHECKING:
-    from .registry import Registry
 
-_RECENT = 64  # shards re-checked on every refresh, in case a reader raced a writer
+class Source(Protocol):
+    """What a lineage query needs of the registry."""
+
+    meta: MetadataStore
+    lineage_index: "LineageIndex"
+
+    def artifact(self, spec: Any, project: str | None = None, type: str | None = None) -> Any: ...
 
 
 def _artifact_node(vid: str) -> str:
@@ -35,93 +41,84 @@ def _run_node(path: str) -> str:
 
 
 class LineageIndex:
-    """Every version (with its producer and dependencies) and every run (with its inputs)."""
+    """Every version (with its producer and dependencies) and every run (with its inputs), kept current
+    from the store's change feed: a refresh re-reads only the collections, runs and models that changed."""
 
-    def __init__(self, reg: "Registry") -> None:
-        self._reg = reg
+    def __init__(self, meta: MetadataStore) -> None:
+        self._meta = meta
         self._lock = threading.Lock()
-        self._offset = 0
+        self._cursor: Any = None
         self._loaded = False
-        self._tokens: dict[str, Any] = {}
-        self._recent: list[str] = []
         self.versions: dict[str, dict[str, Any]] = {}  # vid -> node data
         self.runs: dict[str, dict[str, Any]] = {}  # run path -> node data
-        self._by_shard: dict[str, set[str]] = defaultdict(set)
+        self._by_collection: dict[str, set[str]] = defaultdict(set)
         self.links: dict[str, list[str]] = defaultdict(list)  # vid -> ["model-registry/name:vN (aliases)"]
-        self._link_shards: dict[str, list[str]] = {}
+        self._by_model: dict[str, list[str]] = {}
         self._rev: Any = None  # reverse edges, rebuilt after any change
 
     # -- loading ---------------------------------------------------------------------------
     def refresh(self) -> "LineageIndex":
         with self._lock:
-            meta = self._reg.meta
-            if not self._loaded:
-                _, self._offset = meta.journal_since(0)
-                shards = [f"collections/{p}/{f}" for p in meta.listdir("collections") for f in meta.listdir(f"collections/{p}")]
-                shards += [f"runs/{p}/{f}" for p in meta.listdir("runs") for f in meta.listdir(f"runs/{p}")]
-                shards += [f"models/{f}" for f in meta.listdir("models")]
-                for rel in shards:
-                    self._load(rel)
-                self._loaded = True
-                return self
-            lines, self._offset = meta.journal_since(self._offset)
-            changed = set(lines)
-            changed.update(rel for rel in self._recent if meta.files.token(rel) != self._tokens.get(rel))
-            for rel in changed:
-                self._load(rel)
-            self._recent = (self._recent + [r for r in lines if r not in self._recent])[-_RECENT:]
+            changes, self._cursor = self._meta.changes_since(self._cursor)
+            for change in changes:
+                self._load(change)
+            self._loaded = True
         return self
 
-    def _load(self, rel: str) -> None:
-        if not rel.endswith(".json"):
-            return
+    def _load(self, change: Change) -> None:
         self._rev = None
-        self._tokens[rel] = self._reg.meta.files.token(rel)
-        data = self._reg.meta.raw(rel)
-        for key in self._by_shard.pop(rel, set()):
-            self.versions.pop(key, None)
-            self.runs.pop(key, None)
-        if rel.startswith("collections/"):
-            coll = data.get("collection", {}).get("1", {})
-            versions = data.get("versions", {})
-            latest = max((int(k) for k in versions), default=0) - 1
-            for v in versions.values():
-                vid = f"{v['project']}/{v['name']}:v{v['version']}"
-                aliases = sorted(a for a, n in coll.get("aliases", {}).items() if n == v["version"])
-                if v["version"] == latest:
-                    aliases.insert(0, "latest")
-                self.versions[vid] = {"id": _artifact_node(vid), "kind": "artifact", "artifact": vid, "type": v["type"],
-                                      "project": v["project"], "name": v["name"], "version": f"v{v['version']}",
-                                      "aliases": aliases, "digest": v["digest"], "size": v.get("size"),
-                                      "created_at": v.get("created_at"), "run": v.get("run"), "deps": v.get("deps", [])}
-                self._by_shard[rel].add(vid)
-        elif rel.startswith("runs/"):
-            r = data.get("run", {}).get("1")
-            if r:
-                path = f"{r['project']}/{r['id']}"
-                self.runs[path] = {"id": _run_node(path), "kind": "run", "run": path, "name": r.get("name"),
-                                   "job_type": r.get("job_type"), "project": r["project"], "_doc": r,
-                                   "inputs": r.get("inputs", []), "outputs": r.get("outputs", [])}
-                self._by_shard[rel].add(path)
-        elif rel.startswith("models/"):
-            self._load_links(rel, data)
+        if change.kind == "collection":
+            self._load_collection(change.key)
+        elif change.kind == "run":
+            self._load_run(change.key)
+        elif change.kind == "model":
+            self._load_links(change.key)
 
-    def _load_links(self, rel: str, data: dict[str, Any]) -> None:
-        for vid in self._link_shards.pop(rel, []):
-            self.links[vid] = [x for x in self.links[vid] if not x.startswith(f"model-registry/{rel[7:-5]}:")]
-        model = data.get("model", {}).get("1")
-        if not model:
+    def _load_collection(self, key: str) -> None:
+        for vid in self._by_collection.pop(key, set()):
+            self.versions.pop(vid, None)
+        project, name = key.split("/", 1)
+        try:
+            versions: list[Version] = self._meta.versions(project, name)
+        except NotFoundError:
+            return
+        for v in versions:
+            self.versions[v.id] = {"id": _artifact_node(v.id), "kind": "artifact", "artifact": v.id, "type": v.type,
+                                   "project": v.project, "name": v.name, "version": f"v{v.version}",
+                                   "aliases": list(v.aliases), "digest": v.digest, "size": v.size,
+                                   "created_at": v.created_at, "run": v.run, "deps": list(v.deps)}
+            self._by_collection[key].add(v.id)
+
+    def _load_run(self, path: str) -> None:
+        project, run_id = path.split("/", 1)
+        try:
+            r = self._meta.get_run(project, run_id)
+        except NotFoundError:
+            self.runs.pop(path, None)
+            return
+        doc = r.to_doc()
+        self.runs[path] = {"id": _run_node(path), "kind": "run", "run": path, "name": r.name, "job_type": r.job_type,
+                           "project": r.project, "_doc": doc, "inputs": list(r.inputs), "outputs": list(r.outputs)}
+
+    def _load_links(self, model: str) -> None:
+        for vid in self._by_model.pop(model, []):
+            self.links[vid] = [x for x in self.links[vid] if not x.startswith(f"model-registry/{model}:")]
+        try:
+            record = self._meta.get_model(model)
+            linked = self._meta.model_versions(model)
+        except NotFoundError:
             return
         touched = []
-        for v in data.get("versions", {}).values():
-            aliases = sorted(a for a, n in model.get("aliases", {}).items() if n == v["version"])
-            label = f"model-registry/{model['name']}:v{v['version']}" + (f" ({', '.join(aliases)})" if aliases else "")
-            self.links[v["artifact"]].append(label)
-            touched.append(v["artifact"])
-        self._link_shards[rel] = touched
+        for v in linked:
+            aliases = sorted(a for a, n in record.aliases.items() if n == v.version)
+            label = f"model-registry/{model}:v{v.version}" + (f" ({', '.join(aliases)})" if aliases else "")
+            self.links[v.artifact].append(label)
+            touched.append(v.artifact)
+        self._by_model[model] = touched
 
     # -- edges -----------------------------------------------------------------------------
-    def _reverse(self) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
+    def reverse(self) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
+        """(runs that used each version, versions that depend on each, versions each run produced)."""
         if self._rev is None:
             self._rev = self._build_reverse()
         return self._rev  # type: ignore[no-any-return]
@@ -147,13 +144,12 @@ class LineageIndex:
         return run if "/" in run else f"{v['project']}/{run}"
 
     def users_of(self, vid: str) -> list[str]:
-        return list(self._reverse()[0].get(vid, []))
+        return list(self.reverse()[0].get(vid, []))
 
 
-def get_index(reg: "Registry") -> LineageIndex:
-    if reg._index is None:
-        reg._index = LineageIndex(reg)
-    return reg._index.refresh()  # type: ignore[no-any-return]
+def get_index(reg: Source) -> LineageIndex:
+    """The registry's lineage index, refreshed."""
+    return reg.lineage_index.refresh()
 
 
 def _node(index: LineageIndex, key: str) -> dict[str, Any]:
@@ -170,7 +166,7 @@ def _node(index: LineageIndex, key: str) -> dict[str, Any]:
             "git": (doc.get("git") or {}).get("commit"), "config": doc.get("config", {}), "summary": doc.get("summary", {})}
 
 
-def lineage(reg: "Registry", spec: str, direction: str = "up", depth: int | None = None,
+def lineage(reg: Source, spec: str, direction: str = "up", depth: int | None = None,
             project: str | None = None) -> dict[str, Any]:
     """The lineage graph around an artifact version (``spec``) or a run (``run:project/id``).
 
@@ -181,7 +177,7 @@ def lineage(reg: "Registry", spec: str, direction: str = "up", depth: int | None
         raise InvalidSpecError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
     # resolve first, then refresh: whatever the resolve saw is in the journal the refresh reads
     if spec.startswith("run:"):
-        start = reg.run(spec[4:]).path
+        start = run_path(reg.meta, spec[4:])
     else:
         start = reg.artifact(Spec.parse(spec, project or DEFAULT_PROJECT)).id
     index = get_index(reg)
@@ -203,7 +199,7 @@ def lineage(reg: "Registry", spec: str, direction: str = "up", depth: int | None
                     yield vid, vid, key, "used"
 
     def down(key: str) -> Iterable[tuple[str, str, str, str]]:
-        users, dependents, outputs = index._reverse()
+        users, dependents, outputs = index.reverse()
         if key in index.versions:
             for rp in users.get(key, []):
                 yield rp, key, rp, "used"
@@ -229,6 +225,15 @@ def lineage(reg: "Registry", spec: str, direction: str = "up", depth: int | None
             nodes[key] = _node(index, key)
     return {"root": _id(index, start), "direction": direction, "depth": depth,
             "nodes": list(nodes.values()), "edges": list(edges.values())}
+
+
+def run_path(meta: MetadataStore, path: str) -> str:
+    """``project/id`` of a run given as that or as ``id`` alone (searched in every project)."""
+    project, _, run_id = path.rpartition("/")
+    found = [meta.get_run(project, run_id)] if project else meta.find_runs(run_id)
+    if not found:
+        raise NotFoundError(f"no run {path!r}")
+    return found[0].path
 
 
 def _id(index: LineageIndex, key: str) -> str:

@@ -134,18 +134,18 @@ class RegistryMagics(Magics):
     # -- the current run ----------------------------------------------------------------------
     def run(self) -> Run:
         run = current()
-        if run is not None and run._live:
+        if run is not None and run.live:
             return run
         notebook = os.environ.get("JPY_SESSION_NAME") or self.shell.user_ns.get("__vsc_ipynb_file__")
         name = os.path.splitext(os.path.basename(notebook))[0] if notebook else None
         run = init(project=self.project, job_type="notebook", name=name, root=self.root, notebook=notebook)
-        run._save(kernel_started_at=self.kernel_started_at)
+        run.annotate(kernel_started_at=self.kernel_started_at)
         atexit.register(run.finish)
         return run
 
     def api(self) -> Api:
         run = current()
-        if run is not None and run._live:
+        if run is not None and run.live:
             return Api(root=run.registry_url, project=run.project)
         return Api(root=self.root, project=self.project)
 
@@ -300,7 +300,7 @@ class RegistryMagics(Magics):
 
             return RegistryBrowser(self.api())
         run = current()
-        live = run if run is not None and run._live else None
+        live = run if run is not None and run.live else None
         if live is not None and live.job_type != "notebook":
             raise UsageError(f"run {live.path} (started with nbr.init) is active and logs to {live.registry_url}, "
                              f"project {live.project!r}; finish it first (nbr.finish()), then call %registry")
@@ -330,6 +330,6 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def unload_ipython_extension(ipython: Any) -> None:
     run = current()
-    if run is not None and run._live and run.job_type == "notebook":
+    if run is not None and run.live and run.job_type == "notebook":
         run.finish()
 

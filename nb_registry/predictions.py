@@ -25,9 +25,8 @@ if TYPE_CHECKING:
 
 class PredictionLog:
     def __init__(self, registry: "Registry", model: "Artifact") -> None:
-        model._logged()
+        model.require_logged()
         self._reg, self.model = registry, model
-        self.rel = f"predictions/{model.project}/{model.collection}/{model.version}.jsonl"
 
     def stamp(self) -> dict[str, str]:
         """The identifier to attach to a prediction: ``{"model": "project/name:vN", "digest": ...}``."""
@@ -39,9 +38,9 @@ class PredictionLog:
         if taken:
             raise InvalidSpecError(f"{', '.join(taken)}: reserved for the stamp of each prediction; use another field name")
         row = {"at": envinfo.now(), **self.stamp(), "prediction": prediction, "inputs": inputs, **extra}
-        self._reg.meta.append(self.rel, [json.dumps(row, default=str, separators=(",", ":"))])
+        row = json.loads(json.dumps(row, default=str))  # stored as JSON: what read() gives back
+        self._reg.meta.append_predictions(self.model.id, [row])
         return row
 
     def read(self) -> Table:
-        raw = self._reg.meta.read_log(self.rel).decode()
-        return Table([json.loads(line) for line in raw.splitlines() if line])
+        return Table(self._reg.meta.predictions(self.model.id))

@@ -173,11 +173,27 @@ def _check_argument(path: str, op: str, arg: Any) -> None:
             raise QueryError(f"bad $regex for {path!r}: {e}") from None
 
 
+def _check_paths(records: list[dict[str, Any]], paths: Iterable[str], sort: bool = False) -> None:
+    """Each path must be present in at least one record (a typo is an error, not an empty result).
+
+    Usually the first records have them all, so this costs little; only a miss walks every record,
+    to list the fields that do exist."""
+    for path in dict.fromkeys(paths):
+        if not any(get_path(r, path) is not _MISSING for r in records):
+            known = known_paths(records, depth=32)
+            where = f"unknown sort field {path!r}" if sort else f"unknown field {path!r} in filter"
+            raise QueryError(f"{where}; fields that exist: {', '.join(sorted(known)) or '(none)'}")
+
+
+def _order_keys(order: str | Sequence[str] | None) -> list[str]:
+    if not order:
+        return []
+    return [order] if isinstance(order, str) else list(order)
+
+
 def sort_records(records: list[dict[str, Any]], order: str | Sequence[str] | None, known: set[str] | None = None) -> list[dict[str, Any]]:
     """Sort by one or more paths (``-path`` descending), missing values last."""
-    if not order:
-        return records
-    keys = [order] if isinstance(order, str) else list(order)
+    keys = _order_keys(order)
     for key in reversed(keys):
         desc = key.startswith("-")
         path = key.lstrip("+-")
@@ -197,9 +213,14 @@ def query(records: Iterable[dict[str, Any]], filters: Mapping[str, Any] | None =
           order: str | Sequence[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Filter, sort and cut ``records``; unknown fields and operators raise :class:`QueryError`."""
     rows = list(records)
-    known = known_paths(rows, depth=32) if rows else None  # deep configs (config.opt.adam.beta1) are fields too
     if filters:
-        _validate(filters, known)
+        _validate(filters, None)
+        if rows:
+            _check_paths(rows, _paths_in(filters))
+    keys = _order_keys(order)
+    if keys and rows:
+        _check_paths(rows, [k.lstrip("+-") for k in keys], sort=True)
+    if filters:
         rows = [r for r in rows if _matches(r, filters)]
-    rows = sort_records(rows, order, known)
+    rows = sort_records(rows, keys)
     return rows[:limit] if limit is not None else rows

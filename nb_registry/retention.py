@@ -21,8 +21,6 @@ from .errors import InvalidSpecError, QueryError
 from .lineage import get_index
 from .names import DEFAULT_PROJECT, Spec
 from .query import get_path, is_missing, known_paths
-from .registry import REGISTRY_SHARD, collection_rel
-from .runs import all_run_docs
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -66,13 +64,12 @@ def set_retention(reg: "Registry", name: str, keep_best: int | None = None, metr
     policy = None if keep_best is None and keep_last is None else {
         "keep_best": keep_best, "metric": metric, "mode": mode, "keep_last": keep_last}
     s = Spec.parse(name, project or DEFAULT_PROJECT)
-    data = reg._shard(s.project, s.name)
+    reg.meta.collection(s.project, s.name)  # NotFoundError naming the collections there are
     if metric is not None:
         if not isinstance(metric, str) or not metric.strip(".") or metric != metric.strip():
             raise InvalidSpecError(f"bad metric {metric!r}; expected a metadata path such as 'metadata.val_acc'")
-        _check_metric(s, list(data.get("versions", {}).values()), _metric_path(metric))
-    with reg.meta.transaction():
-        reg.meta.update(collection_rel(s.project, s.name), lambda d: d["collection"]["1"].__setitem__("retention", policy))
+        _check_metric(s, [v.to_doc() for v in reg.meta.versions(s.project, s.name)], _metric_path(metric))
+    reg.meta.set_retention(s.project, s.name, policy)
     return policy or {}
 
 
@@ -92,7 +89,7 @@ def _check_metric(s: Spec, versions: list[dict[str, Any]], path: str) -> None:
 def protected_versions(reg: "Registry") -> dict[str, str]:
     """vid -> why it can never be removed (alias, registered link, dependency, used by a run)."""
     index = get_index(reg)
-    users, dependents, _ = index._reverse()
+    users, dependents, _ = index.reverse()
     why: dict[str, str] = {}
     for vid, v in index.versions.items():
         aliases = [a for a in v["aliases"] if a != "latest"]
@@ -115,12 +112,11 @@ def plan_retention(reg: "Registry", unranked: list[dict[str, Any]] | None = None
     One collection's odd values never stop gc for the others."""
     protected = protected_versions(reg)
     doomed = []
-    for c in reg.collections():
-        data = reg.meta.raw(collection_rel(c["project"], c["name"]))
-        policy = data.get("collection", {}).get("1", {}).get("retention")
+    for c in reg.meta.collections():
+        policy = reg.meta.collection(c.project, c.name).retention
         if not policy:
             continue
-        versions = sorted(data.get("versions", {}).values(), key=lambda v: v["version"])
+        versions = [v.to_doc() for v in reg.meta.versions(c.project, c.name)]
         keep = {versions[-1]["version"]} if versions else set()
         keep_last = policy.get("keep_last")
         if isinstance(keep_last, int) and keep_last > 0:
@@ -146,26 +142,9 @@ def plan_retention(reg: "Registry", unranked: list[dict[str, Any]] | None = None
     return doomed
 
 
-def _delete_versions(reg: "Registry", vids: list[str]) -> None:
-    by_coll: dict[str, list[int]] = {}
-    for vid in vids:
-        s = Spec.parse(vid)
-        by_coll.setdefault(collection_rel(s.project, s.name), []).append(int(s.selector[1:]))
-    with reg.meta.transaction():
-        protected = protected_versions(reg)  # re-checked under the lock
-        for rel, numbers in by_coll.items():
-            def drop(data: dict[str, Any], numbers: list[int] = numbers) -> None:
-                latest = max(int(k) for k in data["versions"]) - 1
-                removed = data.setdefault("removed", {})
-                for n in numbers:
-                    doc = data["versions"].get(str(n + 1))
-                    vid = f"{doc['project']}/{doc['name']}:v{n}" if doc else None
-                    if doc is None or n == latest or vid in protected:
-                        continue
-                    del data["versions"][str(n + 1)]
-                    removed[str(n + 1)] = {"version": n, "digest": doc["digest"], "at": envinfo.now(), "by": envinfo.user()}
-
-            reg.meta.update(rel, drop)
+def _delete_versions(reg: "Registry", vids: list[str]) -> list[dict[str, Any]]:
+    """Remove versions; the store checks again, in the same step, that nothing protects each one."""
+    return [{"artifact": r.id, "reason": r.reason} for r in reg.meta.delete_versions(vids, by=envinfo.user()) if not r.removed]
 
 
 # Fields of a version document and of a run document that name a blob (besides manifest entries).
@@ -180,15 +159,16 @@ def live_blobs(reg: "Registry", exclude: frozenset[str] | set[str] = frozenset()
     """Blobs that versions (other than ``exclude``) and runs need: each version's manifest, the files
     it lists, the source of the step that made it (``code``), and each run's metric history."""
     live: set[str] = set()
-    for c in reg.collections():
-        for v in reg.meta.raw(collection_rel(c["project"], c["name"])).get("versions", {}).values():
-            if f"{v['project']}/{v['name']}:v{v['version']}" in exclude:
+    for c in reg.meta.collections():
+        for record in reg.meta.versions(c.project, c.name):
+            if record.id in exclude:
                 continue
+            v = record.to_doc()
             live.update(d for d in (_blob_ref(v.get(k)) for k in VERSION_BLOB_FIELDS) if d)
             for e in reg.load_manifest(v["manifest"]).values():
                 if "artifact" not in e and ("ref" not in e or str(e["ref"]).startswith("nbr://")):
                     live.add(e["digest"])
-    for doc in all_run_docs(reg):  # read from the shards themselves: gc deletes, so no cached view
+    for doc in (r.to_doc() for r in reg.meta.runs()):  # read from the store itself: gc deletes, so no cached view
         hist = doc.get("history")
         if isinstance(hist, dict) and _blob_ref(hist.get("blob")):
             live.add(hist["blob"])
@@ -196,12 +176,6 @@ def live_blobs(reg: "Registry", exclude: frozenset[str] | set[str] = frozenset()
         if isinstance(code, dict) and _blob_ref(code.get("blob")):
             live.add(code["blob"])
     return live
-
-
-def _bump_generation(data: dict[str, Any]) -> None:
-    gc_doc = data.setdefault("settings", {}).setdefault("gc", {"generation": 0})
-    gc_doc["generation"] += 1
-    gc_doc["at"] = envinfo.now()
 
 
 def _age(reg: "Registry", digest: str) -> float:
@@ -219,38 +193,41 @@ def gc(reg: "Registry", dry_run: bool = True, grace_seconds: float = GRACE_SECON
     """Apply retention policies, then remove unreferenced blobs. Returns what was (or would be) removed."""
     unranked: list[dict[str, Any]] = []
     versions = plan_retention(reg, unranked)
+    kept: list[dict[str, Any]] = []
     if not dry_run and versions:
-        _delete_versions(reg, [v["artifact"] for v in versions])
-    # after a real deletion the metadata says what survives; a dry run pretends the doomed are gone
+        kept = _delete_versions(reg, [v["artifact"] for v in versions])
+        gone = {v["artifact"] for v in kept}
+        versions = [v for v in versions if v["artifact"] not in gone]
+    # after a real deletion the store says what survives; a dry run pretends the doomed are gone
     live = live_blobs(reg, {v["artifact"] for v in versions} if dry_run else frozenset())
-    garbage, size = [], 0
-    for digest in reg.blobs.digests():
-        if digest in live or _age(reg, digest) < grace_seconds:
-            continue
-        garbage.append(digest)
-        size += reg.blobs.size(digest)
+    candidates = [d for d in reg.blobs.digests() if d not in live and _age(reg, d) >= grace_seconds]
     partial = _stale_partials(reg, grace_seconds)
-    if not dry_run and garbage:
-        with reg.meta.transaction():
-            # Under the lock no version can be committed, so what is live now stays live until we are done:
-            # a version logged since the scan above may have deduplicated against one of these blobs.
+    sizes = {d: _size(reg, d) for d in candidates}
+    if dry_run or not candidates:
+        garbage = candidates
+    else:
+        def find_garbage() -> list[str]:
+            # No version passing the old generation can be committed now, so what is live stays live until
+            # we are done: a version logged since the scan above may have deduplicated against a candidate.
             live_now = live_blobs(reg, frozenset())
-            kept = [d for d in garbage if d in live_now]
-            if kept:
-                garbage = [d for d in garbage if d not in live_now]
-                size -= sum(reg.blobs.size(d) for d in kept)
-            # writers that deduplicated against these blobs but commit after us see the new generation
-            # and upload their blobs again
-            reg.meta.update(REGISTRY_SHARD, _bump_generation)
-            for digest in garbage:
-                reg.blobs.delete(digest)
+            return [d for d in candidates if d not in live_now]
+
+        garbage = reg.meta.collect(find_garbage, reg.blobs.delete)
+    size = sum(sizes.get(d, 0) for d in garbage)
     if not dry_run:
         for path, _ in partial:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
     return {"dry_run": dry_run, "versions": versions, "blobs": len(garbage), "bytes": size,
             "digests": garbage[:1000], "partial_files": len(partial), "partial_bytes": sum(n for _, n in partial),
-            "unranked": unranked}
+            "unranked": unranked, "kept": kept}
+
+
+def _size(reg: "Registry", digest: str) -> int:
+    try:
+        return reg.blobs.size(digest)
+    except LookupError:
+        return 0  # removed meanwhile
 
 
 def _stale_partials(reg: "Registry", grace_seconds: float) -> list[tuple[str, int]]:

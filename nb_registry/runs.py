@@ -20,28 +20,20 @@ import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import envinfo
+from .artifact import Artifact, check_metadata
+from .artifacts import Artifacts
 from .errors import InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, check_name
+from .runstate import effective_state, proc_stat
+from .store.interface import StaleGeneration
+from .store.records import RunRecord
 from .table import Table
-
-if TYPE_CHECKING:
-    from .artifact import Artifact
-    from .registry import Registry
 
 FLUSH_ROWS = 1000
 FLUSH_SECONDS = 10.0
 HEARTBEAT_SECONDS = 30.0
-STALE_AFTER = 600.0  # a running run on another host with no heartbeat for this long is shown as crashed
 _current: "Run | None" = None
 _exit_hook: dict[str, Any] = {"installed": False, "failed": False, "code": 0}
-
-
-def run_rel(project: str, run_id: str) -> str:
-    return f"runs/{project}/{run_id}.json"
-
-
-def _history_rel(project: str, run_id: str) -> str:
-    return f"runs/{project}/{run_id}.history.jsonl"
 
 
 def _jsonable(value: Any) -> Any:
@@ -92,48 +84,10 @@ def _metric_value(key: str, value: Any, where: str = "run.log", depth: int = 0) 
                            "Convert it first, e.g. str(value) for a date")
 
 
-def _proc_stat(pid: int) -> tuple[str, str] | None:
-    """(state letter, start time in clock ticks since boot) from Linux's /proc, else None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return fields[0], fields[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _pid_alive(pid: int, start: str | None = None) -> bool:
-    """Whether process ``pid`` lives and, when its start time was recorded, is still the same process
-    (PIDs are reused, soon after a restart in a container). A zombie has exited."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    stat = _proc_stat(pid)
-    if stat is not None and (stat[0] in ("Z", "X") or (start is not None and stat[1] != start)):
-        return False
-    return True
-
-
-def effective_state(doc: Mapping[str, Any]) -> str:
-    """``running`` only while its process lives; a run whose process died unfinished is ``crashed``."""
-    if doc.get("state") != "running":
-        return str(doc.get("state"))
-    if doc.get("host") == envinfo.host():
-        alive = _pid_alive(int(doc.get("pid") or 0), doc.get("pid_start"))
-        return "running" if alive else "crashed"
-    beat = envinfo.parse_time(doc.get("heartbeat_at") or doc["started_at"]).timestamp()
-    return "running" if time.time() - beat < STALE_AFTER else "crashed"
-
-
 class Run:
     """A tracked run. Create with :func:`nb_registry.init`; use as a context manager or call :meth:`finish`."""
 
-    def __init__(self, registry: "Registry", doc: dict[str, Any], live: bool) -> None:
+    def __init__(self, registry: Artifacts, doc: dict[str, Any], live: bool) -> None:
         self._reg = registry
         self._doc = doc
         self._live = live
@@ -158,6 +112,11 @@ class Run:
     git = property(lambda self: self._doc.get("git"))
     inputs = property(lambda self: list(self._doc.get("inputs", [])))
     outputs = property(lambda self: list(self._doc.get("outputs", [])))
+
+    @property
+    def live(self) -> bool:
+        """Whether this process started the run and it is not finished: only then can it log."""
+        return self._live
 
     @property
     def registry_url(self) -> str:
@@ -191,12 +150,18 @@ class Run:
         self.finish(exit_code=0 if exc_type is None else 1)
 
     # -- writing ----------------------------------------------------------------------------
+    def _record(self) -> RunRecord:
+        return RunRecord.from_doc(dict(self._doc, summary=dict(self.summary)))
+
     def _save(self, **changes: Any) -> None:
         with self._save_lock:  # the heartbeat thread saves too
             self._doc.update(changes)
-            doc = dict(self._doc, summary=dict(self.summary))
-            with self._reg.meta.transaction():
-                self._reg.meta.update(run_rel(self.project, self.id), lambda d: d.__setitem__("run", {"1": doc}))
+            self._reg.meta.save_run(self._record())
+
+    def annotate(self, **fields: Any) -> None:
+        """Record extra fields on this run (a notebook kernel's start time, a launcher's job id ...)."""
+        self._check_live()
+        self._save(**check_metadata(fields, "run fields"))
 
     def _start_heartbeat(self) -> None:
         """A daemon thread that saves ``heartbeat_at`` every ``HEARTBEAT_SECONDS``, so that readers on
@@ -270,19 +235,13 @@ class Run:
         self.summary.update(checked)
         self._save()
 
-    def _history_files(self) -> Any:
-        """Live history sits beside the run's shard, so other processes and machines can watch it: an
-        append to a local file, or one small object per flush on an object store (this run is its only
-        writer, so it folds its own parts every few hundred flushes)."""
-        return self._reg.meta.files
-
     def _flush(self) -> None:
         with self._buffer_lock:  # the heartbeat thread flushes too: one writer of the history at a time
             if self._buffer:
                 # default=str: rows are checked when logged; should a value still slip through it is kept as text
                 lines = [json.dumps(r, separators=(",", ":"), allow_nan=True, default=str) for r in self._buffer]
-                self._history_files().append(_history_rel(self.project, self.id), ("\n".join(lines) + "\n").encode(),
-                                             sole_writer=True)
+                # live history sits beside the run's record, so other processes and machines can watch it
+                self._reg.meta.append_history(self.project, self.id, ("\n".join(lines) + "\n").encode())
                 self._buffer.clear()
             self._last_flush = time.monotonic()
 
@@ -299,21 +258,32 @@ class Run:
         self._stop_beat.set()
         self._close_row()
         self._flush()  # on failure the rows stay buffered and the run live: nothing is lost
-        rel = _history_rel(self.project, self.id)
-        raw = self._history_files().read_from(rel, 0)
-        history, error = None, None
+        generation = self._reg.meta.gc_generation()  # before the blob is stored: see MetadataStore.finish_run
+        raw = self._reg.meta.read_history(self.project, self.id)
+        history, error, columns = None, None, None
         if raw:
             try:
                 rows = _parse_rows(raw)
-                history = {"blob": self._reg.blobs.put_bytes(_columnar(rows))[0], "rows": len(rows)}
+                columns = _columnar(rows)
+                history = {"blob": self._reg.blobs.put_bytes(columns)[0], "rows": len(rows)}
             except Exception as e:  # keep the live file; history() reads it
                 error = e
-        self._save(state="finished" if exit_code == 0 else "failed", exit_code=exit_code, ended_at=envinfo.now(),
-                   history=history, steps=self._step)
+        final = dict(state="finished" if exit_code == 0 else "failed", exit_code=exit_code, ended_at=envinfo.now(),
+                     history=history, steps=self._step)
+        with self._save_lock:
+            self._doc.update(final)
+            for _ in range(20):
+                try:
+                    self._reg.meta.finish_run(self._record(), gc_generation=generation)
+                    break
+                except StaleGeneration as e:  # a gc ran between storing the history blob and this record
+                    generation = e.current
+                    if columns is not None:
+                        self._reg.blobs.put_bytes(columns)
         self._live = False
         if history is not None:
             try:
-                self._history_files().delete(rel)
+                self._reg.meta.drop_history(self.project, self.id)
             except OSError:  # a leftover copy of what the blob holds: harmless
                 pass
         if _current is self:
@@ -327,15 +297,13 @@ class Run:
         """Log a draft (or a file or folder path) as a new version; this run is its producer.
 
         ``code`` is the source of the step that made it (the magics pass the cell)."""
-        from .artifact import Artifact
-
         self._check_live()
         if not isinstance(artifact, Artifact):
             path = os.fspath(artifact)
             art = Artifact(name or os.path.basename(os.path.abspath(path)).replace(" ", "_"), type=type or "unspecified")
             art.add_dir(path) if os.path.isdir(path) else art.add_file(path)
             artifact = art
-        logged = self._reg.log(artifact, artifact._project or self.project, aliases or (), run=self, code=code)
+        logged = self._reg.log(artifact, artifact.project or self.project, aliases or (), run=self, code=code)
         if logged.id not in self._doc.setdefault("outputs", []):
             # not written now: each version already names its run (lineage reads that); the list is
             # saved with the next heartbeat and at finish(), saving a shard write per log
@@ -344,11 +312,11 @@ class Run:
 
     def use_artifact(self, spec: "str | Artifact", type: str | None = None) -> "Artifact":
         """Resolve a spec (``name:alias``, ``project/name:vN``, ``model-registry/NAME:ALIAS``) and record it as an input."""
-        from .artifact import Artifact
-
         art = self._reg.artifact(spec.id if isinstance(spec, Artifact) else spec, self.project, type)
         if self._live and art.id not in self._doc.setdefault("inputs", []):
-            self._save(inputs=[*self._doc["inputs"], art.id])
+            with self._save_lock:  # the store checks the version still exists as it records the use
+                stored = self._reg.meta.use_version(self.project, self.id, art.id)
+                self._doc["inputs"] = list(stored.inputs)
         return art
 
     def link_artifact(self, artifact: "Artifact | str", target_path: str, aliases: Iterable[str] | None = None) -> Any:
@@ -369,7 +337,7 @@ class Run:
             cols = json.loads(self._reg.blobs.read_verified(hist["blob"]))
             rows = [dict(zip(cols["columns"], r)) for r in cols["rows"]]
         else:
-            rows = _parse_rows(self._history_files().read_from(_history_rel(self.project, self.id), 0))
+            rows = _parse_rows(self._reg.meta.read_history(self.project, self.id))
         if self._live and self._open is not None:
             rows.append(dict(self._open))  # the current step, still open
         if keys:
@@ -395,11 +363,9 @@ def _columnar(rows: list[dict[str, Any]]) -> bytes:
                       separators=(",", ":"), allow_nan=True).encode()
 
 
-def start_run(reg: "Registry", project: str | None = None, name: str | None = None, job_type: str | None = None,
+def start_run(reg: Artifacts, project: str | None = None, name: str | None = None, job_type: str | None = None,
               config: Mapping[str, Any] | None = None, tags: Iterable[str] = (), notes: str | None = None,
               code: str | None = None, notebook: str | None = None, **extra: Any) -> Run:
-    from .artifact import check_metadata
-
     global _current
     project = check_name(project or os.environ.get("NB_REGISTRY_PROJECT") or DEFAULT_PROJECT, "project")
     tags = [check_name(t, "tag") for t in tags]
@@ -408,7 +374,7 @@ def start_run(reg: "Registry", project: str | None = None, name: str | None = No
         "id": run_id, "project": project, "name": name or f"{job_type or 'run'}-{run_id}", "job_type": job_type,
         "config": check_metadata(dict(config or {}), "config"), "tags": tags, "notes": notes,
         "state": "running", "exit_code": None, "user": envinfo.user(), "host": envinfo.host(), "pid": os.getpid(),
-        "pid_start": (_proc_stat(os.getpid()) or (None, None))[1],
+        "pid_start": (proc_stat(os.getpid()) or (None, None))[1],
         "python": sys.version.split()[0], "started_at": envinfo.now(), "ended_at": None, "heartbeat_at": envinfo.now(),
         "git": envinfo.git_info(), "command": [sys.executable, *sys.argv], "cwd": os.getcwd(), "notebook": notebook,
         "code": code, "inputs": [], "outputs": [], "summary": {}, "history": None, "steps": 0, **extra,
@@ -475,31 +441,26 @@ def current() -> Run | None:
     return _current
 
 
-def load_run(reg: "Registry", run_path: str) -> Run:
+def load_run(reg: Artifacts, run_path: str) -> Run:
     """A run by ``project/id`` or by ``id`` alone (searched in every project)."""
     project, _, run_id = run_path.rpartition("/")
-    projects = [project] if project else reg.meta.listdir("runs")
-    for p in projects:
-        doc = reg.meta.raw(run_rel(p, run_id)).get("run", {}).get("1")
-        if doc:
-            if _current is not None and _current.id == run_id and _current.project == p:
-                return _current
-            return Run(reg, json.loads(json.dumps(doc)), live=False)
-    raise NotFoundError(f"no run {run_path!r}" + (f" in project {project!r}" if project else ""))
+    found = [reg.meta.get_run(project, run_id)] if project and _run_exists(reg, project, run_id) else \
+        [] if project else reg.meta.find_runs(run_id)
+    if not found:
+        raise NotFoundError(f"no run {run_path!r}" + (f" in project {project!r}" if project else ""))
+    rec = found[0]
+    if _current is not None and _current.id == rec.id and _current.project == rec.project:
+        return _current
+    return Run(reg, json.loads(json.dumps(rec.to_doc())), live=False)
 
 
-def all_run_docs(reg: "Registry", project: str | None = None) -> list[dict[str, Any]]:
-    docs = []
-    for p in [project] if project else reg.meta.listdir("runs"):
-        for f in reg.meta.listdir(f"runs/{p}"):
-            if f.endswith(".json"):
-                doc = reg.meta.raw(f"runs/{p}/{f}").get("run", {}).get("1")
-                if doc:
-                    docs.append(doc)
-    return docs
+def _run_exists(reg: Artifacts, project: str, run_id: str) -> bool:
+    try:
+        reg.meta.get_run(project, run_id)
+        return True
+    except NotFoundError:
+        return False
 
 
-def runs_using(reg: "Registry", vid: str) -> list[Run]:
-    from .lineage import get_index
-
-    return [load_run(reg, path) for path in get_index(reg).users_of(vid)]
+def all_run_docs(reg: Artifacts, project: str | None = None) -> list[dict[str, Any]]:
+    return [r.to_doc() for r in reg.meta.runs(project)]

@@ -145,9 +145,7 @@ def load_objects(art: Any, allow_pickle: bool = False) -> dict[str, Any] | None:
 
 def _read_only_path(art: Any, name: str) -> str:
     """The verified blob behind an entry, to read from: loading an object needs no copy of its file."""
-    from .transfer import local_blob
-
     entry = art.get_entry(name)
     if entry.ref or entry.dependency:  # not a stored file: fetched the usual way
         return str(entry.download())
-    return local_blob(art._registry_required(), entry.digest)
+    return str(art.blob_path(entry.digest))

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .query import query
-from .runs import all_run_docs, effective_state
+from .runs import all_run_docs
+from .runstate import effective_state
 from .table import Table
 
 if TYPE_CHECKING:

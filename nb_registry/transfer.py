@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import IntegrityError, InvalidSpecError, NotFoundError, UnsafePathError
 from .names import safe_entry_name
@@ -26,7 +26,15 @@ from .store.blobs import clone_or_copy
 
 if TYPE_CHECKING:
     from .artifact import Artifact, ArtifactEntry
-    from .registry import Registry
+
+
+class Registry(Protocol):
+    """What downloads need of the registry: its stores and resolving a dependency."""
+
+    store: Any
+    blobs: Any
+
+    def artifact(self, spec: str) -> "Artifact": ...
 
 
 def default_root(reg: "Registry", art: "Artifact") -> str:
@@ -51,7 +59,7 @@ def local_blob(reg: "Registry", digest: str) -> str:
         os.makedirs(os.path.dirname(cache.path(digest)), exist_ok=True)
         tmp = os.path.join(cache.root, "tmp", f"{uuid.uuid4().hex}.part")
         reg.blobs.get_file(digest, tmp)  # verifies while it fetches
-        cache._commit_local(tmp, digest)
+        cache.adopt(tmp, digest)
     return cache.verified_local(digest)
 
 

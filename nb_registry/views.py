@@ -39,7 +39,7 @@ VERSION_FIELDS = ("type", "description", "metadata", "digest", "size", "files", 
 
 
 def version_view(art: "Artifact", entries: bool = False) -> dict[str, Any]:
-    doc = art._logged()
+    doc = art.info
     out: dict[str, Any] = {"id": art.id, "project": art.project, "name": art.collection, "version": art.version,
                            "aliases": list(art.aliases), **{k: doc.get(k) for k in VERSION_FIELDS}}
     if entries:
@@ -55,12 +55,12 @@ def version_view(art: "Artifact", entries: bool = False) -> dict[str, Any]:
 
 def model_summary(rm: "RegisteredModel") -> dict[str, Any]:
     return {"name": rm.name, "description": rm.description, "tags": rm.tags, "aliases": rm.aliases,
-            "versions": len(rm._data.get("versions", {})), "created_at": rm.created_at}
+            "versions": rm.version_count, "created_at": rm.created_at}
 
 
 def model_view(rm: "RegisteredModel") -> dict[str, Any]:
     return {**model_summary(rm), "model_card": rm.model_card, "versions": rm.versions(), "history": rm.history(),
-            "automations": rm.automations(), "automation_runs": rm.automation_runs()}
+            "automations": rm.automations(), "automation_runs": rm.automation_runs(), "deliveries": rm.deliveries()}
 
 
 def run_view(run: "Run") -> dict[str, Any]:

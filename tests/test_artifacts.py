@@ -307,7 +307,9 @@ def test_escaping_entry_names_are_refused(tmp_path: Path, bad: str) -> None:
 
 def test_manifest_with_escaping_name_writes_nothing_outside(reg: Registry, tmp_path: Path) -> None:
     """Even a manifest crafted by hand (not through add_file) cannot write outside the target."""
-    from nb_registry.registry import MANIFEST_FORMAT
+    import dataclasses
+
+    from nb_registry.manifest import MANIFEST_FORMAT
 
     art = reg.log(_art(tmp_path, content="ok"), project="proj")
     digest, _ = reg.blobs.put_bytes(b"evil")
@@ -315,7 +317,7 @@ def test_manifest_with_escaping_name_writes_nothing_outside(reg: Registry, tmp_p
         manifest = {"format": MANIFEST_FORMAT, "entries": {"a.txt": {"digest": digest, "size": 4}, bad: {"digest": digest, "size": 4}}}
         art._manifest = None
         mdigest, _ = reg.blobs.put_bytes(json.dumps(manifest).encode())
-        art._doc = dict(art._doc, manifest=mdigest)
+        art._record = dataclasses.replace(art._record, manifest=mdigest)
         target = tmp_path / "target" / "inner"
         with pytest.raises(UnsafePathError):
             art.download(str(target))
@@ -526,7 +528,7 @@ def test_by_default_root_gets_copies_and_other_users_get_hard_links() -> None:
     code = ("import os, sys, nb_registry as nbr\n"
             "a = nbr.Api(root=sys.argv[1]).artifact('p/m:latest')\n"
             "out = a.download(sys.argv[2])\n"
-            "blob = a._registry_required().blobs.path(a.get_path('w.bin').digest)\n"
+            "blob = a._backend_required().blobs.path(a.get_path('w.bin').digest)\n"
             "print(os.stat(os.path.join(out, 'w.bin')).st_ino == os.stat(blob).st_ino)\n")
     shared = Path(tempfile.mkdtemp(prefix="nbr-users-"))  # pytest's own folders are private to root
     try:
@@ -597,11 +599,11 @@ def test_add_dir_accepts_two_links_to_the_same_folder(tmp_path: Path) -> None:
 
 def test_a_missing_manifest_is_damage_not_an_unknown_artifact(run: Any, tmp_path: Path) -> None:
     logged = run.log_artifact(_art(tmp_path))
-    manifest = run._reg.blobs.path(logged._logged()["manifest"])
+    manifest = run._reg.blobs.path(logged.record.manifest)
     os.chmod(manifest, 0o644)
     os.unlink(manifest)
     fresh = nbr.Api(root=run.registry_url).artifact(logged.id)  # a new process would have no cached manifest
-    fresh._registry_required()._manifests.clear()
+    fresh._backend_required().manifests.forget()
     with pytest.raises(IntegrityError, match="manifest"):
         fresh.verify()
 

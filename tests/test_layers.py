@@ -1,5 +1,7 @@
-"""The layering rule, checked: a lower layer never imports a higher one, and ``import nb_registry``
-loads no Jupyter, widget or server library."""
+"""The layering rule, checked: a lower layer never imports a higher one; nothing above the store reaches
+into a backend (no shard paths, no doc ids: only the store's interface, records, blobs and hashing); no
+module touches another module's private names; and ``import nb_registry`` loads no Jupyter, widget or
+server library."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ PKG = Path(__file__).resolve().parents[1] / "nb_registry"
 
 # lowest first, as the brief lays them out; a module may import its own layer and those below it
 LAYERS = [
-    {"errors", "names", "envinfo", "query", "table", "progress", "display", "views", "graph_layout", "lineage_html"},
-    {"store"},  # TinyDB shards, blobs, hashing, locks
-    {"artifact", "references", "registry", "transfer", "serialize", "runs", "models", "lineage", "tracking",
-     "retention", "predictions", "api"},  # the domain API
+    {"errors", "names", "envinfo", "query", "table", "progress", "display", "views", "graph_layout", "lineage_html",
+     "runstate"},
+    {"store"},  # the metadata interface and its backends, blobs, hashing
+    {"artifact", "manifest", "references", "artifacts", "registry", "transfer", "serialize", "runs", "models", "lineage",
+     "tracking", "retention", "predictions", "automations", "api"},  # the domain API
     {"cli", "__main__", "magics", "widgets", "server", "demo", "__init__"},  # the faces: they only call the API
 ]
 FACE_LIBRARIES = {"IPython", "ipywidgets", "ipycytoscape", "jupyter_server", "tornado", "plotly", "nbclient"}
@@ -63,6 +66,56 @@ def test_lower_layers_never_import_higher_ones() -> None:
                     problems.append(f"{rel} (layer {me}) imports {target} (layer {_layer(target)})")
             elif imp in FACE_LIBRARIES and me < len(LAYERS) - 1:
                 problems.append(f"{rel} imports the face library {imp}")
+    assert not problems, "\n".join(sorted(problems))
+
+
+# What the layers above the store may import from it: the interface, its records, the blob store and hashing,
+# and the package itself (open_store). Backends and their files (shards, TinyDB tables, SQL) stay inside.
+STORE_PUBLIC = {"store", "store.interface", "store.records", "store.blobs", "store.hashing"}
+# Private names of the standard library that are its public API in all but name.
+STDLIB_PRIVATE = {"_exit", "_getframe", "_asdict", "_replace", "_fields", "_make", "_current_frames"}
+
+
+def test_nothing_above_the_store_reaches_into_a_backend() -> None:
+    problems = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).with_suffix("")
+        if rel.parts[0] == "store":
+            continue
+        for imp in _imports(path):
+            target = imp.split(":", 1)[1] if imp.startswith("nb_registry:") else ""
+            if target.startswith("store") and target not in STORE_PUBLIC:
+                problems.append(f"{rel} imports {target}: use the store's interface (store.interface, store.records)")
+            elif imp.split(".")[0] in ("tinydb", "sqlalchemy", "psycopg", "filelock"):
+                problems.append(f"{rel} imports {imp}: only the store talks to a backend")
+    assert not problems, "\n".join(sorted(problems))
+
+
+def _private_uses(path: Path) -> list[str]:
+    """``obj._name`` where ``obj`` is not ``self``/``cls`` and ``_name`` is not defined in this module."""
+    tree = ast.parse(path.read_text())
+    own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    own |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)}
+    own |= {t.id for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign))
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    own |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                continue
+            if node.attr in own or node.attr in STDLIB_PRIVATE:
+                continue
+            out.append(f"{node.attr} (line {node.lineno})")
+    return out
+
+
+def test_no_module_touches_another_modules_private_names() -> None:
+    problems = []
+    for path in PKG.rglob("*.py"):
+        for use in _private_uses(path):
+            problems.append(f"{path.relative_to(PKG)}: {use}")
     assert not problems, "\n".join(sorted(problems))
 
 

@@ -23,7 +23,7 @@ def test_file_reference_records_content_hash(local_reg: Registry, tmp_path: Path
     [entry] = art.add_reference(f"file://{data}")
     assert entry.digest == hash_bytes(b"a,b\n1,2\n") and entry.size == 8
     logged = local_reg.log(art, project="p")
-    assert list(local_reg.blobs.digests()) == [logged._doc["manifest"]]  # content not copied into the store
+    assert list(local_reg.blobs.digests()) == [logged.record.manifest]  # content not copied into the store
     rec = logged.manifest["train.csv"]
     assert rec["checksum"] == "blake3" and rec["ref"] == f"file://{data}"
     assert logged.verify() == []

@@ -61,7 +61,7 @@ def checkpoints(api: Any, reg_root: str, tmp_path: Path) -> dict[str, Any]:
         run.use_artifact("ckpt:v4")
     return {"versions": versions, "shared": versions[0].get_entry("config.json").digest, "package": pkg_art,
             "weights": {v.id: v.get_entry("weights.bin").digest for v in versions},
-            "manifests": {v.id: v._doc["manifest"] for v in versions}}
+            "manifests": {v.id: v.record.manifest for v in versions}}
 
 
 def test_policy_plans_only_unprotected_non_best_versions(api: Any, checkpoints: dict[str, Any]) -> None:
@@ -194,7 +194,7 @@ def test_gc_keeps_code_blobs_and_run_histories(api: Any, reg_root: str, tmp_path
             art.add_file(w)
             run.log_artifact(art, code=f"model = train(seed={i})  # cell {i}")
             run.log({"loss": 1.0 / (i + 1)})
-    code_of = {f"p/cell:v{i}": api.artifact(f"cell:v{i}")._doc["code"] for i in range(3)}
+    code_of = {f"p/cell:v{i}": api.artifact(f"cell:v{i}").record.code for i in range(3)}
     _age_all_blobs(reg_root)
 
     assert retention.gc(api.registry, dry_run=True, grace_seconds=0)["blobs"] == 0

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import nb_registry as nbr
+from nb_registry import runstate
 from nb_registry import runs as runs_mod
 
 REPO = str(Path(__file__).resolve().parents[1])
@@ -405,28 +406,28 @@ def test_reused_pid_or_zombie_is_not_mistaken_for_the_run(reg_root: str) -> None
     doc = dict(run._doc)
     run.finish()
     doc["state"] = "running"  # as a crash left it: this process's pid and start time
-    assert runs_mod.effective_state(doc) == "running"
+    assert runstate.effective_state(doc) == "running"
     # another process now has that pid (PIDs are reused, quickly after a container restart)
-    assert runs_mod.effective_state(dict(doc, pid_start="1")) == "crashed"
+    assert runstate.effective_state(dict(doc, pid_start="1")) == "crashed"
     # a child that exited but was not reaped yet is a zombie: its pid still answers os.kill(pid, 0)
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
         deadline = time.monotonic() + 30
-        while runs_mod._proc_stat(child.pid)[0] != "Z" and time.monotonic() < deadline:  # type: ignore[index]
+        while runstate.proc_stat(child.pid)[0] != "Z" and time.monotonic() < deadline:  # type: ignore[index]
             time.sleep(0.02)
         os.kill(child.pid, 0)
-        assert runs_mod.effective_state(dict(doc, pid=child.pid, pid_start=None)) == "crashed"
+        assert runstate.effective_state(dict(doc, pid=child.pid, pid_start=None)) == "crashed"
     finally:
         child.wait()
-    assert runs_mod.effective_state(dict(doc, pid=0, pid_start=None)) == "crashed"
+    assert runstate.effective_state(dict(doc, pid=0, pid_start=None)) == "crashed"
 
 
 def test_stale_run_on_another_host_is_crashed() -> None:
     old = "2020-01-01T00:00:00+00:00"
     doc = {"state": "running", "host": "some-other-host", "pid": 1, "started_at": old, "heartbeat_at": old}
-    assert runs_mod.effective_state(doc) == "crashed"
+    assert runstate.effective_state(doc) == "crashed"
     fresh = dict(doc, heartbeat_at=nbr_now())
-    assert runs_mod.effective_state(fresh) == "running"
+    assert runstate.effective_state(fresh) == "running"
 
 
 def nbr_now() -> str:

@@ -17,15 +17,55 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import InvalidSpecError, NotFoundError, RegistryError
 from .blobs import BlobStore
-from .files import open_files
+from .files import Files, LocalFiles, MemoryFiles
 from .hashing import StatCache
-from .metadata import MetadataStore
+from .interface import MetadataStore
 
-__all__ = ["Store", "open_store", "default_root", "BlobStore", "MetadataStore", "StatCache"]
+__all__ = ["Store", "open_store", "open_metadata", "default_root", "BlobStore", "MetadataStore", "StatCache",
+           "is_database_url"]
+
+DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 def default_root() -> str:
     return os.environ.get("NB_REGISTRY_ROOT") or os.path.join(os.path.expanduser("~"), ".nb_registry")
+
+
+def is_database_url(url: str) -> bool:
+    return str(url).startswith(DATABASE_SCHEMES)
+
+
+def open_files(url: str, **storage_options: Any) -> Files:
+    """The metadata files at ``url``: a folder (file lock), ``memory://`` (in-process lock), or an
+    object store (conditional writes, no lock)."""
+    fs, path = fsspec.core.url_to_fs(url, **storage_options)
+    if isinstance(fs, LocalFileSystem):
+        return LocalFiles(path)
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    if "memory" in protocols:
+        return MemoryFiles(url, **storage_options)
+    from .objects import ObjectFiles
+
+    return ObjectFiles(url, **storage_options)
+
+
+def _join(url: str, local: bool, name: str) -> str:
+    return os.path.join(url, name) if local else f"{url.rstrip('/')}/{name}"
+
+
+def open_metadata(root: str, **storage_options: Any) -> MetadataStore:
+    """The metadata store of a registry root: PostgreSQL for a ``postgresql://`` URL, else TinyDB shards
+    under ``<root>/meta`` (a folder, ``memory://``, or a bucket written with conditional PUTs)."""
+    if is_database_url(root):
+        from .postgres import PostgresStore
+
+        return PostgresStore(root)
+    from .tiny import TinyDBStore
+
+    fs, path = fsspec.core.url_to_fs(root, **storage_options)
+    local = isinstance(fs, LocalFileSystem)
+    url = os.path.abspath(os.path.expanduser(path)) if local else root
+    return TinyDBStore(open_files(_join(url, local, "meta"), **storage_options))
 
 
 @dataclass
@@ -48,24 +88,48 @@ class Store:
 
 
 def open_store(root: str | None = None, cache_dir: str | None = None, fsync_blobs: bool | None = None,
-               **storage_options: Any) -> Store:
+               blobs: str | None = None, **storage_options: Any) -> Store:
+    """Open a registry: metadata at ``root`` and blobs at ``blobs`` (default ``<root>/blobs``; a
+    PostgreSQL root needs one: ``blobs=``, ``NB_REGISTRY_BLOBS`` or the CLI's ``--blobs``)."""
     url = str(root or default_root())
-    fs, path = fsspec.core.url_to_fs(url, **storage_options)
-    local = isinstance(fs, LocalFileSystem)
-    if local:
-        url = os.path.abspath(os.path.expanduser(path))
+    blobs = blobs or os.environ.get("NB_REGISTRY_BLOBS") or None
+    if is_database_url(url):
+        if not blobs:
+            raise InvalidSpecError(
+                f"a PostgreSQL registry ({_without_password(url)}) keeps only metadata; say where its blobs go: "
+                "blobs='s3://bucket/prefix' (or a shared folder), NB_REGISTRY_BLOBS, or the CLI's --blobs")
+        local = False
+    else:
+        fs, path = fsspec.core.url_to_fs(url, **storage_options)
+        local = isinstance(fs, LocalFileSystem)
+        if local:
+            url = os.path.abspath(os.path.expanduser(path))
+    blob_url = blobs or _join(url, local, "blobs")
+    blob_fs, blob_path = fsspec.core.url_to_fs(blob_url, **storage_options)
+    if isinstance(blob_fs, LocalFileSystem):
+        blob_url = os.path.abspath(os.path.expanduser(blob_path))
     if cache_dir is None:
+        key = url if not blobs else f"{url}|{blob_url}"
         cache_dir = os.environ.get("NB_REGISTRY_CACHE") or (
-            os.path.join(url, "cache") if local
-            else os.path.join(os.path.expanduser("~"), ".cache", "nb_registry", hashlib.sha256(url.encode()).hexdigest()[:16])
+            os.path.join(url, "cache") if local and not blobs
+            else os.path.join(os.path.expanduser("~"), ".cache", "nb_registry", hashlib.sha256(key.encode()).hexdigest()[:16])
         )
     if fsync_blobs is None:
         fsync_blobs = os.environ.get("NB_REGISTRY_FSYNC_BLOBS", "") not in ("", "0", "false")
     stat_cache = StatCache(os.path.join(cache_dir, "stat.sqlite"))
-    join = os.path.join if local else (lambda a, b: f"{a.rstrip('/')}/{b}")
-    meta = MetadataStore(open_files(join(url, "meta"), **storage_options))
-    blobs = BlobStore(join(url, "blobs"), stat_cache, fsync=fsync_blobs, **storage_options)
-    return Store(url, meta, blobs, cache_dir, stat_cache)
+    meta = open_metadata(url, **storage_options)
+    store_blobs = BlobStore(blob_url, stat_cache, fsync=fsync_blobs, **storage_options)
+    return Store(url if not is_database_url(url) else _without_password(url), meta, store_blobs, cache_dir, stat_cache)
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc[1]}"))
 
 
 def check_root(root: str | None = None, must_exist: bool = True) -> None:
@@ -73,6 +137,8 @@ def check_root(root: str | None = None, must_exist: bool = True) -> None:
     package or unreachable storage RegistryError, and (with ``must_exist``) a root that does not
     exist NotFoundError. Reads use it so that a typo in a root is not silently a new, empty registry."""
     url = str(root or default_root())
+    if is_database_url(url):
+        return  # the database says itself, when it is opened, whether it can be reached
     try:
         fs, path = fsspec.core.url_to_fs(url)
     except ValueError as e:

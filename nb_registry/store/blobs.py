@@ -146,6 +146,10 @@ class BlobStore:
             self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
             self.fs.put_file(src, self.path(digest))
 
+    def adopt(self, tmp: str, digest: str) -> None:
+        """Move a local file whose content has this digest (checked by the caller) into place as its blob."""
+        self._commit_local(tmp, digest)
+
     def _commit_local(self, tmp: str, digest: str) -> None:
         final = self.path(digest)
         os.makedirs(os.path.dirname(final), exist_ok=True)

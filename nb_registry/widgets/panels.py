@@ -73,7 +73,7 @@ def browser_summary_html(api: Any, limit: int = 20) -> str:
     models = api.registered_models()
     rows = "".join(
         f"<tr><td><b>{html.escape(m.name)}</b></td><td>{html.escape(', '.join(f'{a} → v{n}' for a, n in sorted(m.aliases.items())) or '-')}</td>"
-        f"<td>{len(m._data.get('versions', {}))}</td><td>{html.escape(', '.join(m.tags))}</td></tr>"
+        f"<td>{m.version_count}</td><td>{html.escape(', '.join(m.tags))}</td></tr>"
         for m in models[:limit])
     colls = api.artifact_collections()
     coll_rows = "".join(f"<tr><td>{html.escape(c['project'])}/{html.escape(c['name'])}</td><td>{html.escape(c['type'])}</td></tr>"
