@@ -54,8 +54,9 @@ def finish(exit_code: int = 0) -> None:
 class Api:
     """Read and administer a registry outside a run: ``nbr.Api().artifact("model:production")``."""
 
-    def __init__(self, root: str | None = None, project: str | None = None, **storage_options: Any) -> None:
-        self.registry = open_registry(root, **storage_options)
+    def __init__(self, root: str | None = None, project: str | None = None, blobs: str | None = None,
+                 **storage_options: Any) -> None:
+        self.registry = open_registry(root, blobs=blobs, **storage_options)
         self.project = project or os.environ.get("NB_REGISTRY_PROJECT") or DEFAULT_PROJECT
 
     def __repr__(self) -> str:

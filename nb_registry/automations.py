@@ -22,9 +22,10 @@ A worker (``nb-registry automations serve``, or the Jupyter server extension whe
 
 Each attempt is recorded in the registry (status ``running``, ``delivered``, ``failed`` or ``gave_up``,
 attempts, exit code or HTTP status and output), shown on the model page. A failure is retried with
-exponential backoff (10 s, 20 s, 40 s ... up to ``max_attempts``, default 5). A worker killed in the
-middle of a delivery leaves a ``running`` record; once it is older than the hook's timeout, the next
-worker delivers again. A hook only sees events from after it was added (its ``since``).
+exponential backoff (``backoff`` seconds, default 10, doubled each time, up to ``max_attempts``, default
+5). A worker killed in the middle of a delivery leaves a ``running`` record; once it is older than the
+hook's ``stale_after`` (default: its timeout plus 30 s), the next worker delivers again. A hook only
+sees events from after it was added (its ``since``).
 """
 
 from __future__ import annotations
@@ -168,9 +169,9 @@ class Worker:
                     out.append((event, hook, 1))
                     continue
                 age = now - envinfo.parse_time(last.at).timestamp()
-                if last.status == "failed" and age >= BACKOFF * 2 ** (last.attempts - 1):
+                if last.status == "failed" and age >= float(hook.get("backoff", BACKOFF)) * 2 ** (last.attempts - 1):
                     out.append((event, hook, last.attempts + 1))
-                elif last.status == "running" and age > float(hook.get("timeout", DEFAULT_TIMEOUT)) + 30:
+                elif last.status == "running" and age > float(hook.get("stale_after", float(hook.get("timeout", DEFAULT_TIMEOUT)) + 30)):
                     out.append((event, hook, last.attempts + 1))  # its worker died mid-delivery
         return out
 

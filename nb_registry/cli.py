@@ -340,6 +340,46 @@ def cmd_link(api: Any, args: argparse.Namespace) -> Result:
     return data, f"linked {art.id} as {data['linked_as']}" + (f" [{', '.join(args.alias)}]" if args.alias else "")
 
 
+def cmd_automations_add(api: Any, args: argparse.Namespace) -> Result:
+    from .automations import add_command_hook, config_path, save_hook
+
+    events = ["alias", "link"] if args.link else ["alias"]
+    if args.command is not None:
+        hook = add_command_hook(api.registry, args.model, args.alias, args.command, args.name) if args.model != "*" else \
+            save_hook({"name": args.name or f"all-{args.alias}", "model": "*", "alias": args.alias, "command": args.command})
+        if args.link:
+            hook = save_hook({**hook, "events": events})
+    else:
+        hook = save_hook({"name": args.name or f"{args.model}-{args.alias}".replace("*", "all"), "model": args.model,
+                          "alias": args.alias, "webhook": args.webhook, "events": events,
+                          **({"secret_env": args.secret_env} if args.secret_env else {})})
+    return hook, f"added hook {hook['name']!r} to {config_path()} (run it with: nb-registry automations serve)"
+
+
+def cmd_automations_ls(api: Any, args: argparse.Namespace) -> Result:
+    from .automations import config_path, load_hooks
+
+    hooks = load_hooks()
+    deliveries = [d.to_dict() for d in api.registry.meta.deliveries()]
+    rows = [{"name": h["name"], "model": h.get("model", "*"), "alias": h.get("alias", "*"),
+             "does": h.get("command") or h.get("webhook")} for h in hooks]
+    text = f"hooks in {config_path()}:\n" + _table(rows, ["name", "model", "alias", "does"])
+    text += "\n\nlatest deliveries:\n" + _table(deliveries[-20:], ["event", "hook", "status", "attempts", "at", "detail"])
+    return {"hooks": hooks, "deliveries": deliveries}, text
+
+
+def cmd_automations_serve(api: Any, args: argparse.Namespace) -> Result:
+    from .automations import Worker
+
+    worker = Worker(api.registry)
+    if args.once:
+        made = worker.run_once()
+        return {"deliveries": made}, f"made {made} deliveries"
+    print(f"delivering events of {api.registry.url} to your hooks; Ctrl-C stops", file=sys.stderr, flush=True)
+    worker.serve(poll=args.poll)
+    return {}, ""
+
+
 def _model_row(m: Any) -> dict[str, Any]:
     return {"name": m.name, "description": m.description, "tags": list(m.tags), "aliases": dict(m.aliases)}
 
@@ -383,6 +423,8 @@ def _global_options(p: argparse.ArgumentParser, defaults: bool) -> None:
                    help="registry root: a folder or fsspec URL (default: $NB_REGISTRY_ROOT or ~/.nb_registry)")
     p.add_argument("--project", metavar="P", default=d(None),
                    help="project (default: $NB_REGISTRY_PROJECT or 'uncategorized'; 'ls' and 'runs': all projects)")
+    p.add_argument("--blobs", metavar="URL", default=d(None),
+                   help="where blobs are kept, for a PostgreSQL root (default: $NB_REGISTRY_BLOBS; else <root>/blobs)")
     p.add_argument("--json", action="store_true", default=d(False), help="print one JSON document on stdout")
 
 
@@ -466,6 +508,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("promote", cmd_promote, "point TO_ALIAS at the version REGISTERED:FROM_ALIAS holds")
     p.add_argument("source", metavar="REGISTERED:FROM_ALIAS")
     p.add_argument("to_alias", metavar="TO_ALIAS")
+    auto = cmd("automations", lambda api, args: auto.error("choose add, ls or serve"),
+               "hooks that react to registered-model events, kept in YOUR configuration, run by a worker you start")
+    asub = auto.add_subparsers(dest="automations_command", metavar="ACTION", required=True)
+    p = cmd("add", cmd_automations_add, "add a hook (a command or a webhook) to your own configuration", asub)
+    p.add_argument("model", metavar="REGISTERED", help="registered model, or '*' for every one")
+    p.add_argument("alias", metavar="ALIAS", help="the alias whose moves trigger it, or '*'")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--command", help="a shell command to run (NB_REGISTRY_* variables describe the event)")
+    g.add_argument("--webhook", metavar="URL", help="an http(s) URL to POST the event to, as JSON")
+    p.add_argument("--secret-env", metavar="VAR", help="environment variable holding the webhook's HMAC secret")
+    p.add_argument("--name", help="the hook's name (default: MODEL-ALIAS)")
+    p.add_argument("--link", action="store_true", help="also fire when a version is linked to the model")
+    cmd("ls", cmd_automations_ls, "your hooks, and the latest deliveries of this registry's events", asub)
+    p = cmd("serve", cmd_automations_serve, "deliver events to your hooks until Ctrl-C (or once with --once)", asub)
+    p.add_argument("--once", action="store_true", help="make the deliveries that are due, then exit")
+    p.add_argument("--poll", type=float, default=2.0, metavar="S", help="seconds between looks for new events")
     return parser
 
 
@@ -531,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _check_root(args.root, must_exist=args.command not in _CREATES_ROOT)
         try:
-            api = Api(root=args.root, project=args.project)
+            api = Api(root=args.root, project=args.project, blobs=args.blobs)
         except ValueError as e:  # fsspec: a URL it cannot read
             raise InvalidSpecError(f"bad registry root {args.root!r}: {e}") from None
         data, text = args.func(api, args)

@@ -80,12 +80,13 @@ def registered_model_html(rm: Any) -> str:
     autos = rm.automation_runs()[-5:]
     if autos:
         arows = "".join(
-            f"<tr><td>{html.escape(str(a['alias']))} → v{a['version']}</td><td>{'ok' if a['exit_code'] == 0 else 'FAILED'} "
-            f"(exit {a['exit_code']})</td><td><code>{html.escape(str(a['command']))[:80]}</code></td>"
+            f"<tr><td>{html.escape(str(a['alias']))} → v{html.escape(str(a['version']))}</td>"
+            f"<td>{html.escape(str(a['automation']))}</td><td>{html.escape(str(a['status']))} "
+            f"(attempt {html.escape(str(a['attempts']))})</td>"
             f"<td><pre style='margin:0'>{html.escape(str(a['output'])[-300:])}</pre></td></tr>"
             for a in autos
         )
-        rows.append(("automation runs", f"<table><tbody>{arows}</tbody></table>"))
+        rows.append(("automation deliveries", f"<table><tbody>{arows}</tbody></table>"))
     if rm.model_card:
         rows.append(("model card", f"<pre style='white-space:pre-wrap'>{html.escape(rm.model_card)}</pre>"))
     return _kv(rows)

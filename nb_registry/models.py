@@ -251,10 +251,13 @@ class RegisteredModel:
     def automation_runs(self) -> list[dict[str, Any]]:
         """Deliveries of this model's events, shaped for display: hook, alias, version, status, detail."""
         events = {e["id"]: e for e in self.events()}
+        hooks = {h["name"]: h for h in self.automations()}
         out = []
         for d in self.deliveries():
             e = events.get(d["event"], {})
-            out.append({"automation": d["hook"], "alias": e.get("alias"), "version": e.get("to"), "status": d["status"],
+            hook = hooks.get(d["hook"], {})
+            out.append({"automation": d["hook"], "command": hook.get("command") or hook.get("webhook"),
+                        "alias": e.get("alias"), "version": e.get("to"), "status": d["status"],
                         "attempts": d["attempts"], "detail": d["detail"], "at": d["at"], "worker": d.get("worker"),
                         "exit_code": _exit_code(d["detail"]), "output": d["detail"]})
         return out

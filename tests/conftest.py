@@ -93,16 +93,40 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _AtomicWrites:
+    """moto checks a conditional PUT's If-Match / If-None-Match and then stores the object in two steps, in
+    whichever of its request threads runs; S3 itself does both as one. Writes are serialised here, so the
+    test server keeps S3's promise under the concurrent writers the tests start (reads stay concurrent)."""
+
+    def __init__(self, app: Any) -> None:
+        import threading
+
+        self.app, self.lock = app, threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD") in ("PUT", "POST", "DELETE"):
+            with self.lock:
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    import moto.server as server_mod
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
     port = _free_port()
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    app = _AtomicWrites(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join()
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Metadata shards: atomic writes, readers that see other writers, and damaged files reported, never reset."""
+"""Metadata shards through TinyDB: transactions that are all-or-nothing, readers that see other writers,
+logs that keep every line, and damaged files reported, never reset. Run on a folder, memory:// and a real
+S3 server (where there is no lock: every write is a conditional PUT)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tinydb.table import Document
 
 from nb_registry import CorruptMetadataError, Registry
-from nb_registry.store.files import LocalFiles, open_files
-from nb_registry.store.metadata import MetadataStore
+from nb_registry.store import open_files
+from nb_registry.store.files import LocalFiles
+from nb_registry.store.shards import Shards, Tx
 
 
 def _files_pair(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Any]:
@@ -32,151 +36,182 @@ def _files_pair(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> tu
 
 
 @pytest.fixture(params=["file", "memory", "s3"])
-def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[MetadataStore, MetadataStore]:
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Shards, Shards]:
     a, b = _files_pair(request.param, request, tmp_path)
-    return MetadataStore(a), MetadataStore(b)
+    return Shards(a), Shards(b)
 
 
-class TestMetadataContract:
-    def test_update_then_read(self, two_stores: tuple[MetadataStore, MetadataStore]) -> None:
+def put(shards: Shards, rel: str, table: str, doc: dict[str, Any], doc_id: int = 1) -> None:
+    def write(tx: Tx) -> None:
+        t = tx.table(rel, table)
+        t.remove(doc_ids=[doc_id])
+        t.insert(Document(doc, doc_id=doc_id))
+
+    shards.transact(write)
+
+
+class TestShardsContract:
+    def test_write_then_read_through_tinydb(self, two_stores: tuple[Shards, Shards]) -> None:
         a, _ = two_stores
-        with a.transaction():
-            a.update("collections/p/x.json", lambda d: d.setdefault("versions", {}).__setitem__("1", {"v": 0}))
-        assert a.raw("collections/p/x.json") == {"versions": {"1": {"v": 0}}}
+        put(a, "collections/p/x.json", "versions", {"v": 0})
+        assert a.read("collections/p/x.json") == {"versions": {"1": {"v": 0}}}
         assert a.table("collections/p/x.json", "versions").all() == [{"v": 0}]
         assert a.listdir("collections/p") == ["x.json"]
         assert a.exists("collections/p/x.json") and not a.exists("collections/p/y.json")
 
-    def test_reader_sees_other_writers(self, two_stores: tuple[MetadataStore, MetadataStore]) -> None:
+    def test_reader_sees_other_writers(self, two_stores: tuple[Shards, Shards]) -> None:
         a, b = two_stores
         rel = "collections/p/x.json"
         for i in range(3):
-            with a.transaction():
-                a.update(rel, lambda d, i=i: d.__setitem__("n", {"1": {"i": i}}))
+            put(a, rel, "n", {"i": i})
             assert b.listdir("collections/p") == ["x.json"]  # fills any listing cache b keeps
             assert a.listdir("collections/p") == ["x.json"]
-            assert b.raw(rel)["n"]["1"]["i"] == i  # b's parse cache must notice each change
-            with b.transaction():
-                b.update(rel, lambda d, i=i: d.__setitem__("m", {"1": {"i": i}}))
-            assert a.raw(rel)["m"]["1"]["i"] == i
+            assert b.read(rel)["n"]["1"]["i"] == i  # b's parse cache must notice each change
+            put(b, rel, "m", {"i": i})
+            assert a.read(rel)["m"]["1"]["i"] == i
 
-    def test_writes_need_a_transaction(self, two_stores: tuple[MetadataStore, MetadataStore]) -> None:
+    def test_writes_need_a_transaction(self, two_stores: tuple[Shards, Shards]) -> None:
         a, _ = two_stores
         with pytest.raises(RuntimeError):
-            a.update("x.json", lambda d: None)
+            a.table("x.json", "t").insert({"x": 1})
         assert not a.exists("x.json")
 
-    def test_failed_update_writes_nothing(self, two_stores: tuple[MetadataStore, MetadataStore]) -> None:
+    def test_failed_transaction_writes_nothing_and_leaves_every_cache(self, two_stores: tuple[Shards, Shards]) -> None:
         a, b = two_stores
-        with a.transaction():
-            a.update("x.json", lambda d: d.__setitem__("t", {"1": {"ok": True}}))
+        put(a, "x.json", "t", {"ok": True})
+        put(a, "y.json", "t", {"ok": True})
 
-        def half_edit(d: dict[str, Any]) -> None:
-            d["t"]["1"]["ok"] = False
+        def half_edit(tx: Tx) -> None:
+            tx.table("x.json", "t").update({"ok": False}, doc_ids=[1])  # staged, then the function fails
+            tx.table("y.json", "t").update({"ok": False}, doc_ids=[1])
             raise ValueError("boom")
 
-        with pytest.raises(ValueError), a.transaction():
-            a.update("x.json", half_edit)
-        assert a.raw("x.json") == {"t": {"1": {"ok": True}}}  # not the half-edited parsed copy
-        assert b.raw("x.json") == {"t": {"1": {"ok": True}}}
+        with pytest.raises(ValueError):
+            a.transact(half_edit)
+        for rel in ("x.json", "y.json"):
+            assert a.read(rel) == {"t": {"1": {"ok": True}}}  # not the half-edited copy
+            assert b.read(rel) == {"t": {"1": {"ok": True}}}
 
-    def test_journal_records_each_write(self, two_stores: tuple[MetadataStore, MetadataStore]) -> None:
+    def test_a_value_that_cannot_be_stored_writes_nothing(self, two_stores: tuple[Shards, Shards]) -> None:
+        """A lone surrogate (what Python makes of a non-UTF-8 file name) fails the encoding: nothing is written
+        and the next transaction on that shard works (the process is not poisoned)."""
+        from nb_registry import InvalidSpecError
+
         a, b = two_stores
-        with a.transaction():
-            a.update("one.json", lambda d: d.__setitem__("t", {}))
-            a.update("two.json", lambda d: d.__setitem__("t", {}))
+        put(a, "x.json", "t", {"name": "fine"})
+        with pytest.raises(InvalidSpecError, match="nothing was written"):
+            put(a, "x.json", "t", {"name": "bad \udcff name"})
+        assert a.read("x.json") == b.read("x.json") == {"t": {"1": {"name": "fine"}}}
+        put(a, "x.json", "t", {"name": "again"})
+        assert b.read("x.json") == {"t": {"1": {"name": "again"}}}
+
+    def test_journal_records_each_write(self, two_stores: tuple[Shards, Shards]) -> None:
+        a, b = two_stores
+
+        def two(tx: Tx) -> None:
+            tx.table("one.json", "t").insert({})
+            tx.table("two.json", "t").insert({})
+
+        a.transact(two)
         lines, offset = b.journal_since(0)
         assert lines == ["one.json", "two.json"]
         assert b.journal_since(offset) == ([], offset)
 
+    def test_a_damaged_journal_line_does_not_stop_readers(self, two_stores: tuple[Shards, Shards]) -> None:
+        a, b = two_stores
+        put(a, "one.json", "t", {})
+        a.files.append("journal.log", b"\xff\xfe not utf-8\n")
+        put(a, "two.json", "t", {})
+        assert b.journal_since(0)[0] == ["one.json", "two.json"]
+
     def test_appends_from_threads_are_all_kept_and_survive_compaction(
-            self, two_stores: tuple[MetadataStore, MetadataStore], monkeypatch: pytest.MonkeyPatch) -> None:
-        """Appends without the lock (prediction logs) never overwrite each other, on any backend;
-        folding an object store's parts into its base keeps every line, in order."""
+            self, two_stores: tuple[Shards, Shards], monkeypatch: pytest.MonkeyPatch) -> None:
+        """Appends without any lock (prediction logs) never overwrite each other, on any backend; folding an
+        object store's parts into its base keeps every line, in order."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from nb_registry.store.files import FsspecFiles
+        from nb_registry.store import objects
 
         a, b = two_stores
-        monkeypatch.setattr(FsspecFiles, "COMPACT_AFTER", 5)
-        monkeypatch.setattr(FsspecFiles, "CHECK_EVERY", 4)  # lock-free appenders fold the log now and then
+        monkeypatch.setattr(objects, "COMPACT_AFTER", 5)
         with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda i: a.append("predictions/x.jsonl", [f"line {i}"]), range(24)))
-        assert sorted(b.read_log("predictions/x.jsonl").decode().splitlines()) == sorted(f"line {i}" for i in range(24))
-        if isinstance(a.files, FsspecFiles):
+            list(pool.map(lambda i: a.files.append("predictions/x.jsonl", f"line {i}\n".encode()), range(24)))
+        assert sorted(b.files.read_from("predictions/x.jsonl", 0).decode().splitlines()) == sorted(f"line {i}" for i in range(24))
+        if isinstance(a.files, objects.ObjectFiles):
             assert len(a.files._parts("predictions/x.jsonl")) < 24  # folded along the way, nothing lost above
-        with a.transaction():  # a writer holding the lock compacts past COMPACT_AFTER parts
-            for i in range(6):
-                a.update(f"j{i}.json", lambda d: d.__setitem__("t", {}))
+        for i in range(6):
+            put(a, f"j{i}.json", "t", {})
         lines, _ = b.journal_since(0)
         assert lines == [f"j{i}.json" for i in range(6)]
-        if isinstance(a.files, FsspecFiles):
+        if isinstance(a.files, objects.ObjectFiles):
             assert len(a.files._parts("journal.log")) < 5
 
     def test_a_reader_racing_a_compaction_counts_nothing_twice_and_offsets_hold(
-            self, two_stores: tuple[MetadataStore, MetadataStore], monkeypatch: pytest.MonkeyPatch) -> None:
-        """The reader lists the log's parts, then a writer folds them into the base before the reader
-        fetches the base: the folded parts are named in the new base, so nothing is read twice, and the
-        byte offsets a reader keeps (the journal's) mean the same before and after a compaction."""
-        from nb_registry.store.files import FsspecFiles
+            self, two_stores: tuple[Shards, Shards], monkeypatch: pytest.MonkeyPatch) -> None:
+        """The reader lists the log's parts, then a writer folds them into the base before the reader fetches the
+        base: the base says which parts it holds, so nothing is read twice, and the byte offsets a reader keeps
+        (the journal's) mean the same before and after a compaction."""
+        from nb_registry.store import objects
 
         a, b = two_stores
-        monkeypatch.setattr(FsspecFiles, "COMPACT_AFTER", 4)
-        with a.transaction():
-            for i in range(3):
-                a.update(f"j{i}.json", lambda d: d.__setitem__("t", {}))
+        monkeypatch.setattr(objects, "COMPACT_AFTER", 4)
+        for i in range(3):
+            put(a, f"j{i}.json", "t", {})
         lines, offset = b.journal_since(0)
         assert lines == ["j0.json", "j1.json", "j2.json"]
-        if isinstance(b.files, FsspecFiles):
+        if isinstance(b.files, objects.ObjectFiles):
             size_before = b.files.size("journal.log")
-            real_parts = FsspecFiles._parts
+            real_parts = objects.ObjectFiles._parts
             raced = []
 
-            def parts_then_compaction(self: FsspecFiles, rel: str, detail: bool = False) -> list[Any]:
-                listed = real_parts(self, rel, detail)
+            def parts_then_compaction(self: Any, rel: str) -> list[str]:
+                listed = real_parts(self, rel)
                 if self is b.files and rel == "journal.log" and not raced:
                     raced.append(len(listed))
-                    with a.transaction():  # the 4th part: compacts the 3 listed ones and itself
-                        a.update("j3.json", lambda d: d.__setitem__("t", {}))
+                    put(a, "j3.json", "t", {})  # the 4th part: compacts the 3 listed ones and itself
                 return listed
 
-            monkeypatch.setattr(FsspecFiles, "_parts", parts_then_compaction)
-            assert b.read_log("journal.log").decode().splitlines() == ["j0.json", "j1.json", "j2.json", "j3.json"]
+            monkeypatch.setattr(objects.ObjectFiles, "_parts", parts_then_compaction)
+            assert b.files.read_from("journal.log", 0).decode().splitlines() == ["j0.json", "j1.json", "j2.json", "j3.json"]
             assert raced == [3] and real_parts(a.files, "journal.log") == []  # the race happened: all folded
-            monkeypatch.setattr(FsspecFiles, "_parts", real_parts)
+            monkeypatch.setattr(objects.ObjectFiles, "_parts", real_parts)
             assert b.files.size("journal.log") == size_before + len("j3.json\n")
         else:
-            with a.transaction():
-                a.update("j3.json", lambda d: d.__setitem__("t", {}))
+            put(a, "j3.json", "t", {})
         assert b.journal_since(offset)[0] == ["j3.json"]
-        with a.transaction():
-            a.update("j4.json", lambda d: d.__setitem__("t", {}))
+        put(a, "j4.json", "t", {})
         assert b.journal_since(offset)[0] == ["j3.json", "j4.json"]
 
-    def test_parts_keep_append_order_when_the_clock_goes_back(
-            self, two_stores: tuple[MetadataStore, MetadataStore], monkeypatch: pytest.MonkeyPatch) -> None:
-        """Writers on machines whose clocks disagree: under the lock a part is named after the last one."""
-        from nb_registry.store import files as files_mod
+    def test_parts_keep_append_order_whatever_the_clock_says(
+            self, two_stores: tuple[Shards, Shards], monkeypatch: pytest.MonkeyPatch) -> None:
+        """Writers on machines whose clocks disagree: parts are numbered, not timed."""
+        import time
 
         a, b = two_stores
         clock = iter(range(10**12, 0, -10**9))  # each append sees an earlier time than the one before
-        monkeypatch.setattr(files_mod.time, "time_ns", lambda: next(clock))
+        monkeypatch.setattr(time, "time_ns", lambda: next(clock))
         for i in range(5):
-            with a.transaction():
-                a.update(f"c{i}.json", lambda d: d.__setitem__("t", {}))
+            put(a if i % 2 else b, f"c{i}.json", "t", {})
         assert b.journal_since(0)[0] == [f"c{i}.json" for i in range(5)]
 
-    def test_damaged_shard_is_reported_not_reset(self, two_stores: tuple[MetadataStore, MetadataStore]) -> None:
+    def test_damaged_shard_is_reported_not_reset(self, two_stores: tuple[Shards, Shards]) -> None:
         a, b = two_stores
-        with a.transaction():
-            a.update("collections/p/x.json", lambda d: d.__setitem__("t", {"1": {}}))
+        put(a, "collections/p/x.json", "t", {})
         a.files.write("collections/p/x.json", b"{not json")
         for store in (a, b):
             with pytest.raises(CorruptMetadataError, match=r"collections/p/x\.json"):
-                store.raw("collections/p/x.json")
-            with pytest.raises(CorruptMetadataError), store.transaction():
-                store.update("collections/p/x.json", lambda d: d.__setitem__("t", {}))
+                store.read("collections/p/x.json")
+            with pytest.raises(CorruptMetadataError):
+                put(store, "collections/p/x.json", "t", {})
         assert a.files.read("collections/p/x.json")[0] == b"{not json"
+
+    @pytest.mark.parametrize("content", ['"a string"', '{"t": [1, 2]}', '{"t": {"1": "not a doc"}}', "[1, 2]"])
+    def test_json_of_the_wrong_shape_is_damage_naming_the_file(self, two_stores: tuple[Shards, Shards], content: str) -> None:
+        a, b = two_stores
+        a.files.write("models/m.json", content.encode())
+        for store in (a, b):
+            with pytest.raises(CorruptMetadataError, match=r"models/m\.json"):
+                store.read("models/m.json")
 
 
 def test_local_write_is_atomic_and_leaves_no_tmp(tmp_path: Path) -> None:
@@ -222,7 +257,7 @@ def test_damaged_registry_shard_is_reported(tmp_path: Path) -> None:
 
 
 def test_lock_serialises_processes(tmp_path: Path) -> None:
-    """While one process holds the registry lock, another one's transaction waits for it."""
+    """While one process holds a local registry's lock, another one's transaction waits for it."""
     meta = str(tmp_path / "meta")
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
@@ -238,9 +273,8 @@ def test_lock_serialises_processes(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        store = MetadataStore(LocalFiles(meta))
-        with store.transaction():  # blocks until the holder is done
-            seen = store.raw("owner.json")
+        shards = Shards(LocalFiles(meta))
+        seen = shards.transact(lambda tx: tx.peek("owner.json"))  # blocks until the holder is done
         assert seen == {"owner": {"1": {"who": "first"}}}
     finally:
         holder.wait(timeout=30)
