@@ -156,9 +156,11 @@ class ShardStorage(Storage):
 class Shards:
     """The shards under one metadata root: cached reads, transactions, the journal."""
 
-    def __init__(self, files: Files, normalize: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None) -> None:
+    def __init__(self, files: Files, normalize: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+                 validate: Callable[[str, dict[str, Any]], str | None] | None = None) -> None:
         self.files = files
         self.normalize = normalize or {}  # rel -> how to read an older layout of that shard
+        self.validate = validate  # (rel, data) -> why the shard does not hold what it must, or None
         self._cache: dict[str, _Parsed] = {}
         self._local = threading.local()
         self.conflicts = 0  # lost conditional writes, retried (for benchmarks and tests)
@@ -180,7 +182,11 @@ class Shards:
         if problem:
             raise damaged(self.files.describe(rel), problem)
         fix = self.normalize.get(rel)
-        return fix(data) if fix else data  # type: ignore[no-any-return]
+        data = fix(data) if fix else data
+        why = self.validate(rel, data) if self.validate else None
+        if why:
+            raise damaged(self.files.describe(rel), why)
+        return data  # type: ignore[no-any-return]
 
     def read(self, rel: str) -> dict[str, Any] | None:
         """The parsed shard, from the cache while its token is unchanged. Never mutate it."""

@@ -38,7 +38,7 @@ class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, MetadataStore):
 
     def __init__(self, files: Files) -> None:
         self.files = files
-        self.shards = Shards(files, normalize={layout.REGISTRY: layout.normalize_registry})
+        self.shards = Shards(files, normalize={layout.REGISTRY: layout.normalize_registry}, validate=layout.problem)
         self.url = files.url
         self.read_only = bool(getattr(files, "read_only", False))
         self._digest_maps: dict[str, Any] = {}

@@ -114,3 +114,49 @@ def find_chunk(chunks: Iterable[dict[str, Any]], n: int) -> int | None:
         if c["first"] <= n <= c["last"]:
             return int(c["k"])
     return None
+
+
+# -- what each kind of shard must hold (checked when a shard is parsed: damage is named, never a KeyError) --
+_VERSION_FIELDS = {"project": str, "name": str, "version": int, "type": str, "digest": str, "manifest": str}
+_SCHEMAS: dict[str, dict[str, dict[str, type]]] = {
+    "head": {"collection": {"project": str, "name": str, "type": str}, "versions": _VERSION_FIELDS,
+             "alias_history": {"alias": str}},
+    "chunk": {"versions": _VERSION_FIELDS},
+    "archive": {"alias_history": {"alias": str}},
+    "registry": {"collections": {"project": str, "name": str, "type": str}},
+    "run": {"run": {"id": str, "project": str}},
+    "model": {"model": {"name": str}, "versions": {"version": int, "artifact": str, "digest": str},
+              "history": {"alias": str}, "events": {"id": int, "kind": str, "model": str}},
+}
+_MAPPINGS = {("head", "collection"): ("aliases",), ("model", "model"): ("aliases",)}
+
+
+def _kind(rel: str) -> str | None:
+    if rel == REGISTRY:
+        return "registry"
+    if rel.startswith("collections/"):
+        return "chunk" if ".chunks/" in rel else "archive" if ".history/" in rel else "head"
+    if rel.startswith("runs/") and rel.endswith(".json"):
+        return "run"
+    if rel.startswith("models/"):
+        return "model"
+    return None
+
+
+def problem(rel: str, data: dict[str, Any]) -> str | None:
+    """Why a parsed shard does not hold what its kind must (a field missing or of the wrong type), or None."""
+    kind = _kind(rel)
+    for table, fields in _SCHEMAS.get(kind or "", {}).items():
+        for doc_id, doc in data.get(table, {}).items():
+            if kind != "registry" and not str(doc_id).isdigit():
+                return f"table {table!r} has a document id {doc_id!r} that is not a number"
+            for field, typ in fields.items():
+                value = doc.get(field)
+                if not isinstance(value, typ) or isinstance(value, bool):
+                    what = "is missing" if field not in doc else f"is {type(value).__name__} {value!r:.40}, not {typ.__name__}"
+                    return f"document {doc_id} of table {table!r}: {field!r} {what}"
+            for field in _MAPPINGS.get((kind, table), ()):  # type: ignore[arg-type]
+                mapping = doc.get(field, {})
+                if not isinstance(mapping, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in mapping.values()):
+                    return f"document {doc_id} of table {table!r}: {field!r} is not a map of names to version numbers"
+    return None
