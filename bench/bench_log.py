@@ -99,14 +99,14 @@ def log_dir(run: "nbr.Run", path: str, name: str = "folder") -> "nbr.Artifact":
 
 def profile_targets() -> list:
     """Functions whose time (summed over threads) --profile reports for a log."""
-    from nb_registry import registry as R, runs
-    from nb_registry.store import blobs as B, hashing as H, metadata as M
+    from nb_registry import artifacts as R, runs
+    from nb_registry.store import blobs as B, hashing as H, shards as M
 
-    return [(R.Registry, "log"), (R.Registry, "_store_entries"), (B.BlobStore, "put_file"),
+    return [(R.Artifacts, "log"), (R.Artifacts, "_store_entries"), (B.BlobStore, "put_file"),
             (B.BlobStore, "_copy_hashing"), (B.BlobStore, "_upload"), (B, "hash_file"), (B.shutil, "copyfile"),
             (B.BlobStore, "_commit_local"), (B.BlobStore, "exists"), (B.BlobStore, "put_bytes"),
             (B.os, "replace"), (B.os, "chmod"), (H.StatCache, "get"), (H.StatCache, "put"),
-            (M.MetadataStore, "transaction"), (M.MetadataStore, "_write_shard"), (B.os, "fsync"),
+            (M.Shards, "transact"), (M.Shards, "_commit"), (B.os, "fsync"),
             (runs.Run, "_save")]
 
 

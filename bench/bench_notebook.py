@@ -131,8 +131,8 @@ def disk_usage(*paths: str) -> int:
 # -- profiles ----------------------------------------------------------------------------------
 def profile_cells(ip: Any, title: str, source: str, n: int, before: Callable[[], Any] | None = None) -> None:
     """cProfile of ``n`` runs of the cell (each after ``before``), then a tally of the store's calls."""
-    from nb_registry import artifact, magics, registry, runs, serialize, transfer
-    from nb_registry.store import blobs, hashing, metadata
+    from nb_registry import artifact, artifacts, magics, runs, serialize, transfer
+    from nb_registry.store import blobs, hashing, shards
 
     prof = cProfile.Profile()
     for _ in range(n):
@@ -142,14 +142,13 @@ def profile_cells(ip: Any, title: str, source: str, n: int, before: Callable[[],
         cell(ip, source)
         prof.disable()
     show_cprofile(prof, f"{title}, {n} cells", limit=22)
-    targets = [(registry.Registry, "log"), (registry.Registry, "artifact"), (runs.Run, "_save"),
+    targets = [(artifacts.Artifacts, "log"), (artifacts.Artifacts, "artifact"), (runs.Run, "_save"),
                (runs.Run, "use_artifact"), (runs.Run, "log_artifact"), (transfer, "materialise"),
                (transfer, "download"), (blobs.BlobStore, "verified_local"), (hashing.StatCache, "get"),
                (hashing.StatCache, "put"), (os, "fsync"),
                (magics.RegistryMagics, "run"), (magics.RegistryMagics, "_build"), (serialize, "dump"),
                (serialize, "load_objects"), (artifact.Artifact, "add_file"), (artifact.Artifact, "_repr_html_"),
-               (blobs.BlobStore, "put_file"), (metadata.MetadataStore, "_write_shard"),
-               (metadata.MetadataStore, "_read_shard")]
+               (blobs.BlobStore, "put_file"), (shards.Shards, "_commit"), (shards.Shards, "read")]
     targets = [(o, a) for o, a in targets if hasattr(o, a)]
     wall = 0.0
     with Tally(targets) as tally:

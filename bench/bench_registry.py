@@ -104,12 +104,14 @@ def log_targets() -> list:
     """Functions whose time --profile tallies during the timed logs."""
     import json
 
-    from nb_registry import registry as R, runs
-    from nb_registry.store import blobs as B, files as F, hashing as H, metadata as M
+    from nb_registry import artifacts as R, runs
+    from nb_registry.store import blobs as B, files as F, hashing as H, shards as M
+    from nb_registry.store.tiny import TinyDBStore
 
-    return [(runs.Run, "log_artifact"), (R.Registry, "log"), (R.Registry, "_store_entries"), (R.Registry, "_commit"),
-            (R.Registry, "artifact"), (runs.Run, "_save"), (B.BlobStore, "put_file"), (B.BlobStore, "put_bytes"),
-            (H.StatCache, "get"), (H.StatCache, "put"), (M.MetadataStore, "_read_shard"), (M.MetadataStore, "_write_shard"),
+    return [(runs.Run, "log_artifact"), (R.Artifacts, "log"), (R.Artifacts, "_store_entries"),
+            (TinyDBStore, "commit_version"), (R.Artifacts, "artifact"), (runs.Run, "_save"), (B.BlobStore, "put_file"),
+            (B.BlobStore, "put_bytes"), (H.StatCache, "get"), (H.StatCache, "put"), (M.Shards, "read"),
+            (M.Shards, "_fresh"), (M.Shards, "_commit"),
             (F.LocalFiles, "write"), (F.LocalFiles, "append"), (F.LocalFiles, "lock"), (F, "_fsync_dir"),
             (F.os, "fsync"), (F.os, "replace"), (json, "loads"), (json, "dumps")]
 
@@ -237,6 +239,11 @@ def main() -> None:
             shard = os.path.join(root, "meta", "collections", PROJECT, f"{coll(0)}.json")
             ref_stat = median(per_call(lambda i: os.stat(shard), args.resolves))
             res_big = median(measure_resolve(root, args.collections, args.resolves))
+        with step(f"timing a metadata query over every version of {coll(0)} (warm)"):
+            api = nbr.Api(root=root, project=PROJECT)
+            in_coll = len(api.artifact_versions(coll(0)))
+            query_times = per_call(lambda i: api.artifact_versions(coll(0), filters={"metadata.val_acc": {"$gte": 0.9}}),
+                                   max(5, min(50, 200_000 // max(in_coll, 1))))
         tally_big = Tally(log_targets()) if args.profile else None
         if args.profile:
             with step(f"profiling {args.samples} more logs and {args.resolves} resolves (not part of the figures)"):
@@ -277,6 +284,8 @@ def main() -> None:
                   ratio=median(at_big.cpu) / median(at_small.cpu))
         table.note("  same, each in units of its reference write",
                    f"{log_small / ref_small:.2f} -> {log_big / ref_big:.2f}: {(log_big / ref_big) / (log_small / ref_small):.2f}x")
+        table.add(f"query all {in_coll} versions of one collection (filter on metadata), warm", median(query_times),
+                  target="<= 100 ms", ok=median(query_times) <= 0.1)
         table.add("python -c pass (reference)", bare)
         table.add("python -c 'import nb_registry'", imp, "python -c pass", bare)
         table.add(f"cold process: import, open, resolve (at {n_at} versions)", cold, "python -c pass", bare,

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any, Callable, Sequence
 
-from .errors import InvalidSpecError, NotFoundError, RegistryError
+from .errors import IntegrityError, InvalidSpecError, NotFoundError, RegistryError
 from .views import to_json
 
 __all__ = ["main", "build_parser"]
@@ -340,6 +340,25 @@ def cmd_link(api: Any, args: argparse.Namespace) -> Result:
     return data, f"linked {art.id} as {data['linked_as']}" + (f" [{', '.join(args.alias)}]" if args.alias else "")
 
 
+def cmd_migrate(api: Any, args: argparse.Namespace) -> Result:
+    from .artifacts import Artifacts
+    from .migrate import migrate
+
+    _check_root(args.src, must_exist=True)
+    src = Artifacts(args.src, blobs=args.src_blobs)
+    dst = Artifacts(args.dst, blobs=args.blobs)
+    report = migrate(src, dst, say=lambda line: print(line, file=sys.stderr, flush=True))
+    problems = report["check"]["problems"]
+    if problems:
+        raise IntegrityError(f"{len(problems)} differences after copying {src.url} to {dst.url}:\n  " + "\n  ".join(problems[:20]))
+    c = report["check"]
+    text = (f"copied {src.url} -> {dst.url}: {report['collections']} collections ({report['versions']} versions), "
+            f"{report['runs']} runs, {report['models']} registered models, {report['blobs']} blobs "
+            f"({report['skipped']} already there)\nverified: {c['versions']} versions, {c['runs']} runs, "
+            f"{c['models']} registered models: identical")
+    return report, text
+
+
 def cmd_automations_add(api: Any, args: argparse.Namespace) -> Result:
     from .automations import add_command_hook, config_path, save_hook
 
@@ -521,6 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="the hook's name (default: MODEL-ALIAS)")
     p.add_argument("--link", action="store_true", help="also fire when a version is linked to the model")
     cmd("ls", cmd_automations_ls, "your hooks, and the latest deliveries of this registry's events", asub)
+    p = cmd("migrate", cmd_migrate, "copy the registry at SRC to DST, another backend (a folder, a bucket, PostgreSQL): "
+                                     "versions, aliases and their history, runs, registered models; resumable, verified")
+    p.add_argument("src", metavar="SRC", help="the registry to copy (a folder, an fsspec URL or postgresql://...)")
+    p.add_argument("dst", metavar="DST", help="where to copy it (empty, or a copy this command started)")
+    p.add_argument("--src-blobs", metavar="URL", help="where SRC keeps its blobs, if SRC is PostgreSQL")
     p = cmd("serve", cmd_automations_serve, "deliver events to your hooks until Ctrl-C (or once with --once)", asub)
     p.add_argument("--once", action="store_true", help="make the deliveries that are due, then exit")
     p.add_argument("--poll", type=float, default=2.0, metavar="S", help="seconds between looks for new events")
@@ -530,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that only read: on a root that does not exist they say so (exit 3) instead of creating it.
 # Only 'log' makes a registry where there was none.
 _CREATES_ROOT = {"log"}
+_NO_ROOT = {"migrate"}  # commands that name their registries themselves
 # Errors of storage back ends (no credentials, an unreachable endpoint) that are not OSErrors.
 _BACKEND_MODULES = ("botocore", "aiobotocore", "boto3", "s3fs", "gcsfs", "google", "adlfs", "azure", "fsspec",
                     "aiohttp", "requests", "urllib3")
@@ -587,12 +612,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from .api import Api
 
-        _check_root(args.root, must_exist=args.command not in _CREATES_ROOT)
-        try:
-            api = Api(root=args.root, project=args.project, blobs=args.blobs)
-        except ValueError as e:  # fsspec: a URL it cannot read
-            raise InvalidSpecError(f"bad registry root {args.root!r}: {e}") from None
-        data, text = args.func(api, args)
+        if args.command in _NO_ROOT:
+            data, text = args.func(None, args)
+        else:
+            _check_root(args.root, must_exist=args.command not in _CREATES_ROOT)
+            try:
+                api = Api(root=args.root, project=args.project, blobs=args.blobs)
+            except ValueError as e:  # fsspec: a URL it cannot read
+                raise InvalidSpecError(f"bad registry root {args.root!r}: {e}") from None
+            data, text = args.func(api, args)
     except RegistryError as e:
         return _fail(args, type(e).__name__, str(e), e.exit_code)
     except OSError as e:

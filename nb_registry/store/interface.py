@@ -255,6 +255,22 @@ class MetadataStore(abc.ABC):
     def predictions(self, version_id: str) -> list[dict[str, Any]]:
         """The prediction rows of a model version, in the order they were appended."""
 
+    # -- moving between backends (nb-registry migrate) ---------------------------------------
+    @abc.abstractmethod
+    def import_collection(self, collection: Collection, versions: Sequence[Version], history: Sequence[AliasEvent],
+                          content: Sequence[tuple[str, str, str]], *, next_version: int) -> bool:
+        """Write a collection exactly as another backend holds it: its version numbers (gaps where retention
+        removed versions), aliases, alias history and policy, in one step; ``next_version`` is the number its
+        next version gets. ``content`` holds ``(blob digest, version id, entry name)`` for :meth:`find_content`.
+        Returns False when it is already here, identical (so a migration can run again); refuses
+        (InvalidSpecError) a collection that is here and differs."""
+
+    @abc.abstractmethod
+    def import_model(self, model: ModelRecord, versions: Sequence[ModelVersion], history: Sequence[AliasEvent],
+                     events: Sequence[Event], deliveries: Sequence[Delivery]) -> bool:
+        """Write a registered model as another backend holds it (versions, aliases, history, events, deliveries);
+        False when it is already here and identical, InvalidSpecError when it is here and differs."""
+
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         """Release connections and file handles (the store is unusable afterwards)."""

@@ -23,6 +23,7 @@ from ..interface import MetadataStore
 from ..records import Change
 from ..shards import Shards, Tx
 from . import heads, layout
+from .imports import ImportsMixin
 from .models import ModelsMixin
 from .runs import RunsMixin
 from .versions import VersionsMixin, _split
@@ -33,7 +34,7 @@ _RECENT = 64  # shards re-checked by changes_since, in case a reader raced the w
 GC_STALE_AFTER = 60.0  # a collection on an object store that has not renewed its state for this long is dead
 
 
-class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, MetadataStore):
+class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, ImportsMixin, MetadataStore):
     """Metadata in TinyDB shards under ``files`` (a folder, ``memory://``, or a bucket)."""
 
     def __init__(self, files: Files) -> None:
