@@ -76,8 +76,29 @@ class _Parsed:
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
-    """Tables and documents copied (nested values shared): what TinyDB edits in place, it edits here."""
-    return {name: {k: dict(doc) for k, doc in table.items()} for name, table in data.items()}
+    """A copy a transaction may edit: the tables are copied, the documents shared (:class:`SafeTable` never
+    edits a document in place, it replaces it), so copying costs little even for a large shard."""
+    return {name: dict(table) for name, table in data.items()}
+
+
+class SafeTable(Table):
+    """TinyDB's table, whose ``update`` replaces each document instead of editing it in place, so documents
+    can be shared between a cached shard and a transaction's copy of it."""
+
+    def update(self, fields: Any, cond: Any = None, doc_ids: Any = None) -> list[int]:  # type: ignore[override]
+        if callable(fields):
+            raise TypeError("SafeTable.update takes the fields to set, not a function")
+        wanted = None if doc_ids is None else list(doc_ids)
+        updated: list[int] = []
+
+        def updater(table: dict[int, Any]) -> None:
+            for doc_id in (wanted if wanted is not None else list(table)):
+                if doc_id in table and (wanted is not None or cond is None or cond(table[doc_id])):
+                    table[doc_id] = {**table[doc_id], **fields}
+                    updated.append(doc_id)
+
+        self._update_table(updater)
+        return updated
 
 
 class Tx:
@@ -132,7 +153,7 @@ class Tx:
 
     def table(self, rel: str, name: str) -> Table:
         """A TinyDB table of shard ``rel`` whose reads and writes go through this transaction."""
-        return Table(ShardStorage(self.shards, rel, self), name, cache_size=0)
+        return SafeTable(ShardStorage(self.shards, rel, self), name, cache_size=0)
 
 
 class ShardStorage(Storage):
@@ -242,7 +263,7 @@ class Shards:
 
     def table(self, rel: str, name: str) -> Table:
         """A TinyDB table for reading (query cache off: other processes change the file under it)."""
-        return Table(ShardStorage(self, rel), name, cache_size=0)
+        return SafeTable(ShardStorage(self, rel), name, cache_size=0)
 
     def exists(self, rel: str) -> bool:
         return self.read(rel) is not None

@@ -107,13 +107,19 @@ def count(src: Any, project: str, name: str, data: dict[str, Any] | None) -> int
 
 
 def seal_if_full(tx: Any, project: str, name: str) -> None:
-    """Move the oldest CHUNK versions of a full head into a new sealed chunk (chunk first, then head)."""
+    """Move the oldest versions of a full head into sealed chunks, CHUNK at a time (chunks first, then the head),
+    until it holds fewer than 2 * CHUNK - 1 (a head written by 0.1.0 may hold thousands)."""
+    while _seal_one(tx, project, name):
+        pass
+
+
+def _seal_one(tx: Any, project: str, name: str) -> bool:
     rel = layout.head(project, name)
     data = tx.peek(rel)
     c = coll(data)
     versions = data.get("versions", {}) if data else {}
     if c is None or len(versions) < 2 * layout.CHUNK - 1:
-        return
+        return False
     oldest = sorted(versions, key=int)[: layout.CHUNK]
     docs = [versions[k] for k in oldest]
     k = (c["chunks"][-1]["k"] + 1) if c["chunks"] else 0
@@ -128,6 +134,7 @@ def seal_if_full(tx: Any, project: str, name: str) -> None:
     if old:
         tx.table(rel, "removed").remove(doc_ids=[int(key) for key in old])
     set_coll(tx, project, name, chunks=[*c["chunks"], {"k": k, "first": first, "last": last}])
+    return True
 
 
 def set_coll(tx: Any, project: str, name: str, **fields: Any) -> None:

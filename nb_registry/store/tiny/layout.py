@@ -15,7 +15,7 @@ Under the metadata root::
     predictions/<project>/<name>/vN.jsonl   prediction rows
 
 Why a head plus sealed chunks: a write rewrites whole files, so a collection in one file makes every
-log slower as it grows (79 ms at 5,000 versions). The head holds at most ``2 * CHUNK`` versions;
+log slower as it grows (79 ms at 5,000 versions). The head holds fewer than ``2 * CHUNK`` versions;
 when it is full the oldest ``CHUNK`` are sealed into a chunk file (written first, so a crash leaves
 them in both places, never in neither), and logging one more version costs the same at 100 and at
 50,000. Alias histories are archived the same way. A registry written by 0.1.0 (one file per
@@ -30,8 +30,8 @@ from urllib.parse import quote
 
 REGISTRY = "registry.json"
 CONTENT = "content.idx"
-CHUNK = 128  # versions per sealed chunk; the head holds CHUNK..2*CHUNK-1 once a collection is large
-HISTORY_KEEP = 256  # alias moves kept in the head before the oldest are archived
+CHUNK = 64  # versions per sealed chunk; the head holds CHUNK..2*CHUNK-1 once a collection is large
+HISTORY_KEEP = 64  # alias moves kept in the head before the oldest are archived
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 

@@ -28,7 +28,8 @@ class VersionsMixin:
     # -- helpers -----------------------------------------------------------------------------
     def _head_or_missing(self, project: str, name: str, src: Any = None) -> dict[str, Any]:
         data = (src or self.shards).peek(layout.head(project, name))
-        if heads.coll(data) is None or (src is None and heads.count(self.shards, project, name, data) == 0):
+        c = heads.coll(data)
+        if c is None or (src is None and not c["next"] and not (data or {}).get("versions")):  # an empty fenced head
             known = [c.name for c in self.collections(project)]
             hint = f"; artifacts in project {project!r}: {', '.join(known)}" if known else f"; project {project!r} has no artifacts"
             raise NotFoundError(f"no artifact named {name!r} in project {project!r}{hint}")
@@ -115,13 +116,14 @@ class VersionsMixin:
         return None
 
     def _chunk_digests(self, rel: str) -> dict[tuple[str, str], int]:
-        data = self.shards.cached(rel) or {}
-        key = id(data)
-        cached = self._digest_maps.get(rel)
-        if cached is None or cached[0] != key:
-            cached = self._digest_maps[rel] = (key, {(d["digest"], d["type"]): d["version"]
-                                                     for d in data.get("versions", {}).values()}, data)
-        return cached[1]
+        """(digest, type) -> version of a sealed chunk, read once per process: a sealed chunk only ever loses
+        versions (to retention), so a kept map can hold a removed version (every hit is checked fresh) but
+        never miss one."""
+        found = self._digest_maps.get(rel)
+        if found is None:
+            data = self.shards.cached(rel) or {}
+            found = self._digest_maps[rel] = {(d["digest"], d["type"]): d["version"] for d in data.get("versions", {}).values()}
+        return found
 
     def _move(self, tx: Tx, p: str, n: str, version: int, aliases: Sequence[str], by: str) -> list[AliasEvent]:
         rel = layout.head(p, n)
