@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from . import envinfo, transfer
 from .artifact import Artifact, ArtifactBackend, check_metadata, split_artifact_uri
-from .errors import InvalidSpecError, NotFoundError
+from .errors import InvalidSpecError, LockTimeoutError, NotFoundError
 from .manifest import Manifests, encode, manifest_digest
 from .names import DEFAULT_PROJECT, Spec, check_alias, check_movable_alias, check_name, split_version_id, version_number
 from .progress import Tracker
@@ -24,7 +25,7 @@ from .store import Store, open_store
 from .store.interface import StaleGeneration
 from .store.records import Version
 
-MAX_GC_RACES = 20
+GC_WAIT = 300.0  # how long a log waits for a garbage collection of an object store to finish
 
 
 class Producer(Protocol):
@@ -146,16 +147,22 @@ class Artifacts:
             same = None
         if same is None or same.digest != record.digest or same.type != record.type \
                 or any(a not in same.aliases for a in aliases):
-            for _ in range(MAX_GC_RACES):
+            waited = 0.0
+            while True:
                 try:
                     committed = self.meta.commit_version(record, aliases, by=record.created_by or "", content=content,
                                                          gc_generation=gc_generation)
                     break
-                except StaleGeneration as e:  # a gc ran meanwhile: it may have freed a blob we deduplicated against
+                except StaleGeneration as e:  # a gc ran (or runs): it may have freed a blob we deduplicated against
+                    if e.running:
+                        if waited > GC_WAIT:
+                            raise LockTimeoutError(f"a garbage collection of {self.url} has been running for over "
+                                                   f"{GC_WAIT:.0f} s; log again when it is done") from None
+                        pause = min(0.05 * 2 ** min(waited, 5), 1.0)
+                        time.sleep(pause)
+                        waited += pause
                     gc_generation = e.current
                     self._restore_blobs(art, entries, mdigest, manifest, code)
-            else:
-                raise InvalidSpecError("garbage collections kept running while this version was logged; try again")
             result = self._artifact(committed.version)
             existing = None if committed.created else committed.version
         else:

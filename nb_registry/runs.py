@@ -272,11 +272,17 @@ class Run:
                      history=history, steps=self._step)
         with self._save_lock:
             self._doc.update(final)
-            for _ in range(20):
+            waited = 0.0
+            while True:
                 try:
                     self._reg.meta.finish_run(self._record(), gc_generation=generation)
                     break
-                except StaleGeneration as e:  # a gc ran between storing the history blob and this record
+                except StaleGeneration as e:  # a gc ran (or runs) between storing the history blob and this record
+                    if e.running and waited < 300:
+                        time.sleep(0.2)
+                        waited += 0.2
+                    elif e.running:
+                        raise
                     generation = e.current
                     if columns is not None:
                         self._reg.blobs.put_bytes(columns)

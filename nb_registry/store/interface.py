@@ -49,9 +49,11 @@ class StaleGeneration(RegistryError):
     The writer re-stores (or re-checks) the blobs it deduplicated against and commits again with
     ``current``, the generation now."""
 
-    def __init__(self, current: int) -> None:
-        super().__init__(f"a garbage collection ran meanwhile (generation {current}); store the blobs again and retry")
+    def __init__(self, current: int, running: bool = False) -> None:
+        what = "is running" if running else "ran meanwhile"
+        super().__init__(f"a garbage collection {what} (generation {current}); store the blobs again and retry")
         self.current = current
+        self.running = running  # wait a little before the retry: it has not finished
 
 
 class MetadataStore(abc.ABC):

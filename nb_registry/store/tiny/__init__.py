@@ -10,6 +10,7 @@ in :mod:`.layout`; registries written by 0.1.0 open as they are.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from tinydb.table import Document
 
 from ... import envinfo
-from ...errors import InvalidSpecError
+from ...errors import InvalidSpecError, LockTimeoutError
 from ..files import Files
 from ..interface import MetadataStore
 from ..records import Change
@@ -31,7 +32,9 @@ from .versions import VersionsMixin, _split
 __all__ = ["TinyDBStore"]
 
 _RECENT = 64  # shards re-checked by changes_since, in case a reader raced the writer of a journal line
-GC_STALE_AFTER = 60.0  # a collection on an object store that has not renewed its state for this long is dead
+# A collection on an object store renews its state every GC_STALE_AFTER / 6 s; one not renewed for GC_STALE_AFTER
+# is taken for dead by the next writer. Before each deletion it checks that its last renewal is recent.
+GC_STALE_AFTER = float(os.environ.get("NB_REGISTRY_GC_STALE", "30"))
 
 
 class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, ImportsMixin, MetadataStore):
@@ -88,7 +91,7 @@ class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, ImportsMixin, MetadataS
         def bump(tx: Tx) -> int:
             state = self._gc_state(tx)
             if running is not None and state.get("running") and not self._gc_is_stale(state):
-                raise InvalidSpecError(f"another garbage collection is running on {self.url} "
+                raise LockTimeoutError(f"another garbage collection is running on {self.url} "
                                        f"(started by {state['running'].get('by')} at {state['running'].get('at')}); "
                                        "try again when it is done")
             new = {"generation": int(state.get("generation", 0)) + 1, "at": self._now(), "running": running}
@@ -117,16 +120,62 @@ class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, ImportsMixin, MetadataS
             return dead
         me = {"by": f"{envinfo.user()}@{envinfo.host()}", "at": self._now(), "renewed": time.time()}
         generation = self._set_gc(me)
+        lost, stop = threading.Event(), threading.Event()
+
+        renewed = [time.monotonic()]
+
+        def renew() -> None:  # while this collection works: a conditional write, so it never revives a taken-over one
+            while not stop.wait(GC_STALE_AFTER / 6):
+                try:
+                    self._renew_gc(me)
+                    renewed[0] = time.monotonic()
+                except InvalidSpecError:
+                    lost.set()
+                    return
+                except Exception:  # noqa: BLE001 - a missed renewal is retried; a dead one shows as stale
+                    continue
+
+        thread = threading.Thread(target=renew, daemon=True, name="nb_registry-gc-state")
+        thread.start()
+        dead: list[str] = []
         try:
             self._fence(generation)
-            dead = list(find_garbage())
-            for i, digest in enumerate(dead):
-                if i % 100 == 0:
-                    self._renew_gc(me)
+            for digest in find_garbage():
+                if not lost.is_set() and time.monotonic() - renewed[0] > GC_STALE_AFTER / 3:
+                    try:  # the renewals fell behind (a paused process?): renew now, or stop
+                        self._renew_gc(me)
+                        renewed[0] = time.monotonic()
+                    except InvalidSpecError:
+                        lost.set()
+                if lost.is_set():
+                    raise LockTimeoutError("this garbage collection paused so long that another writer took it for dead; "
+                                           "it stopped before deleting more (run gc again)")
                 delete(digest)
+                dead.append(digest)
         finally:
-            self._set_gc(None)
+            stop.set()
+            thread.join()
+            if not lost.is_set():
+                self._set_gc(None)
         return dead
+
+    def _take_over_dead_gc(self) -> None:
+        """A collection that stopped renewing its state died; take it over so writers go on (a new generation:
+        whatever it deleted, writers store their blobs again). A conditional write: if it renewed meanwhile, it
+        lives, and nothing is taken."""
+        if self.files.has_lock:
+            return  # a dead writer's lock is released by the operating system
+        seen = self._gc_state(self.shards)
+        if not seen.get("running") or not self._gc_is_stale(seen):
+            return
+
+        def take(tx: Tx) -> None:
+            state = self._gc_state(tx)
+            if state.get("running") == seen.get("running"):
+                tx.table(layout.REGISTRY, "gc").upsert(Document({"generation": int(state.get("generation", 0)) + 1,
+                                                                 "at": self._now(), "running": None}, doc_id=1))
+
+        self.shards.transact(take)
 
     def _renew_gc(self, me: dict[str, Any]) -> None:
         def renew(tx: Tx) -> None:

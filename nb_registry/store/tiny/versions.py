@@ -47,7 +47,9 @@ class VersionsMixin:
     def _check_generation(self, tx: Tx, gc_generation: int, fence: int = 0) -> None:
         state = self._gc_state(tx)
         current = int(state.get("generation", 0))
-        if current != gc_generation or state.get("running") or fence > gc_generation:
+        if state.get("running"):
+            raise StaleGeneration(max(current, fence), running=True)
+        if current != gc_generation or fence > gc_generation:
             raise StaleGeneration(max(current, fence))
 
     # -- committing ---------------------------------------------------------------------------
@@ -55,6 +57,7 @@ class VersionsMixin:
                        content: Sequence[tuple[str, str]] = (), gc_generation: int) -> Committed:
         p, n = version.project, version.name
         aliases = list(dict.fromkeys(a for a in aliases if a != "latest"))
+        self._take_over_dead_gc()  # type: ignore[attr-defined]
 
         def commit(tx: Tx) -> Committed:
             rel = layout.head(p, n)
