@@ -140,34 +140,24 @@ class Artifacts:
                          created_by=envinfo.user(), host=envinfo.host(), run=run.path if run is not None else None,
                          git=run.git if run is not None else None, code=code_blob)
         content = [(e["digest"], n) for n, e in entries.items() if "artifact" not in e]
-        committed = None
-        try:
-            same = self.meta.get_version(project, art.collection, "latest")
-        except NotFoundError:
-            same = None
-        if same is None or same.digest != record.digest or same.type != record.type \
-                or any(a not in same.aliases for a in aliases):
-            waited = 0.0
-            while True:
-                try:
-                    committed = self.meta.commit_version(record, aliases, by=record.created_by or "", content=content,
-                                                         gc_generation=gc_generation)
-                    break
-                except StaleGeneration as e:  # a gc ran (or runs): it may have freed a blob we deduplicated against
-                    if e.running:
-                        if waited > GC_WAIT:
-                            raise LockTimeoutError(f"a garbage collection of {self.url} has been running for over "
-                                                   f"{GC_WAIT:.0f} s; log again when it is done") from None
-                        pause = min(0.05 * 2 ** min(waited, 5), 1.0)
-                        time.sleep(pause)
-                        waited += pause
-                    gc_generation = e.current
-                    self._restore_blobs(art, entries, mdigest, manifest, code)
-            result = self._artifact(committed.version)
-            existing = None if committed.created else committed.version
-        else:
-            result = self._artifact(same)  # identical content with these aliases already: nothing to write
-            existing = same
+        waited = 0.0
+        while True:  # identical content whose aliases are in place already writes nothing
+            try:
+                committed = self.meta.commit_version(record, aliases, by=record.created_by or "", content=content,
+                                                     gc_generation=gc_generation)
+                break
+            except StaleGeneration as e:  # a gc ran (or runs): it may have freed a blob we deduplicated against
+                if e.running:
+                    if waited > GC_WAIT:
+                        raise LockTimeoutError(f"a garbage collection of {self.url} has been running for over "
+                                               f"{GC_WAIT:.0f} s; log again when it is done") from None
+                    pause = min(0.05 * 2 ** min(waited, 5), 1.0)
+                    time.sleep(pause)
+                    waited += pause
+                gc_generation = e.current
+                self._restore_blobs(art, entries, mdigest, manifest, code)
+        result = self._artifact(committed.version)
+        existing = None if committed.created else committed.version
         result.deduplicated = existing is not None
         if existing is not None and ((metadata and json_key({"m": metadata}, "m") != json_key({"m": dict(existing.metadata)}, "m"))
                                      or (art.description is not None and art.description != existing.description)):

@@ -60,7 +60,18 @@ class Files:
 
     def token(self, rel: str) -> Hashable | None: ...
     def read(self, rel: str) -> tuple[bytes | None, Hashable | None]: ...
-    def write(self, rel: str, data: bytes, expect: Any = None) -> None: ...
+
+    def reread(self, rel: str, known: Hashable | None) -> tuple[bool, bytes | None, Hashable | None]:
+        """(changed, content, token): the content only when the token differs from ``known`` (one request on
+        object stores: a conditional GET)."""
+        tok = self.token(rel)
+        if known is not None and tok == known:
+            return False, None, tok
+        data, tok = self.read(rel)
+        return True, data, tok
+
+    def write(self, rel: str, data: bytes, expect: Any = None) -> Hashable | None:
+        """Write ``data``; returns the new token when the write tells it (an object store's ETag), else None."""
     def delete(self, rel: str, expect: Any = None) -> None: ...
     def append(self, rel: str, data: bytes, durable: bool = True) -> None:
         """Append ``data`` (whole lines) to a log; any number of processes may append at once."""

@@ -31,6 +31,7 @@ import uuid
 from typing import Any, Hashable
 
 import fsspec
+import fsspec.asyn
 
 from .files import ABSENT, Conflict, Files, ReadOnlyStoreError
 
@@ -118,25 +119,38 @@ class ObjectFiles(Files):
             return None
 
     def read(self, rel: str) -> tuple[bytes | None, Hashable | None]:
-        """The object and its ETag. The ETag is read first: should the object change in between, the
-        content is newer than the ETag and a write conditioned on it fails safely (never the reverse)."""
-        etag = self.token(rel)
-        if etag is None:
-            return None, None
-        try:
-            return bytes(self.fs.cat_file(self._p(rel))), etag
-        except FileNotFoundError:
-            return None, None
+        """The object and its ETag, from one GET (so they always belong together)."""
+        return self.reread(rel, None)[1:]
 
-    def write(self, rel: str, data: bytes, expect: Any = None) -> None:
+    def reread(self, rel: str, known: Hashable | None) -> tuple[bool, bytes | None, Hashable | None]:
+        """One GET, conditional on ``known`` (``If-None-Match``): 304 Not Modified means unchanged."""
+        bucket, key, _ = self.fs.split_path(self._p(rel))
+        condition = {"IfNoneMatch": str(known)} if known is not None else {}
+        try:
+            resp = self.fs.call_s3("get_object", Bucket=bucket, Key=key, **condition)
+        except FileNotFoundError:
+            return True, None, None
+        except OSError as e:
+            if known is not None and "304" in str(e):
+                return False, None, known
+            raise
+        body = resp["Body"]
+        try:
+            data = fsspec.asyn.sync(self.fs.loop, body.read)
+        finally:
+            body.close()
+        return True, bytes(data), str(resp["ETag"])
+
+    def write(self, rel: str, data: bytes, expect: Any = None) -> Hashable | None:
         self._check_writable()
         condition: dict[str, str] = {}
         if expect is ABSENT:
             condition = {"IfNoneMatch": "*"}
         elif expect is not None:
             condition = {"IfMatch": str(expect)}
+        bucket, key, _ = self.fs.split_path(self._p(rel))
         try:
-            self.fs.pipe_file(self._p(rel), data, **condition)
+            resp = self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=data, **condition)
         except FileExistsError:
             raise Conflict(rel) from None
         except Exception as e:  # noqa: BLE001 - only a failed condition is a conflict
@@ -145,6 +159,7 @@ class ObjectFiles(Files):
             raise
         finally:
             self.fs.invalidate_cache(self._p(rel))
+        return str(resp["ETag"]) if resp.get("ETag") else None
 
     def delete(self, rel: str, expect: Any = None) -> None:
         self._check_writable()
@@ -172,16 +187,12 @@ class ObjectFiles(Files):
         """(last numbered part folded into the base, the base's lines, 0.1.0 parts it holds, its ETag or ABSENT).
 
         The base is re-read only when its ETag changes (at a compaction)."""
-        etag = self.token(rel)
+        cached = self._bases.get(rel)
+        changed, raw, etag = self.reread(rel, cached[0] if cached else None)
         if etag is None:
             return 0, b"", set(), ABSENT
-        cached = self._bases.get(rel)
-        if cached is None or cached[0] != etag:
-            try:
-                raw = bytes(self.fs.cat_file(self._p(rel)))
-            except FileNotFoundError:
-                return 0, b"", set(), ABSENT
-            cached = self._bases[rel] = (etag, *_parse_base(raw))
+        if changed or cached is None:
+            cached = self._bases[rel] = (etag, *_parse_base(raw or b""))
         return cached[1], cached[2], cached[3], etag
 
     def _part(self, rel: str, name: str) -> bytes:

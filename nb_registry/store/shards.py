@@ -214,11 +214,9 @@ class Shards:
         if self._in_tx():
             return self._fresh(rel)[0]
         cached = self._cache.get(rel)
-        if cached is not None:
-            tok = self.files.token(rel)
-            if tok is not None and tok == cached.token:
-                return cached.data
-        raw, tok = self.files.read(rel)
+        changed, raw, tok = self.files.reread(rel, cached.token if cached is not None else None)
+        if not changed and cached is not None:
+            return cached.data
         if raw is None:
             self._cache.pop(rel, None)
             return None
@@ -238,8 +236,17 @@ class Shards:
             if cached is not None and cached.journal == journal and cached.token is not None \
                     and cached.token == self.files.token(rel):
                 return cached.data, cached.token
-        else:
+        else:  # no lock: the file's token (an ETag) says whether a copy is current, in the same request
             journal = None
+            changed, raw, tok = self.files.reread(rel, cached.token if cached is not None else None)
+            if not changed and cached is not None:
+                return cached.data, cached.token
+            if raw is None:
+                self._cache.pop(rel, None)
+                return None, None
+            data = self._parse(rel, raw)
+            self._cache[rel] = _Parsed(tok, data, journal)
+            return data, tok
         raw, tok = self.files.read(rel)
         if raw is None:
             self._cache.pop(rel, None)
@@ -252,9 +259,9 @@ class Shards:
         """Like :meth:`read` (cache checked by token) even inside a transaction: for data a transaction
         only uses as a hint and checks again fresh (sealed chunks when looking for a digest)."""
         cached = self._cache.get(rel)
-        if cached is not None and cached.token is not None and cached.token == self.files.token(rel):
+        changed, raw, tok = self.files.reread(rel, cached.token if cached is not None else None)
+        if not changed and cached is not None:
             return cached.data
-        raw, tok = self.files.read(rel)
         if raw is None:
             return None
         data = self._parse(rel, raw)
@@ -319,8 +326,9 @@ class Shards:
             try:
                 if blob is None:
                     self.files.delete(rel, expect=expect)
+                    new_token = None
                 else:
-                    self.files.write(rel, blob, expect=ABSENT if expect is None else expect)
+                    new_token = self.files.write(rel, blob, expect=ABSENT if expect is None else expect)
             except BaseException:
                 self._cache.pop(rel, None)  # whatever the file holds now, it is read again
                 raise
@@ -328,7 +336,8 @@ class Shards:
                 self._cache.pop(rel, None)
             else:
                 journal = self.files.size(JOURNAL) if self.files.has_lock else None
-                self._cache[rel] = _Parsed(self.files.token(rel), tx.staged[rel], journal)  # type: ignore[arg-type]
+                token = new_token if new_token is not None else self.files.token(rel)
+                self._cache[rel] = _Parsed(token, tx.staged[rel], journal)  # type: ignore[arg-type]
 
     # -- the journal -----------------------------------------------------------------------
     def journal_since(self, offset: int) -> tuple[list[str], int]:

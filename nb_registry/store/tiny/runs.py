@@ -29,8 +29,6 @@ class RunsMixin:
         self.shards.transact(lambda tx: self._write_run(tx, run))
 
     def finish_run(self, run: RunRecord, *, gc_generation: int) -> None:
-        self._take_over_dead_gc()  # type: ignore[attr-defined]
-
         def finish(tx: Tx) -> None:
             stored = (tx.peek(layout.run(run.project, run.id)) or {}).get("run", {}).get("1") or {}
             self._check_generation(tx, gc_generation, int(stored.get("gc_fence", 0)))  # type: ignore[attr-defined]

@@ -48,6 +48,8 @@ class VersionsMixin:
         state = self._gc_state(tx)
         current = int(state.get("generation", 0))
         if state.get("running"):
+            if self._gc_is_stale(state):  # type: ignore[attr-defined]
+                tx.after.append(self._take_over_dead_gc)  # type: ignore[attr-defined]
             raise StaleGeneration(max(current, fence), running=True)
         if current != gc_generation or fence > gc_generation:
             raise StaleGeneration(max(current, fence))
@@ -57,7 +59,6 @@ class VersionsMixin:
                        content: Sequence[tuple[str, str]] = (), gc_generation: int) -> Committed:
         p, n = version.project, version.name
         aliases = list(dict.fromkeys(a for a in aliases if a != "latest"))
-        self._take_over_dead_gc()  # type: ignore[attr-defined]
 
         def commit(tx: Tx) -> Committed:
             rel = layout.head(p, n)
