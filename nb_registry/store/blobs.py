@@ -18,7 +18,7 @@ from typing import Iterator
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ..errors import IntegrityError, NotFoundError
+from ..errors import IntegrityError, NotFoundError, UnsafePathError
 from .hashing import StatCache, hash_bytes, hash_file
 
 _PARALLEL_MIN = 4 << 20  # from this size, copy and hash at the same time
@@ -148,13 +148,21 @@ class BlobStore:
 
     def _commit_local(self, tmp: str, digest: str) -> None:
         final = self.path(digest)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
+        folder = os.path.dirname(final)
+        os.makedirs(folder, exist_ok=True)
+        if os.path.islink(folder):  # never write (or replace) a file through a link planted in the store
+            _unlink(tmp)
+            raise UnsafePathError(f"refusing to store blob {digest[:12]}: {folder} is a symbolic link "
+                                  f"(to {os.readlink(folder)!r}); the blob folders must be plain folders")
         os.chmod(tmp, stat_mod.S_IRUSR | stat_mod.S_IRGRP | stat_mod.S_IROTH)
         os.replace(tmp, final)
         self.stat_cache.put(final, digest)
 
     def _tmp(self) -> str:
-        return os.path.join(self.root, "tmp", f"{uuid.uuid4().hex}.part")
+        folder = os.path.join(self.root, "tmp")
+        if os.path.islink(folder):
+            raise UnsafePathError(f"refusing to write into {folder}: it is a symbolic link (to {os.readlink(folder)!r})")
+        return os.path.join(folder, f"{uuid.uuid4().hex}.part")
 
     @staticmethod
     def _check_unchanged(src: str, st: os.stat_result) -> None:
