@@ -12,7 +12,7 @@ PKG = Path(__file__).resolve().parents[1] / "nb_registry"
 
 # lowest first, as the brief lays them out; a module may import its own layer and those below it
 LAYERS = [
-    {"errors", "names", "envinfo", "query", "table", "progress", "display", "views", "graph_layout", "lineage_html"},
+    {"errors", "names", "envinfo", "query", "table", "progress", "display", "views", "graph_layout", "lineage_html", "htmlsafe"},
     {"store"},  # TinyDB shards, blobs, hashing, locks
     {"artifact", "references", "registry", "transfer", "serialize", "runs", "models", "lineage", "tracking",
      "retention", "predictions", "api"},  # the domain API
