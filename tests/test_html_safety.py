@@ -71,7 +71,7 @@ def hostile(tmp_path: Path) -> dict[str, Any]:
         model["tags"] = [payload("tag")]
         model["aliases"][payload("rm-alias")] = 0
         v = _first(data["versions"])
-        v.update(linked_at=payload("linked-at"), linked_by=payload("linked-by"))
+        v.update(linked_at=payload("linked-at"), linked_by=payload("linked-by"), version=payload("rm-version"))
         data["automation_runs"] = {"1": {"automation": "1", "command": payload("auto-cmd"), "alias": payload("auto-alias"),
                                          "version": payload("auto-version"), "exit_code": payload("auto-exit"),
                                          "output": payload("auto-out"), "at": "2026-01-01T00:00:00"}}
@@ -123,7 +123,7 @@ def _views(api: Any) -> dict[str, tuple[str, list[str]]]:
         "artifact _repr_html_": (artifact_html(art), ["desc", "meta-key", "meta-val", "files", "created-by", "created-at",
                                                      "digest", "type", "alias"]),
         "run _repr_html_": (run_html(run), ["run-name", "cfg-key", "cfg-val", "sum-key", "job-type", "state"]),
-        "registered model _repr_html_": (registered_model_html(rm), ["rm-desc", "tag", "rm-alias", "linked-at", "auto-cmd",
+        "registered model _repr_html_": (registered_model_html(rm), ["rm-desc", "tag", "rm-alias", "linked-at", "rm-version", "auto-cmd",
                                                                      "auto-alias", "auto-version", "auto-exit", "auto-out",
                                                                      "card-h1"]),
         "runs table _repr_html_": (api.runs("p")._repr_html_(), ["run-name", "cfg-val", "job-type"]),
@@ -131,7 +131,8 @@ def _views(api: Any) -> dict[str, tuple[str, list[str]]]:
         "lineage svg": (lineage_to_svg(graph), ["run-name"]),
         "lineage page": (lineage_to_html(graph), ["run-name"]),
         "lineage details": ("".join(details_html(n) for n in graph["nodes"]), ["run-name", "type"]),
-        "models panel": ("".join(_widget_html(models)), ["rm-desc", "tag", "rm-alias", "card-h1", "card-p", "linked-at"]),
+        "models panel": ("".join(_widget_html(models)), ["rm-desc", "tag", "rm-alias", "card-h1", "card-p", "linked-at",
+                                                         "rm-version"]),
         "artifacts panel": ("".join(_widget_html(artifacts)), ["desc", "meta-key", "meta-val", "created-by", "type",
                                                                "alias", "run-name"]),
         "runs panel": ("".join(_widget_html(runs)), ["run-name", "cfg-val", "job-type"]),
