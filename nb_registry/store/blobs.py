@@ -30,8 +30,13 @@ class BlobStore:
     def __init__(self, url: str, stat_cache: StatCache, fsync: bool = False, **storage_options: object) -> None:
         self.url = url
         self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options)
-        self.root = self.root.rstrip("/")
         self.is_local = isinstance(self.fs, LocalFileSystem)
+        if not self.is_local:
+            # Never answer "is this blob there?" from a listing: fsspec keeps every listing (a gc's, even a dry
+            # run's) and then reports blobs that other processes added since as missing, or removed ones as
+            # present. With the listings cache off, each check asks the store (one HEAD).
+            self.fs, self.root = fsspec.core.url_to_fs(url, **{**storage_options, "use_listings_cache": False})
+        self.root = self.root.rstrip("/")
         self.stat_cache = stat_cache
         self.fsync = fsync
         if self.is_local:
