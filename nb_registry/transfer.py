@@ -102,16 +102,20 @@ def materialise(reg: "Registry", digest: str, folder: Folder, parts: tuple[str, 
         if (st.st_ino, st.st_dev) == (blob.st_ino, blob.st_dev) or reg.store.stat_cache.get(dest, st) == digest:
             return
     hard = link and hard_links_are_safe()
+    linked = []
 
     def fill(fd: int | None, tmp: str) -> None:
         if hard:
             try:
-                return link_into(src, fd, tmp)
+                link_into(src, fd, tmp)
+                return linked.append(True)
             except OSError:
                 pass  # another filesystem, or no hard links there: copy
         copy_into(src, fd, tmp)
 
     folder.write(parts, fill)
+    if linked:  # a new link moves the blob's ctime: it was verified just now, so record it as it is now
+        reg.store.stat_cache.put(src, digest)
     reg.store.stat_cache.put(dest, digest)
 
 

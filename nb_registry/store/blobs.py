@@ -55,6 +55,15 @@ class BlobStore:
             return os.path.exists(self.path(digest))
         return bool(self.fs.exists(self.path(digest)))
 
+    def _stored_size(self, digest: str) -> int | None:
+        """The stored blob's size, or None when there is no such blob (or the name is no digest)."""
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            return None
+        try:
+            return self.size(digest)
+        except NotFoundError:
+            return None
+
     def size(self, digest: str) -> int:
         try:
             if self.is_local:
@@ -88,16 +97,18 @@ class BlobStore:
         neither read nor copied. A large new file is copied and hashed at the same time.
         """
         st = os.stat(src)
-        digest = self.stat_cache.get(src, st)
-        if digest is not None and self.exists(digest):
-            return digest, st.st_size, False
+        cached = self.stat_cache.get(src, st)
+        if cached is not None and self._stored_size(cached) == st.st_size:
+            return cached, st.st_size, False
+        # New bytes are only ever stored under the digest of those bytes, never under the one the stat cache
+        # names: a damaged cache row must not make a damaged version.
         if self.is_local and st.st_size >= _PARALLEL_MIN:
             digest, new = self._copy_hashing(src, st)
-        elif self.is_local and digest is None:  # small: read once, hash and store the same bytes
+        elif self.is_local:  # small: read once, hash and store the same bytes
             with open(src, "rb") as f:
                 digest, new = self.put_bytes(f.read())
         else:
-            digest = digest or hash_file(src)
+            digest = hash_file(src)
             new = not self.exists(digest)
             if new:
                 self._upload(src, digest)
