@@ -9,6 +9,7 @@ file once, hashing as it copies.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import tempfile
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import AlreadyExistsError, InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
-from .names import Spec, check_name, safe_entry_name, version_id
+from .names import Spec, check_name, check_text, safe_entry_name, version_id
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -26,15 +27,22 @@ if TYPE_CHECKING:
 ARTIFACT_SCHEME = "nbr://"
 
 
+MAX_METADATA_DEPTH = 100  # levels of nested dicts and lists; far more than any real record, far less than
+# Python's recursion limit (the JSON encoder and the metadata store recurse once per level)
+
+
 def check_metadata(metadata: Any, what: str = "metadata") -> dict[str, Any]:
-    """Metadata must be a JSON object; say which key is not serialisable."""
+    """Metadata must be a JSON object of valid text, at most :data:`MAX_METADATA_DEPTH` levels deep;
+    say which key is wrong."""
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
         raise InvalidSpecError(f"{what} must be a dict, not {type(metadata).__name__}")
-    for key, value in metadata.items():
+    for key in metadata:
         if not isinstance(key, str):
             raise InvalidSpecError(f"{what} keys must be strings; {key!r} is {type(key).__name__}")
+    _check_tree(metadata, what)
+    for key, value in metadata.items():
         try:
             json.dumps(value, allow_nan=True)
         except (TypeError, ValueError) as e:
@@ -43,6 +51,32 @@ def check_metadata(metadata: Any, what: str = "metadata") -> dict[str, Any]:
                 "store numbers, strings, lists and dicts, or convert it (e.g. float(x), x.tolist())"
             ) from None
     return json.loads(json.dumps(metadata))
+
+
+def _check_tree(tree: dict[str, Any], what: str) -> None:
+    """Depth and text of every key and string below ``tree``, walked without recursion."""
+    stack: list[tuple[str, Any, int]] = [(what, tree, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth >= MAX_METADATA_DEPTH:
+            where = where if len(where) <= 80 else where[:60] + "..."
+            raise InvalidSpecError(f"{where} is nested more than {MAX_METADATA_DEPTH} levels deep (or contains itself); "
+                                   "store flatter data, or put it in a file of the artifact")
+        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
+            if isinstance(k, str):
+                _text(k, f"the key {k!r} in {where}")
+            if isinstance(v, str):
+                _text(v, f"the text at {where}[{k!r}]")
+            elif isinstance(v, (dict, list, tuple)):
+                stack.append((f"{where}[{k!r}]", v, depth + 1))
+
+
+def _text(value: str, what: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidSpecError(f"{what} is not valid text: it holds {value[e.start:e.end]!r}, which is what Python makes of "
+                               "a byte that is not UTF-8 (from a file name, typically); decode it properly or drop it") from None
 
 
 def split_artifact_uri(uri: str) -> tuple[str, str]:
@@ -54,6 +88,10 @@ def split_artifact_uri(uri: str) -> tuple[str, str]:
         raise InvalidSpecError(f"bad artifact reference {uri!r}; expected nbr://project/name:vN/path")
     Spec.parse(f"{head}:{version}")
     return f"{head}:{version}", path
+
+
+def type_name(value: Any) -> str:
+    return "None" if value is None else builtins.type(value).__name__
 
 
 def _parents(name: str) -> list[str]:
@@ -91,6 +129,13 @@ class Artifact:
 
     def __init__(self, name: str, type: str = "model", description: str | None = None,
                  metadata: dict[str, Any] | None = None) -> None:
+        if not isinstance(name, str):
+            raise InvalidNameError("an artifact name is a string such as 'model', not "
+                                   + ("None" if name is None else f"{type_name(name)} {name!r:.80}"))
+        if description is not None:
+            if not isinstance(description, str):
+                raise InvalidSpecError(f"description must be a string, not {type_name(description)}")
+            _text(description, "description")
         body, colon, selector = name.partition(":")
         if colon:
             raise InvalidNameError(f"invalid artifact name {name!r}: the version ({selector!r}) is chosen when it is "
@@ -263,6 +308,11 @@ class Artifact:
             for f in sorted(files):
                 full = os.path.join(folder, f)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
+                try:
+                    check_text(rel, "file name")
+                except InvalidNameError:
+                    raise InvalidNameError(f"add_dir: the name of {os.fsencode(full)!r} is not UTF-8, so it cannot be an "
+                                           "entry name; rename the file, or add it with add_file(path, name=...)") from None
                 try:
                     size = os.path.getsize(full)
                 except FileNotFoundError:

@@ -96,10 +96,33 @@ def split_version_id(vid: str) -> tuple[str, str, int]:
     return spec.project, spec.name, n
 
 
+# A file name (one path component) has at most 255 bytes on every filesystem in use (ext4, XFS, btrfs, APFS,
+# NTFS). A whole path passed to the kernel has at most PATH_MAX = 4096 bytes on Linux: an entry name of at most
+# 1024 bytes leaves 3 KiB for the folder it is downloaded into (the default, <root>/cache/artifacts/<project>/
+# <name>/<vN>, is the root plus at most 290 bytes). Longer names could be logged but never downloaded.
+MAX_COMPONENT_BYTES = 255
+MAX_ENTRY_BYTES = 1024
+
+
+def check_text(value: str, what: str) -> str:
+    """Refuse text that cannot be stored: a lone surrogate (what Python makes of a byte that is not UTF-8 in a
+    file name, e.g. ``'\\udcff'``) cannot be written as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = value[e.start:e.end]
+        raise InvalidNameError(f"{what} {value!r} is not valid text: it holds {bad!r}, which is what Python makes of a "
+                               "byte that is not UTF-8 (in a file name, typically); rename it, or give the text as "
+                               "valid Unicode") from None
+    return value
+
+
 def safe_entry_name(name: str) -> str:
-    """Normalise an entry name to a relative POSIX path; refuse anything that could escape a folder."""
+    """Normalise an entry name to a relative POSIX path; refuse anything that could escape a folder, that is not
+    valid text, or that is too long to be a file name (:data:`MAX_COMPONENT_BYTES`, :data:`MAX_ENTRY_BYTES`)."""
     if not isinstance(name, str) or not name or "\x00" in name:
         raise UnsafePathError(f"invalid entry name {name!r}")
+    check_text(name, "entry name")
     norm = name.replace("\\", "/")
     p = PurePosixPath(norm)
     if p.is_absolute() or norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
@@ -109,4 +132,17 @@ def safe_entry_name(name: str) -> str:
         raise UnsafePathError(f"entry name {name!r} would escape the artifact folder ('..' is not allowed)")
     if not parts:
         raise UnsafePathError(f"entry name {name!r} names no file; give a file name such as 'model.bin'")
-    return "/".join(parts)
+    long = next((x for x in parts if len(x.encode()) > MAX_COMPONENT_BYTES), None)
+    if long is not None:
+        raise InvalidNameError(f"entry name {_short(name)} has a part of {len(long.encode())} bytes ({_short(long)}); "
+                               f"file and folder names have at most {MAX_COMPONENT_BYTES} bytes: give a shorter name")
+    out = "/".join(parts)
+    if len(out.encode()) > MAX_ENTRY_BYTES:
+        raise InvalidNameError(f"entry name {_short(name)} is {len(out.encode())} bytes long ({len(parts)} folders deep); "
+                               f"entry names have at most {MAX_ENTRY_BYTES} bytes, so that every download path stays "
+                               "within the system's limit: give a shorter name")
+    return out
+
+
+def _short(text: str, n: int = 60) -> str:
+    return repr(text) if len(text) <= n else repr(text[:n]) + f"... ({len(text)} characters)"

@@ -3,6 +3,7 @@ error. Real files, a real SQLite stat cache, real flipped bytes."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 from conftest import make_file
 
-from nb_registry import Artifact, IntegrityError, Registry
+import nb_registry as nbr
+from nb_registry import Artifact, IntegrityError, InvalidNameError, InvalidSpecError, Registry
 from nb_registry.store.hashing import hash_bytes, hash_file
 
 
@@ -143,3 +145,181 @@ def test_deleting_a_download_keeps_the_blob_a_cache_hit_but_a_later_change_is_ca
     assert reg.store.stat_cache.get(blob) is None
     with pytest.raises(IntegrityError, match="model.bin"):
         reg.artifact("p/m:v0").download(str(tmp_path / "again"))
+
+
+# -- 12: refused up front, with a named error -------------------------------------------------------
+@pytest.mark.parametrize("bad", [None, 123, b"x", ["m"]])
+def test_an_artifact_name_that_is_not_a_string_is_refused(bad: Any) -> None:
+    with pytest.raises(InvalidNameError, match="artifact name is a string"):
+        Artifact(bad)
+
+
+def test_a_description_that_is_not_text_is_refused() -> None:
+    with pytest.raises(InvalidSpecError, match="description must be a string"):
+        Artifact("m", description=42)  # type: ignore[arg-type]
+    with pytest.raises(InvalidSpecError, match="description"):
+        Artifact("m", description="caf\udce9")
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    top: dict[str, Any] = {}
+    node = top
+    for _ in range(levels):
+        node["k"] = {}
+        node = node["k"]
+    return top
+
+
+def test_metadata_nested_thousands_deep_is_refused_naming_the_key(reg: Registry, tmp_path: Path) -> None:
+    with pytest.raises(InvalidSpecError, match=r"metadata\['deep'\].*nested more than 100 levels"):
+        Artifact("m", metadata={"deep": _deep(5000)})
+    with pytest.raises(InvalidSpecError, match="nested"):
+        Artifact("m", metadata={"deep": [[[[]]]] and [_deep(3000)]})
+    art = Artifact("m", metadata={"fine": _deep(50)})  # deep, but within the limit
+    art.add_file(make_file(tmp_path / "w.bin", "w"))
+    art.metadata["later"] = _deep(3000)  # edited after the draft was made: checked when logged
+    with pytest.raises(InvalidSpecError, match="later"):
+        reg.log(art, project="p")
+    with pytest.raises(InvalidSpecError, match="config"):
+        nbr.init(root=reg.url, project="p", config={"deep": _deep(3000)})
+
+
+def test_shared_values_are_not_taken_for_a_cycle() -> None:
+    shared = [1, 2]
+    assert Artifact("m", metadata={"a": shared, "b": shared}).metadata == {"a": [1, 2], "b": [1, 2]}
+
+
+@pytest.mark.parametrize("name, why", [("x" * 5000, "part of 5000 bytes"), ("/".join(["d"] * 3000), "3000 folders deep"),
+                                       ("é" * 200, "part of 400 bytes")])
+def test_entry_names_too_long_to_download_are_refused(tmp_path: Path, name: str, why: str) -> None:
+    src = make_file(tmp_path / "w.bin", "w")
+    art = Artifact("m")
+    with pytest.raises(InvalidNameError, match=why):
+        art.add_file(src, name=name)
+    with pytest.raises(InvalidNameError, match=why):
+        with art.new_file(name) as f:
+            f.write("x")
+    assert art._pending == {}
+
+
+def test_the_longest_allowed_entry_name_downloads(reg: Registry, tmp_path: Path) -> None:
+    from nb_registry.names import MAX_COMPONENT_BYTES, MAX_ENTRY_BYTES
+
+    name = "/".join(["p" * MAX_COMPONENT_BYTES] * 3 + ["w" * (MAX_COMPONENT_BYTES - 1)])
+    assert len(name) == MAX_ENTRY_BYTES - 2
+    art = Artifact("m")
+    art.add_file(make_file(tmp_path / "w.bin", "w"), name=name)
+    out = reg.log(art, project="p").download(str(tmp_path / "out"))
+    assert Path(out, *name.split("/")).read_text() == "w"
+
+
+def test_a_crafted_manifest_with_a_too_long_name_is_refused_at_download(reg: Registry, tmp_path: Path) -> None:
+    from nb_registry.registry import MANIFEST_FORMAT
+
+    art = Artifact("m")
+    art.add_file(make_file(tmp_path / "w.bin", "w"))
+    logged = reg.log(art, project="p")
+    digest = logged.manifest["w.bin"]["digest"]
+    mdigest, _ = reg.blobs.put_bytes(json.dumps({"format": MANIFEST_FORMAT,
+                                                 "entries": {"x" * 5000: {"digest": digest, "size": 1}}}).encode())
+    logged._doc = dict(logged._doc, manifest=mdigest)
+    logged._manifest = None
+    with pytest.raises(InvalidNameError, match="5000 bytes"):
+        logged.download(str(tmp_path / "out"))
+
+
+# -- 8: text that cannot be stored is refused up front, naming the key or file ------------------------
+def test_metadata_and_config_with_a_lone_surrogate_are_refused_naming_the_key(reg: Registry, tmp_path: Path) -> None:
+    with pytest.raises(InvalidSpecError, match=r"metadata\['path'\].*udcff"):
+        Artifact("m", metadata={"path": "data/\udcff.csv"})
+    with pytest.raises(InvalidSpecError, match="key 'n\\\\udce9'"):
+        Artifact("m", metadata={"nested": {"n\udce9": 1}})
+    with pytest.raises(InvalidSpecError, match="config"):
+        nbr.init(root=reg.url, project="p", config={"files": ["ok", "bad\udcff"]})
+    art = Artifact("m")
+    art.add_file(make_file(tmp_path / "w.bin", "w"))
+    art.metadata["source"] = "caf\udce9"
+    with pytest.raises(InvalidSpecError, match="source"):
+        reg.log(art, project="p")
+    del art.metadata["source"]
+    assert reg.log(art, project="p").version == "v0"  # the refusal changed nothing: the next log works
+    assert [a.version for a in reg.versions("p/m")] == ["v0"]
+
+
+def test_file_names_that_are_not_utf8_are_refused_naming_the_file(reg: Registry, tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    make_file(folder / "good.txt", "g")
+    bad = os.path.join(os.fsencode(folder), b"caf\xe9.txt")  # a Latin-1 name, as an old archive leaves it
+    with open(bad, "wb") as f:
+        f.write(b"b")
+    art = Artifact("m")
+    with pytest.raises(InvalidNameError, match=r"caf\\xe9\.txt"):
+        art.add_dir(folder)
+    with pytest.raises(InvalidNameError, match="not valid text"):
+        art.add_file(os.fsdecode(bad))
+    art.add_file(os.fsdecode(bad), name="cafe.txt")  # renamed: fine
+    assert reg.log(art, project="p").manifest.keys() == {"cafe.txt"}
+
+
+# -- 12: a full disk says which file could not be written and that nothing changed -------------------
+FULL_DISK = r"""
+import json, os, subprocess, sys
+mnt, src_small, src_large, out = sys.argv[1:5]
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt], check=True)
+import nb_registry as nbr
+from nb_registry import Artifact, Registry, RegistryError
+reg = Registry(os.path.join(mnt, "reg"))
+first = Artifact("m")
+with first.new_file("a.txt") as f:
+    f.write("fits")
+reg.log(first, project="p")
+report = {}
+for label, src in (("small", src_small), ("large", src_large)):
+    art = Artifact("m")
+    art.add_file(src, name="big.bin")
+    try:
+        reg.log(art, project="p")
+        report[label] = "logged"
+    except Exception as e:
+        report[label] = f"{type(e).__name__}: {e}"
+report["versions"] = [a.version for a in Registry(os.path.join(mnt, "reg")).versions("p/m")]
+report["tmp"] = os.listdir(os.path.join(mnt, "reg", "blobs", "tmp"))
+with open(os.path.join(mnt, "filler"), "wb") as f:  # now fill the disk and download
+    try:
+        f.write(b"\0" * (2 << 20))
+    except OSError:
+        pass
+try:
+    reg.artifact("p/m:v0").download(os.path.join(mnt, "dl"))
+    report["download"] = "done"
+except Exception as e:
+    report["download"] = f"{type(e).__name__}: {e}"
+report["dl"] = sorted(os.listdir(os.path.join(mnt, "dl"))) if os.path.isdir(os.path.join(mnt, "dl")) else None
+json.dump(report, open(out, "w"))
+"""
+
+
+def test_a_full_disk_names_the_file_and_changes_nothing(tmp_path: Path) -> None:
+    """On a real 1 MiB tmpfs, mounted in a private mount namespace (``unshare``: nothing to clean up)."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.fail("the full-disk test needs util-linux's unshare (apt-get install util-linux)")
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    small = make_file(tmp_path / "small.bin", os.urandom(2 << 20))  # below the copy-while-hashing size
+    large = make_file(tmp_path / "large.bin", os.urandom(6 << 20))  # copied and hashed at once
+    out = tmp_path / "report.json"
+    run = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-c", FULL_DISK,
+                          str(mnt), str(small), str(large), str(out)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(out.read_text())
+    for label, src in (("small", small), ("large", large)):
+        assert report[label].startswith("RegistryError: could not write "), report[label]
+        assert str(src) in report[label] and "disk is full" in report[label] and "nothing was logged" in report[label]
+    assert report["versions"] == ["v0"] and report["tmp"] == []
+    assert report["download"].startswith("RegistryError: could not write ") and "a.txt" in report["download"]
+    assert "left as it was" in report["download"] and report["dl"] == []

@@ -7,18 +7,19 @@ on object stores a PUT is atomic by itself. Identical content is stored once, wh
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
 import stat as stat_mod
 import threading
 import uuid
-from typing import Iterator
+from typing import Callable, Iterator
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ..errors import IntegrityError, NotFoundError, UnsafePathError
+from ..errors import IntegrityError, NotFoundError, RegistryError, UnsafePathError
 from .hashing import StatCache, hash_bytes, hash_file
 
 _PARALLEL_MIN = 4 << 20  # from this size, copy and hash at the same time
@@ -73,18 +74,17 @@ class BlobStore:
             raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
 
     # -- writing ----------------------------------------------------------------------------
-    def put_bytes(self, data: bytes) -> tuple[str, bool]:
-        """Store bytes; return (digest, whether new bytes were stored)."""
+    def put_bytes(self, data: bytes, what: str | None = None) -> tuple[str, bool]:
+        """Store bytes; return (digest, whether new bytes were stored). ``what`` names them in errors."""
         digest = hash_bytes(data)
         if self.exists(digest):
             return digest, False
         if self.is_local:
-            tmp = self._tmp()
-            with open(tmp, "wb") as f:
-                f.write(data)
-                if self.fsync:
-                    os.fsync(f.fileno())
-            self._commit_local(tmp, digest)
+            def write(tmp: str) -> None:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+
+            self._store_local(digest, write, what or f"{len(data)} bytes (blob {digest[:12]})")
         else:
             self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
             self.fs.pipe_file(self.path(digest), data)
@@ -106,7 +106,7 @@ class BlobStore:
             digest, new = self._copy_hashing(src, st)
         elif self.is_local:  # small: read once, hash and store the same bytes
             with open(src, "rb") as f:
-                digest, new = self.put_bytes(f.read())
+                digest, new = self.put_bytes(f.read(), src)
         else:
             digest = hash_file(src)
             new = not self.exists(digest)
@@ -130,6 +130,9 @@ class BlobStore:
         t.start()
         try:
             clone_or_copy(src, tmp)
+        except OSError as e:
+            _unlink(tmp)
+            raise self._write_error(e, src) from None
         finally:
             t.join()
         if "error" in result:
@@ -144,23 +147,43 @@ class BlobStore:
         if os.path.exists(self.path(digest)):
             _unlink(tmp)
             return digest, False
-        if self.fsync:
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-        self._commit_local(tmp, digest)
+        self._store_local(digest, lambda _: None, src, tmp)
         return digest, True
 
     def _upload(self, src: str, digest: str) -> None:
         if self.is_local:
-            tmp = self._tmp()
-            shutil.copyfile(src, tmp)
+            self._store_local(digest, lambda tmp: shutil.copyfile(src, tmp), src)
+        else:
+            self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
+            self.fs.put_file(src, self.path(digest))
+
+    def _store_local(self, digest: str, write: Callable[[str], None], what: str, tmp: str | None = None) -> None:
+        """Write a temporary file (``write(tmp)``), flush it if asked, and rename it into place. On any
+        failure the temporary file is removed; a full disk is said in plain words, naming ``what``."""
+        tmp = tmp or self._tmp()
+        try:
+            write(tmp)
             if self.fsync:
                 with open(tmp, "rb+") as f:
                     os.fsync(f.fileno())
             self._commit_local(tmp, digest)
-        else:
-            self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
-            self.fs.put_file(src, self.path(digest))
+        except OSError as e:
+            _unlink(tmp)
+            raise self._write_error(e, what) from None
+        except BaseException:
+            _unlink(tmp)
+            raise
+
+    def _write_error(self, e: OSError, what: str, where: str | None = None,
+                     after: str = "nothing was logged and no version changed") -> Exception:
+        """A full disk (or a read-only one) said in plain words; any other error as it is."""
+        where = where or self.root
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return RegistryError(f"could not write {what} to {where}: {e.strerror or 'no space left'} (the disk is "
+                                 f"full); {after}: free some space and try again")
+        if e.errno == errno.EROFS:
+            return RegistryError(f"could not write {what} to {where}: it is on a read-only filesystem; {after}")
+        return e
 
     def _commit_local(self, tmp: str, digest: str) -> None:
         final = self.path(digest)
@@ -215,6 +238,8 @@ class BlobStore:
             os.replace(tmp, dest)
         except FileNotFoundError:
             raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+        except OSError as e:
+            raise self._write_error(e, f"blob {digest[:12]}", os.path.dirname(dest), "the cache is as it was") from None
         finally:
             _unlink(tmp)
 

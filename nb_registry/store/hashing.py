@@ -122,7 +122,7 @@ class StatCache:
             row = self._db().execute("SELECT ino, size, mtime, ctime, nlink, digest FROM stat WHERE path=?",
                                      (path,)).fetchone()
             hit = bool(row) and self._unchanged(path, row[:5], st)
-        except (OSError, sqlite3.Error):
+        except (OSError, sqlite3.Error, UnicodeEncodeError):  # a path that is not UTF-8 is never cached
             return None
         if hit:
             if row[3] != st.st_ctime_ns:
@@ -151,8 +151,9 @@ class StatCache:
 
     def put(self, path: str, digest: str, st: os.stat_result | None = None) -> None:
         try:
+            path.encode("utf-8")  # SQLite stores text: a file name that is not UTF-8 is not cached
             row = (path, *_stat_key(st or os.stat(path)), digest)
-        except OSError:
+        except (OSError, UnicodeEncodeError):
             return
         with self._batch_lock:
             if self._batch is not None:

@@ -16,6 +16,7 @@ created and the resolved path compared with the expected one, which closes all b
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat as stat_mod
@@ -112,7 +113,7 @@ class Folder:
         (relative to ``dir_fd``, or a full path when it is None), then it is renamed over ``parts``."""
         self.lstat(parts)  # refuses a link in the place of the file
         fd = self.open(parts[:-1])
-        tmp = f"{parts[-1]}.{uuid.uuid4().hex[:8]}.part"
+        tmp = f".nbr-{uuid.uuid4().hex[:16]}.part"  # not the entry name: that may already use all 255 bytes
         where = tmp if fd is not None else self.path(parts[:-1] + (tmp,))
         try:
             fill(fd, where)
@@ -120,6 +121,11 @@ class Folder:
                 os.replace(tmp, parts[-1], src_dir_fd=fd, dst_dir_fd=fd)
             else:
                 os.replace(where, self.path(parts))
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise RegistryError(f"could not write {self.path(parts)} ({self.what}): {e.strerror} (the disk is full); "
+                                "the file there, if any, was left as it was: free some space and download again") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(where, dir_fd=fd) if fd is not None else os.unlink(where)
