@@ -127,7 +127,21 @@ def _fetch(rec: dict[str, object], folder: Folder, parts: tuple[str, ...]) -> No
         folder.write(parts, lambda fd, tmp: move_into(fetched, fd, tmp))
 
 
+def check_layout(art: "Artifact") -> None:
+    """A manifest in which one entry is a folder of another (``a`` and ``a/b``) was not made by a log (which
+    refuses it): it is damaged, and downloading it would leave half a folder. Refused before anything is written."""
+    names = set(art.manifest)
+    for name in sorted(names):
+        parts = name.split("/")
+        clash = next(("/".join(parts[:i]) for i in range(1, len(parts)) if "/".join(parts[:i]) in names), None)
+        if clash is not None:
+            raise IntegrityError(f"the manifest (file list) of {art.id} is damaged: it holds both {clash!r} and {name!r}, "
+                                 f"so {clash!r} would have to be a file and a folder at once; nothing was downloaded. "
+                                 "Log the files again, or restore the registry from a backup")
+
+
 def _download(reg: "Registry", art: "Artifact", folder: Folder, prefix: tuple[str, ...], refs: bool, link: bool) -> None:
+    check_layout(art)
     tracker = Tracker(sum(int(r.get("size") or 0) for r in art.manifest.values() if "artifact" not in r), f"downloading {art.id}")
     folder.open(prefix)
     for name, rec in sorted(art.manifest.items()):
@@ -153,6 +167,7 @@ def _target(reg: "Registry", art: "Artifact", root: str | None) -> tuple[Folder,
 
 def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bool = False, link: bool = True) -> str:
     """Every file of ``art`` under ``root`` (default: its folder in the cache); returns the folder."""
+    check_layout(art)  # before the folder is made
     folder, prefix = _target(reg, art, root)
     with folder:
         _download(reg, art, folder, prefix, refs, link)
@@ -160,6 +175,7 @@ def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bo
 
 
 def download_entry(reg: "Registry", art: "Artifact", entry: "ArtifactEntry", root: str | None = None) -> str:
+    check_layout(art)
     folder, prefix = _target(reg, art, root)
     with folder:
         parts = prefix + _entry_parts(entry.path)

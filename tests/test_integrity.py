@@ -323,3 +323,43 @@ def test_a_full_disk_names_the_file_and_changes_nothing(tmp_path: Path) -> None:
     assert report["versions"] == ["v0"] and report["tmp"] == []
     assert report["download"].startswith("RegistryError: could not write ") and "a.txt" in report["download"]
     assert "left as it was" in report["download"] and report["dl"] == []
+
+
+# -- 13: errors name the entry, and a damaged manifest is said to be damaged --------------------------
+def test_a_pickle_refusal_names_the_entry_not_the_blob(reg: Registry, tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    from nb_registry import serialize
+
+    folder = tmp_path / "objs"
+    folder.mkdir()
+    fname, fmt = serialize.dump(Fraction(1, 3), str(folder), "ratio", allow_pickle=True)
+    (folder / serialize.OBJECTS_ENTRY).write_text(json.dumps({"ratio": {"file": fname, "format": fmt}}))
+    art = Artifact("obj")
+    art.add_dir(folder)
+    logged = reg.log(art, project="p")
+    digest = logged.manifest[fname]["digest"]
+    with pytest.raises(InvalidSpecError) as e:
+        serialize.load_objects(logged)
+    assert "ratio.pkl (in p/obj:v0) is a pickle" in str(e.value) and digest[2:] not in str(e.value)
+    assert serialize.load_objects(logged, allow_pickle=True) == {"ratio": Fraction(1, 3)}
+
+
+def test_a_manifest_holding_a_file_and_a_folder_of_the_same_name_is_a_named_integrity_error(reg: Registry,
+                                                                                            tmp_path: Path) -> None:
+    from nb_registry.registry import MANIFEST_FORMAT
+
+    art = Artifact("m")
+    art.add_file(make_file(tmp_path / "w.bin", "w"))
+    logged = reg.log(art, project="p")
+    digest = logged.manifest["w.bin"]["digest"]
+    entries = {"a": {"digest": digest, "size": 1}, "a/b": {"digest": digest, "size": 1}}
+    mdigest, _ = reg.blobs.put_bytes(json.dumps({"format": MANIFEST_FORMAT, "entries": entries}).encode())
+    logged._doc = dict(logged._doc, manifest=mdigest)
+    logged._manifest = None
+    target = tmp_path / "out"
+    with pytest.raises(IntegrityError, match=r"damaged: it holds both 'a' and 'a/b'"):
+        logged.download(str(target))
+    assert not target.exists()  # refused before anything was written
+    with pytest.raises(IntegrityError, match="'a/b'"):
+        logged.get_path("a/b").download(str(target))
