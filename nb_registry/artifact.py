@@ -19,64 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import AlreadyExistsError, InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
-from .names import Spec, check_name, check_text, safe_entry_name, version_id
+from .names import Spec, check_metadata, check_name, check_text, safe_entry_name, version_id  # check_metadata: used here and re-exported
 
 if TYPE_CHECKING:
     from .registry import Registry
 
 ARTIFACT_SCHEME = "nbr://"
-
-
-MAX_METADATA_DEPTH = 100  # levels of nested dicts and lists; far more than any real record, far less than
-# Python's recursion limit (the JSON encoder and the metadata store recurse once per level)
-
-
-def check_metadata(metadata: Any, what: str = "metadata") -> dict[str, Any]:
-    """Metadata must be a JSON object of valid text, at most :data:`MAX_METADATA_DEPTH` levels deep;
-    say which key is wrong."""
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise InvalidSpecError(f"{what} must be a dict, not {type(metadata).__name__}")
-    for key in metadata:
-        if not isinstance(key, str):
-            raise InvalidSpecError(f"{what} keys must be strings; {key!r} is {type(key).__name__}")
-    _check_tree(metadata, what)
-    for key, value in metadata.items():
-        try:
-            json.dumps(value, allow_nan=True)
-        except (TypeError, ValueError) as e:
-            raise InvalidSpecError(
-                f"{what}[{key!r}] is not JSON-serialisable ({type(value).__name__}: {e}); "
-                "store numbers, strings, lists and dicts, or convert it (e.g. float(x), x.tolist())"
-            ) from None
-    return json.loads(json.dumps(metadata))
-
-
-def _check_tree(tree: dict[str, Any], what: str) -> None:
-    """Depth and text of every key and string below ``tree``, walked without recursion."""
-    stack: list[tuple[str, Any, int]] = [(what, tree, 0)]
-    while stack:
-        where, value, depth = stack.pop()
-        if depth >= MAX_METADATA_DEPTH:
-            where = where if len(where) <= 80 else where[:60] + "..."
-            raise InvalidSpecError(f"{where} is nested more than {MAX_METADATA_DEPTH} levels deep (or contains itself); "
-                                   "store flatter data, or put it in a file of the artifact")
-        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
-            if isinstance(k, str):
-                _text(k, f"the key {k!r} in {where}")
-            if isinstance(v, str):
-                _text(v, f"the text at {where}[{k!r}]")
-            elif isinstance(v, (dict, list, tuple)):
-                stack.append((f"{where}[{k!r}]", v, depth + 1))
-
-
-def _text(value: str, what: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise InvalidSpecError(f"{what} is not valid text: it holds {value[e.start:e.end]!r}, which is what Python makes of "
-                               "a byte that is not UTF-8 (from a file name, typically); decode it properly or drop it") from None
 
 
 def split_artifact_uri(uri: str) -> tuple[str, str]:
@@ -135,7 +83,7 @@ class Artifact:
         if description is not None:
             if not isinstance(description, str):
                 raise InvalidSpecError(f"description must be a string, not {type_name(description)}")
-            _text(description, "description")
+            check_text(description, "description", InvalidSpecError)
         body, colon, selector = name.partition(":")
         if colon:
             raise InvalidNameError(f"invalid artifact name {name!r}: the version ({selector!r}) is chosen when it is "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from .errors import InvalidNameError, InvalidSpecError, UnsafePathError
 
@@ -104,16 +106,14 @@ MAX_COMPONENT_BYTES = 255
 MAX_ENTRY_BYTES = 1024
 
 
-def check_text(value: str, what: str) -> str:
+def check_text(value: str, what: str, error: type[Exception] = InvalidNameError) -> str:
     """Refuse text that cannot be stored: a lone surrogate (what Python makes of a byte that is not UTF-8 in a
-    file name, e.g. ``'\\udcff'``) cannot be written as UTF-8."""
+    file name, e.g. ``'\\udcff'``) cannot be written as UTF-8. ``what`` names the text in the error."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
-        bad = value[e.start:e.end]
-        raise InvalidNameError(f"{what} {value!r} is not valid text: it holds {bad!r}, which is what Python makes of a "
-                               "byte that is not UTF-8 (in a file name, typically); rename it, or give the text as "
-                               "valid Unicode") from None
+        raise error(f"{what} is not valid text: it holds {value[e.start:e.end]!r}, which is what Python makes of a "
+                    "byte that is not UTF-8 (from a file name, typically); rename it, or give it as valid Unicode") from None
     return value
 
 
@@ -122,7 +122,7 @@ def safe_entry_name(name: str) -> str:
     valid text, or that is too long to be a file name (:data:`MAX_COMPONENT_BYTES`, :data:`MAX_ENTRY_BYTES`)."""
     if not isinstance(name, str) or not name or "\x00" in name:
         raise UnsafePathError(f"invalid entry name {name!r}")
-    check_text(name, "entry name")
+    check_text(name, f"entry name {name!r}")
     norm = name.replace("\\", "/")
     p = PurePosixPath(norm)
     if p.is_absolute() or norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
@@ -146,3 +146,48 @@ def safe_entry_name(name: str) -> str:
 
 def _short(text: str, n: int = 60) -> str:
     return repr(text) if len(text) <= n else repr(text[:n]) + f"... ({len(text)} characters)"
+
+
+# -- metadata ----------------------------------------------------------------------------------
+MAX_METADATA_DEPTH = 100  # levels of nested dicts and lists; far more than any real record, far less than
+# Python's recursion limit (the JSON encoder and the metadata store recurse once per level)
+
+
+def check_metadata(metadata: Any, what: str = "metadata") -> dict[str, Any]:
+    """Metadata must be a JSON object of valid text, at most :data:`MAX_METADATA_DEPTH` levels deep;
+    say which key is wrong."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidSpecError(f"{what} must be a dict, not {type(metadata).__name__}")
+    for key in metadata:
+        if not isinstance(key, str):
+            raise InvalidSpecError(f"{what} keys must be strings; {key!r} is {type(key).__name__}")
+    _check_tree(metadata, what)
+    for key, value in metadata.items():
+        try:
+            json.dumps(value, allow_nan=True)
+        except (TypeError, ValueError) as e:
+            raise InvalidSpecError(
+                f"{what}[{key!r}] is not JSON-serialisable ({type(value).__name__}: {e}); "
+                "store numbers, strings, lists and dicts, or convert it (e.g. float(x), x.tolist())"
+            ) from None
+    return json.loads(json.dumps(metadata))
+
+
+def _check_tree(tree: dict[str, Any], what: str) -> None:
+    """Depth and text of every key and string below ``tree``, walked without recursion."""
+    stack: list[tuple[str, Any, int]] = [(what, tree, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth >= MAX_METADATA_DEPTH:
+            where = where if len(where) <= 80 else where[:60] + "..."
+            raise InvalidSpecError(f"{where} is nested more than {MAX_METADATA_DEPTH} levels deep (or contains itself); "
+                                   "store flatter data, or put it in a file of the artifact")
+        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
+            if isinstance(k, str):
+                check_text(k, f"the key {k!r} in {where}", InvalidSpecError)
+            if isinstance(v, str):
+                check_text(v, f"the text at {where}[{k!r}]", InvalidSpecError)
+            elif isinstance(v, (dict, list, tuple)):
+                stack.append((f"{where}[{k!r}]", v, depth + 1))

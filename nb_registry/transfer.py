@@ -9,6 +9,11 @@ read-only files (root: Colab, most containers) would change the stored version b
 download, so there the file is a reflink where the filesystem has them, else a copy.
 ``NB_REGISTRY_LINK=hardlink`` or ``copy`` overrides the choice. Loading a stored object
 (``%use`` of a ``--var``) reads the blob directly and copies nothing in either case.
+
+Nothing is written through a link: below the folder the user chose (or the registry's root, for
+the default folder in its cache), every folder is opened without following links
+(:mod:`nb_registry.store.nofollow`), so a link planted in a shared registry's cache cannot send a
+download (or the ``os.replace`` that finishes it) elsewhere.
 """
 
 from __future__ import annotations
