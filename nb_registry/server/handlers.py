@@ -95,6 +95,9 @@ class Base(APIHandler):
             check_name(value, _SEGMENT_NAMES.get(param, param))
 
     def _failure(self, e: Exception) -> tuple[int, str, str]:
+        if isinstance(e, tornado.web.HTTPError):  # e.g. a required query argument missing
+            message = self._without_paths(e.log_message % e.args if e.log_message and e.args else e.log_message or "")
+            return e.status_code, json.dumps({"error": message or e.reason or "", "status": e.status_code}), "application/json"
         status = next((code for kind, code in STATUS if isinstance(e, kind)), None)
         if status is None or status >= 500:
             self.log.error("nb_registry: %s %s failed", self.request.method, self.request.path, exc_info=e)
