@@ -119,9 +119,10 @@ def materialise(reg: "Registry", digest: str, folder: Folder, parts: tuple[str, 
         copy_into(src, fd, tmp)
 
     folder.write(parts, fill)
-    if linked:  # a new link moves the blob's ctime: it was verified just now, so record it as it is now
-        reg.store.stat_cache.put(src, digest)
-    reg.store.stat_cache.put(dest, digest)
+    with reg.store.stat_cache.batch():  # one transaction
+        if linked:  # a new link moves the blob's ctime: it was verified just now, so record it as it is now
+            reg.store.stat_cache.put(src, digest)
+        reg.store.stat_cache.put(dest, digest)
 
 
 def _fetch(rec: dict[str, object], folder: Folder, parts: tuple[str, ...]) -> None:
@@ -174,7 +175,7 @@ def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bo
     """Every file of ``art`` under ``root`` (default: its folder in the cache); returns the folder."""
     check_layout(art)  # before the folder is made
     folder, prefix = _target(reg, art, root)
-    with folder:
+    with folder, reg.store.stat_cache.batch():  # the cache rows of every file in one transaction
         _download(reg, art, folder, prefix, refs, link)
         return folder.path(prefix)
 

@@ -67,6 +67,9 @@ def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_nlink)
 
 
+_COLUMNS = "(path, ino, size, mtime, ctime, nlink, digest)"
+
+
 def _inode(path: str) -> int | None:
     try:
         return os.lstat(path).st_ino
@@ -121,18 +124,14 @@ class StatCache:
             st = st or os.stat(path)
             row = self._db().execute("SELECT ino, size, mtime, ctime, nlink, digest FROM stat WHERE path=?",
                                      (path,)).fetchone()
-            hit = bool(row) and self._unchanged(path, row[:5], st)
+            hit = bool(row) and self._unchanged(path, row, st)
         except (OSError, sqlite3.Error, UnicodeEncodeError):  # a path that is not UTF-8 is never cached
             return None
-        if hit:
-            if row[3] != st.st_ctime_ns:
-                self.put(path, str(row[5]), st)  # so that a later change is not taken for the same deleted link
-            return str(row[5])
-        return None
+        return str(row[5]) if hit else None
 
     def _unchanged(self, path: str, row: tuple[Any, ...], st: os.stat_result) -> bool:
-        """Whether a row (ino, size, mtime, ctime, nlink) still describes the file at ``path``."""
-        ino, size, mtime, ctime, nlink = row
+        """Whether a row (ino, size, mtime, ctime, nlink, digest) still describes the file at ``path``."""
+        ino, size, mtime, ctime, nlink, digest = row
         if (ino, size, mtime) != (st.st_ino, st.st_size, st.st_mtime_ns) or ctime is None:
             return False
         if ctime == st.st_ctime_ns:
@@ -145,9 +144,10 @@ class StatCache:
         gone = [p for p in others if _inode(p) != ino]
         if len(gone) < nlink - st.st_nlink:
             return False
-        with contextlib.suppress(sqlite3.Error), self._db():
+        with contextlib.suppress(sqlite3.Error), self._db():  # one transaction: forget the links, record the file
             self._db().executemany("DELETE FROM stat WHERE path=?", [(p,) for p in gone])
-        return True
+            self._db().execute(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", (path, *_stat_key(st), digest))
+        return True  # recorded as it is now: a later change is not taken for the same deleted link
 
     def put(self, path: str, digest: str, st: os.stat_result | None = None) -> None:
         try:
@@ -164,8 +164,7 @@ class StatCache:
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         try:
             with self._db():  # one transaction
-                self._db().executemany("INSERT OR REPLACE INTO stat (path, ino, size, mtime, ctime, nlink, digest) "
-                                       "VALUES (?,?,?,?,?,?,?)", rows)
+                self._db().executemany(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", rows)
         except sqlite3.Error:
             pass  # a cache: failing to remember only costs a later re-hash
 
