@@ -96,6 +96,38 @@ def open_run(project: str | None, default_project: str, name: str | None = None,
                     config=jsonable(dict(config or {})), root=root, **init_kwargs), True
 
 
+class StepHistory:
+    """Metrics at the framework's step. Calls for one step merge into one row (as ``Run.log`` merges them), unless
+    that would overwrite a value logged at this step with another (an evaluation after training, at the last
+    step) or the step goes back (a second ``fit`` into the same run): that is a new row, which keeps the
+    framework's step in ``step_key``. No logged value is lost."""
+
+    def __init__(self, step_key: str) -> None:
+        self.step_key = step_key
+        self.step: int | None = None  # the step of the row this object has open in the run
+        self.values: dict[str, Any] = {}  # what that row holds
+
+    def _merges(self, values: Mapping[str, Any], step: int) -> bool:
+        if self.step is None or step > self.step:
+            return True
+        return step == self.step and all(self.values.get(k, v) == v for k, v in values.items())
+
+    def log(self, run: "Run", values: Mapping[str, Any], step: int | None) -> None:
+        if step is not None and self._merges(values, step):
+            try:
+                run.log(values, step=step)
+            except InvalidSpecError:  # the run is past this step (a run reused); bad values fail again below
+                pass
+            else:
+                self.values = {**self.values, **values} if step == self.step else dict(values)
+                self.step = step
+                return
+        if self.step is not None:
+            run.log({}, commit=True)  # close our open row first, so this one does not merge into it
+        self.step, self.values = None, {}
+        run.log({**values, **({self.step_key: step} if step is not None else {})})
+
+
 def signature(path: str, include: Callable[[str], bool] | None = None) -> tuple[Any, ...]:
     """What identifies a file's (or a folder's files') content without reading it: path, size, mtime, inode."""
     if os.path.isfile(path):

@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 from nb_registry.errors import InvalidSpecError
 
-from ._common import CheckpointLog, jsonable, open_run, safe_name, score_of, signature
+from ._common import CheckpointLog, StepHistory, jsonable, open_run, safe_name, score_of, signature
 
 try:
     from lightning.pytorch.loggers import Logger
@@ -83,6 +83,7 @@ class NbRegistryLogger(Logger):
         self._log_model, self._prefix, self._checkpoint_name = log_model, prefix, checkpoint_name
         self._init_kwargs = {"job_type": "train", **init_kwargs}
         self._run, self._owned = experiment, False
+        self._history = StepHistory("trainer/global_step")
         self._pending: dict[str, Any] = {}  # log_model=True: callbacks to scan at the end, by state key
         self._logs: dict[str, CheckpointLog] = {}  # per ModelCheckpoint (state key)
         self._saved_at: dict[str, tuple[int | None, int | None]] = {}  # checkpoint path -> (epoch, global step)
@@ -110,6 +111,7 @@ class NbRegistryLogger(Logger):
         self._run, self._owned = open_run(self._project, "lightning_logs", self._run_name, root=self._root,
                                           **self._init_kwargs)
         self._logs.clear()
+        self._history = StepHistory("trainer/global_step")
 
     def _live(self) -> Any:
         """The run to write to: after ``finalize`` finished this logger's run, a later stage (``trainer.test``
@@ -142,14 +144,8 @@ class NbRegistryLogger(Logger):
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         if _rank() > 0:
             return
-        run = self._live()
         row = {(f"{self._prefix}{self.LOGGER_JOIN_CHAR}{k}" if self._prefix else k): v for k, v in metrics.items()}
-        try:
-            run.log(row, step=step)
-        except InvalidSpecError:  # a step before the run's current one (a reused run): a new row, the step kept
-            if step is None:
-                raise
-            run.log({**row, "trainer/global_step": step})
+        self._history.log(self._live(), row, step)
 
     def log_graph(self, model: Any, input_array: Any = None) -> None:
         """Lightning calls this with the module when a stage starts: remember it (for the epoch and step of
