@@ -161,6 +161,7 @@ class CheckpointLog:
         self.best_score: float | None = None
         self.best_version: str | None = None
         self.logged: dict[str, "Artifact"] = {}  # checkpoint path -> the version it was logged as
+        self._where: tuple[str, str] | None = None  # (registry root, project) of the versions, for alias moves
         self._seen: dict[str, tuple[Any, ...]] = {}  # checkpoint path -> its signature when logged
 
     def improves(self, score: Any) -> bool:
@@ -202,17 +203,18 @@ class CheckpointLog:
             warnings.filterwarnings("ignore", message=".*already holds these exact files")
             logged = run.log_artifact(art, aliases=list(dict.fromkeys(safe_name(a, "checkpoint") for a in wanted)))
         self._seen[key], self.logged[key] = sig, logged
+        self._where = (run.registry_url, logged.project or run.project)
         if is_best:
             self.best_version = logged.id
             self.best_score = score_of(score) if score_of(score) is not None else self.best_score
         return logged
 
-    def mark_best(self, run: "Run", path: str, score: Any = None) -> None:
+    def mark_best(self, path: str, score: Any = None) -> None:
         """Move ``best`` to the version logged from ``path`` (when the framework names an earlier checkpoint)."""
         art = self.logged.get(os.path.abspath(path))
-        if art is None or art.id == self.best_version:
+        if art is None or art.id == self.best_version or self._where is None:
             return
-        nbr.Api(root=run.registry_url, project=run.project).set_alias(art.id, self.best_alias)
+        nbr.Api(root=self._where[0], project=self._where[1]).set_alias(art.id, self.best_alias)
         self.best_version = art.id
         if score_of(score) is not None:
             self.best_score = score_of(score)

@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 from nb_registry.errors import InvalidSpecError
 
-from ._common import CheckpointLog, active_run, jsonable, open_run, score_of, signature
+from ._common import CheckpointLog, StepHistory, active_run, jsonable, open_run, score_of, signature
 
 try:
     import keras
@@ -88,12 +88,13 @@ class NbRegistryMetricsLogger(_RunUser, keras.callbacks.Callback):  # type: igno
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._open(self.model)
         self._batches = 0
+        self._history = StepHistory("keras/step")  # a second fit into the same run gets rows of its own
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._batches += 1
         if self.log_freq != "epoch" and self._batches % int(self.log_freq) == 0 and logs:
             row = {f"batch/{k}": v for k, v in logs.items()}
-            self._run.log(jsonable({**row, "batch/batch_step": self._batches}), step=self._batches)
+            self._history.log(self._run, jsonable({**row, "batch/batch_step": self._batches}), self._batches)
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         row = {f"epoch/{k}": v for k, v in (logs or {}).items()}
@@ -101,7 +102,7 @@ class NbRegistryMetricsLogger(_RunUser, keras.callbacks.Callback):  # type: igno
         if lr is not None:
             row["epoch/learning_rate"] = lr
         step = epoch if self.log_freq == "epoch" else self._batches
-        self._run.log(jsonable({**row, "epoch/epoch": epoch}), step=step)
+        self._history.log(self._run, jsonable({**row, "epoch/epoch": epoch}), step)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         self._close()

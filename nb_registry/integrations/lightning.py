@@ -237,7 +237,7 @@ class NbRegistryLogger(Logger):
             if logged is not None:
                 self._by_path[path] = logged
         if best_path is not None:
-            log.mark_best(run, best_path, callback.best_model_score)
+            log.mark_best(best_path, callback.best_model_score)
 
 
 def _candidates(callback: Any) -> dict[str, Any]:

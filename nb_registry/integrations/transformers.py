@@ -207,7 +207,7 @@ class NbRegistryCallback(TrainerCallback):  # type: ignore[misc]
         self._log.log(run, folder, best=is_best, aliases=[os.path.basename(folder)],
                       metadata=self._metadata(args, state, folder), include=include)
         if best is not None and not is_best:
-            self._log.mark_best(run, best, state.best_metric)
+            self._log.mark_best(best, state.best_metric)
 
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
                      **kwargs: Any) -> None:
@@ -216,7 +216,7 @@ class NbRegistryCallback(TrainerCallback):  # type: ignore[misc]
         run = self._live(args, state, model)
         if self.log_model == "checkpoint":
             if state.best_model_checkpoint:
-                self._log.mark_best(run, state.best_model_checkpoint, state.best_metric)
+                self._log.mark_best(state.best_model_checkpoint, state.best_metric)
             return
         with tempfile.TemporaryDirectory(prefix="nb_registry-final-") as folder:
             _save_model(model, processing_class or kwargs.get("tokenizer"), folder)
