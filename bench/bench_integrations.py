@@ -23,6 +23,7 @@ run (target <= 1.2x at 100 MiB). Not a test: run by hand.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from typing import Any, Callable
@@ -49,12 +50,33 @@ def timed(fn: Callable[..., Any], into: list[float]) -> Callable[..., Any]:
     return wrapper
 
 
-def report(table: Table, name: str, saves: list[float], logs: list[float], size: int, logged: int) -> None:
+def copy_reference(folder: str) -> float:
+    """A plain ``shutil.copyfile`` of the largest file below ``folder`` (median of 3, flushed before each)."""
+    files = [os.path.join(d, f) for d, _, fs in os.walk(folder) for f in fs]
+    big = max(files, key=os.path.getsize)
+    times = []
+    for i in range(3):
+        dst = f"{big}.copy{i}"
+        times.append(timed_call(lambda: shutil.copyfile(big, dst)))
+        os.unlink(dst)
+    return median(times)
+
+
+def timed_call(fn: Callable[[], Any]) -> float:
+    out: list[float] = []
+    timed(fn, out)()
+    return out[0]
+
+
+def report(table: Table, name: str, saves: list[float], logs: list[float], size: int, logged: int,
+           folder: str) -> None:
     assert logged == len(logs), f"{name}: {logged} versions for {len(logs)} logs"
     s, g = median(saves), median(logs)
     table.add(f"{name}: framework's save of a {size / 2**20:.0f} MiB checkpoint", s)
     table.add(f"{name}: what the integration adds (log)", g, "the save", s, target=f"<= {TARGET}x",
               ok=g / s <= TARGET)
+    c = copy_reference(folder)
+    table.add(f"{name}: copyfile of the checkpoint's largest file (reference)", c, "the log", g, ratio=c / g)
     table.note(f"{name}: per checkpoint, save / log", ", ".join(f"{a * 1e3:.0f}/{b * 1e3:.0f} ms" for a, b in zip(saves, logs)))
 
 
@@ -97,7 +119,7 @@ def bench_lightning(sc: Scratch, args: Any, table: Table) -> None:
     with step(f"Lightning: {args.repeat} epochs of a {width}x{width} layer"):
         trainer.fit(Wide(), data)
     versions = nbr.Api(root=root, project="bench").artifact_versions(f"model-{logger.experiment.id}")
-    report(table, "lightning", saves, logs, versions[0].size, len(versions))
+    report(table, "lightning", saves, logs, versions[0].size, len(versions), sc.path("lightning-ckpt"))
 
 
 # -- transformers ------------------------------------------------------------------------------------
@@ -153,7 +175,7 @@ def bench_transformers(sc: Scratch, args: Any, table: Table) -> None:
     api = nbr.Api(root=root, project="bench")
     [record] = api.runs("bench").to_records()
     versions = api.artifact_versions(f"model-{record['id']}")
-    report(table, "transformers", saves, logs, versions[0].size, len(versions))
+    report(table, "transformers", saves, logs, versions[0].size, len(versions), sc.path("hf-out"))
 
 
 # -- Keras -------------------------------------------------------------------------------------------
@@ -185,7 +207,7 @@ def bench_keras(sc: Scratch, args: Any, table: Table) -> None:
     api = nbr.Api(root=root, project="bench")
     [record] = api.runs("bench").to_records()
     versions = api.artifact_versions(f"model-{record['id']}")
-    report(table, "keras", saves, logs, versions[0].size, len(versions))
+    report(table, "keras", saves, logs, versions[0].size, len(versions), sc.path("keras-ckpt"))
 
 
 BENCHES = {"lightning": bench_lightning, "transformers": bench_transformers, "keras": bench_keras}
