@@ -400,9 +400,14 @@ def test_integrations_optuna_search_runs_chart_and_artifacts(integrations: Execu
     uploads = api.artifact_versions("optuna-artifacts")
     by_run = {f"{integrations.project}/{r['id']}": r for r in trials}
     assert len(uploads) == 12 and all(v.producer_run in by_run for v in uploads)
-    best_trial = trials[0]["summary.trial_number"]
+    best_trial = int(re.search(r"best trial (\d+):", cell_text(integrations.cell("import optuna"))).group(1))
+    assert by_trial_number(trials)[best_trial]["summary.val_acc"] == trials[0]["summary.val_acc"]  # ties aside, the best
     [again] = [v for v in uploads if len([a for a in v.aliases if a != "latest"]) == 2]
     assert by_run[again.producer_run]["summary.trial_number"] == best_trial  # uploaded again: no new version
+
+
+def by_trial_number(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {r["summary.trial_number"]: r for r in rows}
 
 
 # -- errors a user makes -----------------------------------------------------------------------------------
