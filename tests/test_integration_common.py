@@ -54,7 +54,7 @@ def test_checkpoint_log_keeps_best_by_score_and_skips_unchanged_files(reg_root: 
     assert log.log(run, c, score=float("nan")).version == "v3" and log.best_score == 0.2
     api = nbr.Api(root=reg_root, project="p")
     assert api.artifact("ckpts:best").version == "v2"
-    log.mark_best(run, b)  # the framework says b is best after all
+    log.mark_best(b)  # the framework says b is best after all
     assert api.artifact("ckpts:best").version == "v1"
     assert [(h["from"], h["to"]) for h in api.registry.alias_history("ckpts", "p")] == [(None, 0), (0, 2), (2, 1)]
     assert log.improves(0.6) is False and log.improves(None) is False and CheckpointLog("x", mode="max").improves(-1)
