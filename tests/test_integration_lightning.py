@@ -223,6 +223,22 @@ def test_a_live_run_is_reused_and_left_open(reg_root: str, tmp_path: Path) -> No
     assert len(nbr.Api(root=reg_root, project=PROJECT).artifact_versions(f"model-{run.id}")) == 4
 
 
+def test_a_second_checkpoint_callback_gets_its_own_best_alias(reg_root: str, tmp_path: Path) -> None:
+    """W&B's logger puts every ModelCheckpoint's best on one alias, so it flips between monitors."""
+    L.seed_everything(0, verbose=False)
+    logger = NbRegistryLogger(project=PROJECT, log_model="all", root=reg_root)
+    by_val = ModelCheckpoint(dirpath=tmp_path / "val", monitor="val_loss", mode="min", save_top_k=1)
+    by_epoch = ModelCheckpoint(dirpath=tmp_path / "epoch", monitor="epoch", mode="max", save_top_k=1,
+                               filename="latest-{epoch}")
+    trainer = L.Trainer(max_epochs=4, callbacks=[by_val, by_epoch], logger=logger, accelerator="cpu",
+                        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=1)
+    trainer.fit(Tiny(), loader(), loader())
+    api = nbr.Api(root=reg_root, project=PROJECT)
+    name = collection(api, logger.experiment)
+    assert api.artifact(f"{name}:best").metadata["original_filename"] == "epoch=1-step=4.ckpt"
+    assert api.artifact(f"{name}:best-epoch").metadata["original_filename"] == "latest-epoch=3.ckpt"
+
+
 def test_bad_log_model_is_refused() -> None:
     with pytest.raises(nbr.InvalidSpecError, match="log_model must be False, True or 'all'"):
         NbRegistryLogger(log_model="best")
