@@ -270,6 +270,17 @@ class Run:
         self.summary.update(checked)
         self._save()
 
+    def update_config(self, values: Mapping[str, Any] | None = None, **more: Any) -> None:
+        """Add or replace config keys after the run started, and save them (W&B's ``run.config.update``):
+        a trainer learns its hyperparameters only once training begins."""
+        from .artifact import check_metadata
+
+        self._check_live()
+        if values is not None and not isinstance(values, Mapping):
+            raise InvalidSpecError(f"run.update_config takes a dict, not {type(values).__name__}")
+        merged = check_metadata({**self.config, **dict(values or {}), **more}, "config")
+        self._save(config=merged)
+
     def _history_files(self) -> Any:
         """Live history sits beside the run's shard, so other processes and machines can watch it: an
         append to a local file, or one small object per flush on an object store (this run is its only
