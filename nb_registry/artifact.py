@@ -9,6 +9,7 @@ file once, hashing as it copies.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import tempfile
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Protocol
 
 from .errors import AlreadyExistsError, InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
-from .names import Spec, check_name, safe_entry_name
+from .names import Spec, check_metadata, check_name, check_text, safe_entry_name  # check_metadata: used here and re-exported
 from .store.records import Version
 
 
@@ -38,25 +39,6 @@ class ArtifactBackend(Protocol):
 ARTIFACT_SCHEME = "nbr://"
 
 
-def check_metadata(metadata: Any, what: str = "metadata") -> dict[str, Any]:
-    """Metadata must be a JSON object; say which key is not serialisable."""
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise InvalidSpecError(f"{what} must be a dict, not {type(metadata).__name__}")
-    for key, value in metadata.items():
-        if not isinstance(key, str):
-            raise InvalidSpecError(f"{what} keys must be strings; {key!r} is {type(key).__name__}")
-        try:
-            json.dumps(value, allow_nan=True)
-        except (TypeError, ValueError) as e:
-            raise InvalidSpecError(
-                f"{what}[{key!r}] is not JSON-serialisable ({type(value).__name__}: {e}); "
-                "store numbers, strings, lists and dicts, or convert it (e.g. float(x), x.tolist())"
-            ) from None
-    return json.loads(json.dumps(metadata))
-
-
 def split_artifact_uri(uri: str) -> tuple[str, str]:
     """``nbr://project/name:vN/path/in/it`` -> (``project/name:vN``, ``path/in/it``)."""
     body = uri[len(ARTIFACT_SCHEME):]
@@ -66,6 +48,10 @@ def split_artifact_uri(uri: str) -> tuple[str, str]:
         raise InvalidSpecError(f"bad artifact reference {uri!r}; expected nbr://project/name:vN/path")
     Spec.parse(f"{head}:{version}")
     return f"{head}:{version}", path
+
+
+def type_name(value: Any) -> str:
+    return "None" if value is None else builtins.type(value).__name__
 
 
 def _parents(name: str) -> list[str]:
@@ -103,6 +89,13 @@ class Artifact:
 
     def __init__(self, name: str, type: str = "model", description: str | None = None,
                  metadata: dict[str, Any] | None = None) -> None:
+        if not isinstance(name, str):
+            raise InvalidNameError("an artifact name is a string such as 'model', not "
+                                   + ("None" if name is None else f"{type_name(name)} {name!r:.80}"))
+        if description is not None:
+            if not isinstance(description, str):
+                raise InvalidSpecError(f"description must be a string, not {type_name(description)}")
+            check_text(description, "description", InvalidSpecError)
         body, colon, selector = name.partition(":")
         if colon:
             raise InvalidNameError(f"invalid artifact name {name!r}: the version ({selector!r}) is chosen when it is "
@@ -325,6 +318,11 @@ class Artifact:
             for f in sorted(files):
                 full = os.path.join(folder, f)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
+                try:
+                    check_text(rel, "file name")
+                except InvalidNameError:
+                    raise InvalidNameError(f"add_dir: the name of {os.fsencode(full)!r} is not UTF-8, so it cannot be an "
+                                           "entry name; rename the file, or add it with add_file(path, name=...)") from None
                 try:
                     size = os.path.getsize(full)
                 except FileNotFoundError:

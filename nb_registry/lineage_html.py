@@ -13,13 +13,13 @@ notebook widget (:func:`node_color`).
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import zlib
 from typing import Any, Mapping
 
 from .graph_layout import MAX_CHARS, layout
+from .htmlsafe import Markup, h, join, trusted
 
 __all__ = ["lineage_to_html", "lineage_to_svg", "save_lineage_html", "node_color", "node_details", "short_label", "TYPE_COLORS",
            "RUN_COLOR", "EDGE_COLORS"]
@@ -79,55 +79,54 @@ def _clip(outside: Mapping[str, float], centre: Mapping[str, float], w: float, h
     return centre["x"] + dx * t, centre["y"] + dy * t
 
 
-def _edge_svg(e: Mapping[str, Any], lay: Mapping[str, Any], kind: str) -> str:
+def _edge_svg(e: Mapping[str, Any], lay: Mapping[str, Any], kind: str) -> Markup:
     pts = e["points"]
     if e["source"] == e["target"] or len(pts) < 2:
-        return ""
+        return h("")
     s_size, t_size = lay["sizes"][e["source"]], lay["sizes"][e["target"]]
     x0, y0 = _clip(pts[1], pts[0], s_size["w"], s_size["h"])
     x1, y1 = _clip(pts[-2], pts[-1], t_size["w"] + 4, t_size["h"] + 4)  # leave room for the arrow head
     coords = [(x0, y0), *((p["x"], p["y"]) for p in pts[1:-1]), (x1, y1)]
     d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    dash = " stroke-dasharray='6 4'" if kind == "depends-on" else ""
+    dash = "6 4" if kind == "depends-on" else "none"
     colour = EDGE_COLORS.get(kind, "#7a8793")
-    title = html.escape(f"{e['source']} → {e['target']} ({kind})")
-    return (f"<path class='edge' d='{d}' stroke='{colour}'{dash} marker-end='url(#arrow-{_slug(kind)})'>"
-            f"<title>{title}</title></path>")
+    return h("<path class='edge' d='{}' stroke='{}' stroke-dasharray='{}' marker-end='url(#arrow-{})'><title>{}</title></path>",
+             d, colour, dash, _slug(kind), f"{e['source']} → {e['target']} ({kind})")
 
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text) or "x"
 
 
-def _node_svg(i: int, node: Mapping[str, Any], pos: Mapping[str, float], size: Mapping[str, float]) -> str:
-    w, h = size["w"], size["h"]
-    x, y = pos["x"] - w / 2, pos["y"] - h / 2
+def _node_svg(i: int, node: Mapping[str, Any], pos: Mapping[str, float], size: Mapping[str, float]) -> Markup:
+    w, ht = size["w"], size["h"]
+    x, y = pos["x"] - w / 2, pos["y"] - ht / 2
     is_run = node.get("kind") == "run"
-    radius = h / 2 if is_run else 5
+    radius = ht / 2 if is_run else 5
     stroke = REGISTERED_BORDER if node.get("registered") else "#ffffff"
     width = 3 if node.get("registered") else 1.5
-    title = html.escape("\n".join(f"{k}: {v}" for k, v in node_details(node)))
+    title = "\n".join(f"{k}: {v}" for k, v in node_details(node))
     text_colour = "#1d1d1d" if is_run else "#ffffff"
-    label = short_label(node)
-    opacity = " fill-opacity='0.45'" if is_run else ""
-    return (f"<g class='node {'run' if is_run else 'artifact'}' data-i='{i}' tabindex='0'><title>{title}</title>"
-            f"<rect x='{x:.1f}' y='{y:.1f}' width='{w:.1f}' height='{h:.1f}' rx='{radius:.1f}' fill='{node_color(node)}'"
-            f"{opacity} stroke='{stroke}' stroke-width='{width}'/>"
-            f"<text x='{pos['x']:.1f}' y='{pos['y'] + 4:.1f}' fill='{text_colour}'>{html.escape(label)}</text></g>")
+    return h("<g class='node {}' data-i='{}' tabindex='0'><title>{}</title>"
+             "<rect x='{}' y='{}' width='{}' height='{}' rx='{}' fill='{}' fill-opacity='{}' stroke='{}' stroke-width='{}'/>"
+             "<text x='{}' y='{}' fill='{}'>{}</text></g>",
+             "run" if is_run else "artifact", i, title, f"{x:.1f}", f"{y:.1f}", f"{w:.1f}", f"{ht:.1f}", f"{radius:.1f}",
+             node_color(node), "0.45" if is_run else "1", stroke, width, f"{pos['x']:.1f}", f"{pos['y'] + 4:.1f}",
+             text_colour, short_label(node))
 
 
-def _legend(nodes: list[Mapping[str, Any]]) -> str:
+def _legend(nodes: list[Mapping[str, Any]]) -> Markup:
     sw = "display:inline-block;width:18px;height:12px;border-radius:3px;box-sizing:border-box"
-    items = [f"<span class='sw' style='{sw};background:{RUN_COLOR};opacity:.6;border-radius:8px'></span>run"]
+    items = [h("<span class='sw' style='{};background:{};opacity:.6;border-radius:8px'></span>run", sw, RUN_COLOR)]
     for t in sorted({str(n.get("type")) for n in nodes if n.get("kind") == "artifact"}):
-        items.append(f"<span class='sw' style='{sw};background:{node_color({'type': t})}'></span>{html.escape(t)}")
-    items.append(f"<span class='sw' style='{sw};border:3px solid {REGISTERED_BORDER};background:#fff'></span>registered")
+        items.append(h("<span class='sw' style='{};background:{}'></span>{}", sw, node_color({"type": t}), t))
+    items.append(h("<span class='sw' style='{};border:3px solid {};background:#fff'></span>registered", sw, REGISTERED_BORDER))
     for kind, colour in EDGE_COLORS.items():
         style = "dashed" if kind == "depends-on" else "solid"
-        items.append(f"<span class='ln' style='display:inline-block;width:22px;height:0;border-top:2px {style} {colour}'>"
-                     f"</span>{kind}")
+        items.append(h("<span class='ln' style='display:inline-block;width:22px;height:0;border-top:2px {} {}'></span>{}",
+                       style, colour, kind))
     item = "margin-right:14px;white-space:nowrap;display:inline-flex;align-items:center;gap:5px"
-    return "<div class='legend'>" + "".join(f"<span class='item' style='{item}'>{i}</span>" for i in items) + "</div>"
+    return h("<div class='legend'>{}</div>", join(h("<span class='item' style='{}'>{}</span>", item, i) for i in items))
 
 
 _CSS = """
@@ -155,53 +154,53 @@ g.addEventListener('click',function(){show(i);});g.addEventListener('keydown',fu
 """
 
 
-def _render(graph: Mapping[str, Any], title: str | None) -> dict[str, str]:
+def _render(graph: Mapping[str, Any], title: str | None) -> dict[str, Any]:
     nodes = list(graph.get("nodes", []))
     lay = layout(graph, labels={str(n["id"]): short_label(n) for n in nodes})
     by_id = {str(n["id"]): n for n in nodes}
     root = by_id.get(str(graph.get("root")))
     title = title or f"Lineage of {root.get('label') if root else 'artifacts'}"
     kinds = {str(e.get("kind") or "used") for e in graph.get("edges", [])} | set(EDGE_COLORS)
-    markers = "".join(
-        f"<marker id='arrow-{_slug(k)}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='8' markerHeight='8' "
-        f"orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='{EDGE_COLORS.get(k, '#7a8793')}'/></marker>"
+    markers = join(
+        h("<marker id='arrow-{}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='8' markerHeight='8' "
+          "orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='{}'/></marker>", _slug(k), EDGE_COLORS.get(k, "#7a8793"))
         for k in sorted(kinds))
-    edges = "".join(_edge_svg(e, lay, str(e.get("kind") or "used")) for e in lay["edges"])
+    edges = join(_edge_svg(e, lay, str(e.get("kind") or "used")) for e in lay["edges"])
     order = list(by_id)
-    body = "".join(_node_svg(i, by_id[nid], lay["positions"][nid], lay["sizes"][nid]) for i, nid in enumerate(order))
-    w, h = lay["width"], lay["height"]
+    body = join(_node_svg(i, by_id[nid], lay["positions"][nid], lay["sizes"][nid]) for i, nid in enumerate(order))
+    w, ht = f"{lay['width']:.0f}", f"{lay['height']:.0f}"
     summary = (f"{sum(1 for n in nodes if n.get('kind') == 'artifact')} artifact versions, "
                f"{sum(1 for n in nodes if n.get('kind') == 'run')} runs, {len(graph.get('edges', []))} edges"
                f"{'; data flows upwards' if nodes else ''}")
-    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{w:.0f}' height='{h:.0f}' viewBox='0 0 {w:.0f} {h:.0f}' "
-           f"role='img' aria-label='{html.escape(title)}' style='font:12px monospace'><defs>{markers}</defs>"
-           f"<g class='edges' fill='none' stroke-width='1.6'>{edges}</g>"
-           f"<g class='nodes' text-anchor='middle' font-family='monospace' font-size='12'>{body}</g></svg>")
+    svg = h("<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' viewBox='0 0 {} {}' "
+            "role='img' aria-label='{}' style='font:12px monospace'><defs>{}</defs>"
+            "<g class='edges' fill='none' stroke-width='1.6'>{}</g>"
+            "<g class='nodes' text-anchor='middle' font-family='monospace' font-size='12'>{}</g></svg>",
+            w, ht, w, ht, title, markers, edges, body)
     # inside <script>, "<!--" and "</script" change how the HTML parser reads on: no raw < > & in the JSON
-    details = json.dumps([node_details(by_id[nid]) for nid in order]).replace("<", "\\u003c").replace(">", "\\u003e") \
-        .replace("&", "\\u0026")
+    details = trusted(json.dumps([node_details(by_id[nid]) for nid in order]).replace("<", "\\u003c")
+                      .replace(">", "\\u003e").replace("&", "\\u0026"))
     return {"title": title, "summary": summary, "legend": _legend(nodes), "svg": svg, "details": details}
 
 
-def lineage_to_svg(graph: Mapping[str, Any], title: str | None = None) -> str:
+def lineage_to_svg(graph: Mapping[str, Any], title: str | None = None) -> Markup:
     """An HTML fragment (summary, legend, inline SVG; no script, no external resources): what a
     static rendering of a notebook (GitHub, nbviewer) shows for the lineage widget."""
     r = _render(graph, title)
-    return (f"<div class='nbr-lineage'><div><b>{html.escape(r['title'])}</b> "
-            f"<span style='color:#666'>{html.escape(r['summary'])}</span></div>{r['legend']}"
-            f"<div style='overflow:auto;max-height:640px'>{r['svg']}</div></div>")
+    return h("<div class='nbr-lineage'><div><b>{}</b> <span style='color:#666'>{}</span></div>{}"
+             "<div style='overflow:auto;max-height:640px'>{}</div></div>", r["title"], r["summary"], r["legend"], r["svg"])
 
 
-def lineage_to_html(graph: Mapping[str, Any], title: str | None = None) -> str:
+def lineage_to_html(graph: Mapping[str, Any], title: str | None = None) -> Markup:
     """A complete HTML document drawing ``graph`` (the dict from ``Api.lineage``) as inline SVG."""
     r = _render(graph, title)
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(r['title'])}</title>"
-            f"<style>{_CSS}</style></head><body><header><h1>{html.escape(r['title'])}</h1>"
-            f"<div>{html.escape(r['summary'])}</div>{r['legend']}</header>"
-            f"<main><div id='graph'>{r['svg']}</div><aside id='details'>Click a node (or hover it) for its details.</aside></main>"
-            f"<script type='application/json' id='nbr-nodes'>{r['details']}</script><script>{_SCRIPT}</script>"
-            "</body></html>\n")
+    return h("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+             "<meta name='viewport' content='width=device-width, initial-scale=1'><title>{title}</title>"
+             "<style>{css}</style></head><body><header><h1>{title}</h1><div>{summary}</div>{legend}</header>"
+             "<main><div id='graph'>{svg}</div><aside id='details'>Click a node (or hover it) for its details.</aside></main>"
+             "<script type='application/json' id='nbr-nodes'>{details}</script><script>{script}</script></body></html>\n",
+             title=r["title"], css=trusted(_CSS), summary=r["summary"], legend=r["legend"], svg=r["svg"],
+             details=r["details"], script=trusted(_SCRIPT))
 
 
 def save_lineage_html(graph: Mapping[str, Any], path: str | os.PathLike[str], title: str | None = None) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from .errors import InvalidNameError, InvalidSpecError, UnsafePathError
 
@@ -96,10 +98,31 @@ def split_version_id(vid: str) -> tuple[str, str, int]:
     return spec.project, spec.name, n
 
 
+# A file name (one path component) has at most 255 bytes on every filesystem in use (ext4, XFS, btrfs, APFS,
+# NTFS). A whole path passed to the kernel has at most PATH_MAX = 4096 bytes on Linux: an entry name of at most
+# 1024 bytes leaves 3 KiB for the folder it is downloaded into (the default, <root>/cache/artifacts/<project>/
+# <name>/<vN>, is the root plus at most 290 bytes). Longer names could be logged but never downloaded.
+MAX_COMPONENT_BYTES = 255
+MAX_ENTRY_BYTES = 1024
+
+
+def check_text(value: str, what: str, error: type[Exception] = InvalidNameError) -> str:
+    """Refuse text that cannot be stored: a lone surrogate (what Python makes of a byte that is not UTF-8 in a
+    file name, e.g. ``'\\udcff'``) cannot be written as UTF-8. ``what`` names the text in the error."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise error(f"{what} is not valid text: it holds {value[e.start:e.end]!r}, which is what Python makes of a "
+                    "byte that is not UTF-8 (from a file name, typically); rename it, or give it as valid Unicode") from None
+    return value
+
+
 def safe_entry_name(name: str) -> str:
-    """Normalise an entry name to a relative POSIX path; refuse anything that could escape a folder."""
+    """Normalise an entry name to a relative POSIX path; refuse anything that could escape a folder, that is not
+    valid text, or that is too long to be a file name (:data:`MAX_COMPONENT_BYTES`, :data:`MAX_ENTRY_BYTES`)."""
     if not isinstance(name, str) or not name or "\x00" in name:
         raise UnsafePathError(f"invalid entry name {name!r}")
+    check_text(name, f"entry name {name!r}")
     norm = name.replace("\\", "/")
     p = PurePosixPath(norm)
     if p.is_absolute() or norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
@@ -109,4 +132,62 @@ def safe_entry_name(name: str) -> str:
         raise UnsafePathError(f"entry name {name!r} would escape the artifact folder ('..' is not allowed)")
     if not parts:
         raise UnsafePathError(f"entry name {name!r} names no file; give a file name such as 'model.bin'")
-    return "/".join(parts)
+    long = next((x for x in parts if len(x.encode()) > MAX_COMPONENT_BYTES), None)
+    if long is not None:
+        raise InvalidNameError(f"entry name {_short(name)} has a part of {len(long.encode())} bytes ({_short(long)}); "
+                               f"file and folder names have at most {MAX_COMPONENT_BYTES} bytes: give a shorter name")
+    out = "/".join(parts)
+    if len(out.encode()) > MAX_ENTRY_BYTES:
+        raise InvalidNameError(f"entry name {_short(name)} is {len(out.encode())} bytes long ({len(parts)} folders deep); "
+                               f"entry names have at most {MAX_ENTRY_BYTES} bytes, so that every download path stays "
+                               "within the system's limit: give a shorter name")
+    return out
+
+
+def _short(text: str, n: int = 60) -> str:
+    return repr(text) if len(text) <= n else repr(text[:n]) + f"... ({len(text)} characters)"
+
+
+# -- metadata ----------------------------------------------------------------------------------
+MAX_METADATA_DEPTH = 100  # levels of nested dicts and lists; far more than any real record, far less than
+# Python's recursion limit (the JSON encoder and the metadata store recurse once per level)
+
+
+def check_metadata(metadata: Any, what: str = "metadata") -> dict[str, Any]:
+    """Metadata must be a JSON object of valid text, at most :data:`MAX_METADATA_DEPTH` levels deep;
+    say which key is wrong."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidSpecError(f"{what} must be a dict, not {type(metadata).__name__}")
+    for key in metadata:
+        if not isinstance(key, str):
+            raise InvalidSpecError(f"{what} keys must be strings; {key!r} is {type(key).__name__}")
+    _check_tree(metadata, what)
+    for key, value in metadata.items():
+        try:
+            json.dumps(value, allow_nan=True)
+        except (TypeError, ValueError) as e:
+            raise InvalidSpecError(
+                f"{what}[{key!r}] is not JSON-serialisable ({type(value).__name__}: {e}); "
+                "store numbers, strings, lists and dicts, or convert it (e.g. float(x), x.tolist())"
+            ) from None
+    return json.loads(json.dumps(metadata))
+
+
+def _check_tree(tree: dict[str, Any], what: str) -> None:
+    """Depth and text of every key and string below ``tree``, walked without recursion."""
+    stack: list[tuple[str, Any, int]] = [(what, tree, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth >= MAX_METADATA_DEPTH:
+            where = where if len(where) <= 80 else where[:60] + "..."
+            raise InvalidSpecError(f"{where} is nested more than {MAX_METADATA_DEPTH} levels deep (or contains itself); "
+                                   "store flatter data, or put it in a file of the artifact")
+        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
+            if isinstance(k, str):
+                check_text(k, f"the key {k!r} in {where}", InvalidSpecError)
+            if isinstance(v, str):
+                check_text(v, f"the text at {where}[{k!r}]", InvalidSpecError)
+            elif isinstance(v, (dict, list, tuple)):
+                stack.append((f"{where}[{k!r}]", v, depth + 1))

@@ -235,6 +235,15 @@ class Run:
         self.summary.update(checked)
         self._save()
 
+    def update_config(self, values: Mapping[str, Any] | None = None, **more: Any) -> None:
+        """Add or replace config keys after the run started, and save them (W&B's ``run.config.update``):
+        a trainer learns its hyperparameters only once training begins."""
+        self._check_live()
+        if values is not None and not isinstance(values, Mapping):
+            raise InvalidSpecError(f"run.update_config takes a dict, not {type(values).__name__}")
+        merged = check_metadata({**self.config, **dict(values or {}), **more}, "config")
+        self._save(config=merged)
+
     def _flush(self) -> None:
         with self._buffer_lock:  # the heartbeat thread flushes too: one writer of the history at a time
             if self._buffer:

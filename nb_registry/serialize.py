@@ -86,8 +86,10 @@ def dump(obj: Any, folder: str, name: str, allow_pickle: bool = False) -> tuple[
     return f"{name}.pkl", "pickle"
 
 
-def load(path: str, fmt: str, allow_pickle: bool = False) -> Any:
-    """Read an object written by :func:`dump`."""
+def load(path: str, fmt: str, allow_pickle: bool = False, name: str | None = None) -> Any:
+    """Read an object written by :func:`dump`; ``name`` says what it is in errors (an entry of an artifact:
+    the file itself may be a blob named by its digest)."""
+    name = name or os.path.basename(path)
     if fmt == "json":
         with open(path) as f:
             return json.load(f)
@@ -117,21 +119,21 @@ def load(path: str, fmt: str, allow_pickle: bool = False) -> Any:
         untrusted = sio.get_untrusted_types(file=path)
         if untrusted and not (allow_pickle or os.environ.get(PICKLE_ENV) == "1"):
             raise InvalidSpecError(
-                f"{os.path.basename(path)} holds types skops does not trust by default ({', '.join(untrusted[:5])}); "
+                f"{name} holds types skops does not trust by default ({', '.join(untrusted[:5])}); "
                 f"if you trust its source, pass --allow-pickle (or set {PICKLE_ENV}=1)."
             )
         return sio.load(path, trusted=untrusted)
     if fmt == "pickle":
         if not (allow_pickle or os.environ.get(PICKLE_ENV) == "1"):
             raise InvalidSpecError(
-                f"{os.path.basename(path)} is a pickle: loading it runs code its author chose. "
+                f"{name} is a pickle: loading it runs code its author chose. "
                 f"If you trust its source, pass --allow-pickle (or set {PICKLE_ENV}=1)."
             )
         import pickle
 
         with open(path, "rb") as f:
             return pickle.load(f)  # noqa: S301 - explicit opt-in above
-    raise InvalidSpecError(f"unknown object format {fmt!r} for {path}")
+    raise InvalidSpecError(f"unknown object format {fmt!r} for {name}")
 
 
 def load_objects(art: Any, allow_pickle: bool = False) -> dict[str, Any] | None:
@@ -140,7 +142,8 @@ def load_objects(art: Any, allow_pickle: bool = False) -> dict[str, Any] | None:
         return None
     with open(_read_only_path(art, OBJECTS_ENTRY)) as f:
         index = json.load(f)
-    return {var: load(_read_only_path(art, rec["file"]), rec["format"], allow_pickle) for var, rec in index.items()}
+    return {var: load(_read_only_path(art, rec["file"]), rec["format"], allow_pickle, f"{rec['file']} (in {art.id})")
+            for var, rec in index.items()}
 
 
 def _read_only_path(art: Any, name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any, Iterator, Sequence
 
 
@@ -39,13 +38,12 @@ class Table:
         return f"<Table {len(self)} rows x {len(self.columns)} columns: {', '.join(self.columns[:8])}{' ...' if len(self.columns) > 8 else ''}>"
 
     def _repr_html_(self, limit: int = 50) -> str:
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in self.columns) + "</tr>"
-            for r in self._rows[:limit]
-        )
-        more = f"<p>{len(self) - limit} more rows</p>" if len(self) > limit else ""
-        return f"<table class='nbr-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+        from .htmlsafe import h, join
+
+        head = join(h("<th>{}</th>", c) for c in self.columns)
+        body = join(h("<tr>{}</tr>", join(h("<td>{}</td>", _fmt(r.get(c))) for c in self.columns)) for r in self._rows[:limit])
+        more = h("<p>{} more rows</p>", len(self) - limit) if len(self) > limit else ""
+        return h("<table class='nbr-table'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, body, more)
 
 
 def _fmt(v: Any) -> str:

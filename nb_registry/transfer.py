@@ -9,12 +9,16 @@ read-only files (root: Colab, most containers) would change the stored version b
 download, so there the file is a reflink where the filesystem has them, else a copy.
 ``NB_REGISTRY_LINK=hardlink`` or ``copy`` overrides the choice. Loading a stored object
 (``%use`` of a ``--var``) reads the blob directly and copies nothing in either case.
+
+Nothing is written through a link: below the folder the user chose (or the registry's root, for
+the default folder in its cache), every folder is opened without following links
+(:mod:`nb_registry.store.nofollow`), so a link planted in a shared registry's cache cannot send a
+download (or the ``os.replace`` that finishes it) elsewhere.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,7 +26,7 @@ from .errors import IntegrityError, InvalidSpecError, NotFoundError, UnsafePathE
 from .names import safe_entry_name
 from .progress import Tracker
 from .references import check_reference, fetch_reference
-from .store.blobs import clone_or_copy
+from .store.nofollow import Folder, copy_into, link_into, move_into, private_tmp
 
 if TYPE_CHECKING:
     from .artifact import Artifact, ArtifactEntry
@@ -38,18 +42,36 @@ class Registry(Protocol):
 
 
 def default_root(reg: "Registry", art: "Artifact") -> str:
-    return os.path.join(reg.store.cache_dir, "artifacts", art.project or "", art.collection, art.version or "")
+    base, parts = _default_folder(reg, art)
+    return os.path.join(base, *parts)
+
+
+def _default_folder(reg: "Registry", art: "Artifact") -> tuple[str, tuple[str, ...]]:
+    """(trusted base, folders below it) of a version's default download folder in the cache.
+
+    The cache of a local registry is ``<root>/cache``, inside a folder others may write: only the
+    root is trusted there. A cache elsewhere (``NB_REGISTRY_CACHE``, ``~/.cache``) is the user's own."""
+    parts = ("artifacts", art.project or "", art.collection, art.version or "")
+    cache = os.path.abspath(reg.store.cache_dir)
+    root = os.path.abspath(reg.store.url) if reg.blobs.is_local else None
+    if root is not None and cache == os.path.join(root, "cache"):
+        return root, ("cache", *parts)
+    return cache, parts
 
 
 def safe_join(root: str, name: str) -> str:
-    """``root/name``, refusing names (or symlinked folders) that lead outside ``root``."""
+    """``root/name``, refusing names (or symlinked folders) that lead outside ``root``. For reads."""
     rel = safe_entry_name(name)
     dest = os.path.join(root, *rel.split("/"))
     real_root = os.path.realpath(root)
     real_parent = os.path.realpath(os.path.dirname(dest))
     if real_parent != real_root and not real_parent.startswith(real_root + os.sep):
-        raise UnsafePathError(f"entry {name!r} would be written outside {root} (through a link); refused")
+        raise UnsafePathError(f"entry {name!r} would be read from outside {root} (through a link); refused")
     return dest
+
+
+def _entry_parts(name: str) -> tuple[str, ...]:
+    return tuple(safe_entry_name(name).split("/"))
 
 
 def local_blob(reg: "Registry", digest: str) -> str:
@@ -77,67 +99,107 @@ def hard_links_are_safe() -> bool:
     return not (hasattr(os, "geteuid") and os.geteuid() == 0)
 
 
-def materialise(reg: "Registry", digest: str, dest: str, link: bool = True, name: str | None = None) -> None:
-    """Put the blob's content at ``dest``: a hard link where that is safe, else a reflink or a copy.
+def materialise(reg: "Registry", digest: str, folder: Folder, parts: tuple[str, ...], link: bool = True,
+                name: str | None = None) -> None:
+    """Put the blob's content at ``folder/parts``: a hard link where that is safe, else a reflink or a copy.
 
     A damaged or missing blob is refused, naming the entry (``name``) it was for."""
+    dest = folder.path(parts)
     try:
         src = local_blob(reg, digest)
     except (IntegrityError, NotFoundError) as e:
         raise type(e)(f"refusing to download {name or dest!r}: {e}") from None
-    try:
-        st = os.stat(dest)
-        if (st.st_ino, st.st_dev) == (os.stat(src).st_ino, os.stat(src).st_dev) or reg.store.stat_cache.get(dest, st) == digest:
+    st = folder.lstat(parts)
+    if st is not None:
+        blob = os.stat(src)
+        if (st.st_ino, st.st_dev) == (blob.st_ino, blob.st_dev) or reg.store.stat_cache.get(dest, st) == digest:
             return
-    except FileNotFoundError:
-        pass
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    tmp = f"{dest}.{uuid.uuid4().hex[:8]}.part"
-    try:
-        if link and hard_links_are_safe():
+    hard = link and hard_links_are_safe()
+    linked = []
+
+    def fill(fd: int | None, tmp: str) -> None:
+        if hard:
             try:
-                os.link(src, tmp)
+                link_into(src, fd, tmp)
+                return linked.append(True)
             except OSError:
-                shutil.copyfile(src, tmp)
+                pass  # another filesystem, or no hard links there: copy
+        copy_into(src, fd, tmp)
+
+    folder.write(parts, fill)
+    with reg.store.stat_cache.batch():  # one transaction
+        if linked:  # a new link moves the blob's ctime: it was verified just now, so record it as it is now
+            reg.store.stat_cache.put(src, digest)
+        reg.store.stat_cache.put(dest, digest)
+
+
+def _fetch(rec: dict[str, object], folder: Folder, parts: tuple[str, ...]) -> None:
+    """A URL reference, fetched (and checked) in a private folder, then moved into place."""
+    with private_tmp() as tmp_dir:
+        fetched = os.path.join(tmp_dir, "ref")
+        fetch_reference(rec, fetched)  # type: ignore[arg-type]
+        folder.write(parts, lambda fd, tmp: move_into(fetched, fd, tmp))
+
+
+def check_layout(art: "Artifact") -> None:
+    """A manifest in which one entry is a folder of another (``a`` and ``a/b``) was not made by a log (which
+    refuses it): it is damaged, and downloading it would leave half a folder. Refused before anything is written."""
+    names = set(art.manifest)
+    for name in sorted(names):
+        parts = name.split("/")
+        clash = next(("/".join(parts[:i]) for i in range(1, len(parts)) if "/".join(parts[:i]) in names), None)
+        if clash is not None:
+            raise IntegrityError(f"the manifest (file list) of {art.id} is damaged: it holds both {clash!r} and {name!r}, "
+                                 f"so {clash!r} would have to be a file and a folder at once; nothing was downloaded. "
+                                 "Log the files again, or restore the registry from a backup")
+
+
+def _download(reg: "Registry", art: "Artifact", folder: Folder, prefix: tuple[str, ...], refs: bool, link: bool) -> None:
+    check_layout(art)
+    tracker = Tracker(sum(int(r.get("size") or 0) for r in art.manifest.values() if "artifact" not in r), f"downloading {art.id}")
+    folder.open(prefix)
+    for name, rec in sorted(art.manifest.items()):
+        parts = prefix + _entry_parts(name)
+        if "artifact" in rec:
+            if refs:
+                _download(reg, reg.artifact(rec["artifact"]), folder, parts, refs=True, link=link)
+        elif "ref" in rec and not rec["ref"].startswith("nbr://"):
+            if refs:
+                _fetch(rec, folder, parts)
         else:
-            clone_or_copy(src, tmp)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-    reg.store.stat_cache.put(dest, digest)
+            materialise(reg, rec["digest"], folder, parts, link, name)
+        tracker.add(int(rec.get("size") or 0) if "artifact" not in rec else 0)
+
+
+def _target(reg: "Registry", art: "Artifact", root: str | None) -> tuple[Folder, tuple[str, ...]]:
+    """The folder to write into: ``root`` as the user gave it (trusted, links included), or the cache."""
+    if root is not None:
+        return Folder(root, f"the download of {art.id}"), ()
+    base, parts = _default_folder(reg, art)
+    return Folder(base, f"the download of {art.id}"), tuple(p for p in parts if p)
 
 
 def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bool = False, link: bool = True) -> str:
-    root = os.path.abspath(root or default_root(reg, art))
-    os.makedirs(root, exist_ok=True)
-    tracker = Tracker(sum(int(r.get("size") or 0) for r in art.manifest.values() if "artifact" not in r), f"downloading {art.id}")
-    for name, rec in sorted(art.manifest.items()):
-        dest = safe_join(root, name)
-        if "artifact" in rec:
-            if refs:
-                download(reg, reg.artifact(rec["artifact"]), dest, refs=True, link=link)
-        elif "ref" in rec and not rec["ref"].startswith("nbr://"):
-            if refs:
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                fetch_reference(rec, dest)
-        else:
-            materialise(reg, rec["digest"], dest, link, name)
-        tracker.add(int(rec.get("size") or 0) if "artifact" not in rec else 0)
-    return root
+    """Every file of ``art`` under ``root`` (default: its folder in the cache); returns the folder."""
+    check_layout(art)  # before the folder is made
+    folder, prefix = _target(reg, art, root)
+    with folder, reg.store.stat_cache.batch():  # the cache rows of every file in one transaction
+        _download(reg, art, folder, prefix, refs, link)
+        return folder.path(prefix)
 
 
 def download_entry(reg: "Registry", art: "Artifact", entry: "ArtifactEntry", root: str | None = None) -> str:
-    root = os.path.abspath(root or default_root(reg, art))
-    dest = safe_join(root, entry.path)
-    if entry.dependency:
-        return download(reg, reg.artifact(entry.dependency), dest, refs=True)
-    if entry.ref and not entry.ref.startswith("nbr://"):
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        fetch_reference(art.manifest[entry.path], dest)
-    else:
-        materialise(reg, entry.digest, dest, name=entry.path)
-    return dest
+    check_layout(art)
+    folder, prefix = _target(reg, art, root)
+    with folder:
+        parts = prefix + _entry_parts(entry.path)
+        if entry.dependency:
+            _download(reg, reg.artifact(entry.dependency), folder, parts, refs=True, link=True)
+        elif entry.ref and not entry.ref.startswith("nbr://"):
+            _fetch(art.manifest[entry.path], folder, parts)
+        else:
+            materialise(reg, entry.digest, folder, parts, name=entry.path)
+        return folder.path(parts)
 
 
 def verify(reg: "Registry", art: "Artifact", root: str | None = None) -> list[str]:

@@ -28,7 +28,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-NOTEBOOK_NAMES = ["ensemble_walkthrough.ipynb", "model_registry_walkthrough.ipynb", "experiment_tracking.ipynb"]
+NOTEBOOK_NAMES = ["ensemble_walkthrough.ipynb", "model_registry_walkthrough.ipynb", "experiment_tracking.ipynb",
+                  "training_integrations.ipynb"]
 
 
 # -- running notebooks -----------------------------------------------------------------------------------
@@ -96,6 +97,11 @@ def model_registry(tmp_path_factory: pytest.TempPathFactory) -> Executed:
 @pytest.fixture(scope="module")
 def tracking(tmp_path_factory: pytest.TempPathFactory) -> Executed:
     return Executed("experiment_tracking.ipynb", tmp_path_factory.mktemp("tracking"))
+
+
+@pytest.fixture(scope="module")
+def integrations(tmp_path_factory: pytest.TempPathFactory) -> Executed:
+    return Executed("training_integrations.ipynb", tmp_path_factory.mktemp("integrations"))
 
 
 # -- reading outputs -------------------------------------------------------------------------------------
@@ -349,6 +355,59 @@ def test_tracking_browser_opens_on_the_runs_view(tracking: Executed) -> None:
     assert '"selected_index": 2' in state
     for i in range(12):
         assert f"trial-{i:02d}" in state
+
+
+# -- the training integrations notebook -------------------------------------------------------------------
+def test_integrations_lightning_checkpoints_best_registered_and_browsed(integrations: Executed) -> None:
+    assert_clean(integrations)
+    api = integrations.api()
+    [run] = api.runs(integrations.project, filters={"name": "moons-net"}).to_records()
+    assert run["state"] == "finished" and run["job_type"] == "train"
+    assert (run["config.hidden"], run["config.lr"]) == (16, 0.05)
+    versions = api.artifact_versions(f"model-{run['id']}")
+    scores = [v.metadata["score"] for v in versions]
+    assert len(versions) >= 3 and [v.metadata["epoch"] for v in versions] == sorted(v.metadata["epoch"] for v in versions)
+    best = api.artifact(f"model-{run['id']}:best")
+    assert best.id == versions[scores.index(max(scores))].id, "best is the first checkpoint with the highest val_acc"
+    assert api.artifact(f"model-{run['id']}:latest").id == versions[-1].id
+    assert api.artifact("model-registry/moons_net:staging").id == best.id
+    assert api.registered_model("moons_net").model_card.startswith("# moons_net")
+    assert (f"run:{integrations.project}/{run['id']}", "produced", f"artifact:{best.id}") in {
+        (e["source"], e["kind"], e["target"]) for e in api.lineage(best.id)["edges"]}
+    printed = cell_text(integrations.cell("import logging"))
+    assert f"{best.version:>4}  epoch" in printed and "best" in printed.splitlines()[1 + int(best.version[1:])]
+    browser = widget_strings(integrations, integrations.cell("browser = %registry"))
+    assert f"model-{run['id']}" in browser and f"{best.version}  (best)" in browser.replace("\\u00a0", " ")
+    assert "moons_net" in cell_text(integrations.cell("best = api.artifact("))
+    labels = graph_labels(integrations, integrations.cell("%lineage model-registry/moons_net:staging"))
+    assert any(label.startswith(f"model-{run['id']}:{best.version}") for label in labels)
+
+
+def test_integrations_optuna_search_runs_chart_and_artifacts(integrations: Executed) -> None:
+    api = integrations.api()
+    trials = api.runs(integrations.project, filters={"job_type": "optuna-trial"}, order="-summary.val_acc").to_records()
+    assert len(trials) == 12 and {r["state"] for r in trials} == {"finished"}
+    assert all("moons-mlp" in r["tags"] for r in trials) and {r["summary.state"] for r in trials} == {"COMPLETE"}
+    assert all(r["config.hidden"] in (2, 4, 8, 16) and 1e-3 <= r["config.lr"] <= 1.0 for r in trials)
+    history = api.run(f"{integrations.project}/{trials[0]['id']}").history().to_records()
+    assert [h["_step"] for h in history] == [20, 40, 60, 80, 100]
+    assert history[-1]["intermediate_value"] == trials[0]["summary.val_acc"]
+    chart = integrations.cell("from nb_registry.widgets.charts import")
+    saved = widget_strings(integrations, chart)
+    assert "application/vnd.plotly.v1+json" in saved and '"parcoords"' in saved
+    for axis in ("hidden", "lr", "weight_decay", "val_acc"):
+        assert f'"label": "{axis}"' in saved
+    uploads = api.artifact_versions("optuna-artifacts")
+    by_run = {f"{integrations.project}/{r['id']}": r for r in trials}
+    assert len(uploads) == 12 and all(v.producer_run in by_run for v in uploads)
+    best_trial = int(re.search(r"best trial (\d+):", cell_text(integrations.cell("import optuna"))).group(1))
+    assert by_trial_number(trials)[best_trial]["summary.val_acc"] == trials[0]["summary.val_acc"]  # ties aside, the best
+    [again] = [v for v in uploads if len([a for a in v.aliases if a != "latest"]) == 2]
+    assert by_run[again.producer_run]["summary.trial_number"] == best_trial  # uploaded again: no new version
+
+
+def by_trial_number(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {r["summary.trial_number"]: r for r in rows}
 
 
 # -- errors a user makes -----------------------------------------------------------------------------------

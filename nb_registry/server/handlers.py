@@ -1,19 +1,23 @@
-"""REST handlers: thin, authenticated, JSON in and out. Errors map to HTTP in one place (``_errors``).
+"""REST handlers: thin, authenticated, JSON in and out. Errors map to HTTP in one place (``Base._failure``).
 
 Every handler calls the Python API (``Api``) and a view from :mod:`nb_registry.views`; none holds
-registry logic. The route table is :func:`setup_handlers`; ``openapi.yaml`` beside this file
+registry logic. Handlers define ``do_get``, ``do_put`` ...; :class:`Base` runs them on a worker
+thread (never on the event loop) after checking every path segment as a name. The route table is :func:`setup_handlers`; ``openapi.yaml`` beside this file
 documents it for other tools.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import re
-from typing import Any, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
 
 import tornado.web
+from tornado.ioloop import IOLoop
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
@@ -25,35 +29,96 @@ from ..views import model_summary, model_view, to_json, version_view
 
 STATUS = [(NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (LockTimeoutError, 503),
           (CorruptMetadataError, 500), (RegistryError, 400), (ValueError, 400), (TypeError, 400), (KeyError, 400)]
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Registry work blocks (a lock wait of up to LOCK_TIMEOUT, a large read), so it never runs on the server's
+# event loop, which also carries every notebook's kernel traffic. Reads and writes get their own threads:
+# writers queued on the registry lock never hold up a read.
+_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nb_registry-read")
+_WRITES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nb_registry-write")
+_SEGMENT_NAMES = {"project": "project", "name": "name", "alias": "alias", "version": "version or alias", "run_id": "run id"}
 
 
 class BadRequest(ValueError):
     """Malformed input that the API never saw (a body that is not a JSON object, a bad number)."""
 
 
-def _errors(method: Callable[..., Any]) -> Callable[..., Awaitable[None]]:
-    """The one place where errors become HTTP statuses with a JSON ``{"error", "status"}`` body."""
-
-    @functools.wraps(method)
-    async def wrapper(self: "Base", *args: Any) -> None:
-        try:
-            result = method(self, *args)
-            if hasattr(result, "__await__"):
-                await result
-        except Exception as e:  # noqa: BLE001 - mapped, and anything unmapped is re-raised as a 500
-            status = next((code for kind, code in STATUS if isinstance(e, kind)), None)
-            if status is None:
-                raise
-            self.set_status(status)
-            self.finish(json.dumps({"error": str(e) if not isinstance(e, KeyError) else f"missing field {e}", "status": status}))
-
-    return wrapper
-
-
 class Base(APIHandler):
+    """Every endpoint: handlers define ``do_get``, ``do_put`` ... (plain functions that call the API and
+    :meth:`send`); this class authenticates, checks each path segment as a name, runs them on a worker
+    thread, and maps errors to HTTP in one place (:meth:`_failure`)."""
+
     @property
     def api(self) -> Any:
         return self.settings["nb_registry_api"]
+
+    @tornado.web.authenticated
+    async def get(self, *args: str) -> None:
+        await self._serve(*args)
+
+    @tornado.web.authenticated
+    async def post(self, *args: str) -> None:
+        await self._serve(*args)
+
+    @tornado.web.authenticated
+    async def put(self, *args: str) -> None:
+        await self._serve(*args)
+
+    @tornado.web.authenticated
+    async def patch(self, *args: str) -> None:
+        await self._serve(*args)
+
+    @tornado.web.authenticated
+    async def delete(self, *args: str) -> None:
+        await self._serve(*args)
+
+    async def _serve(self, *args: str) -> None:
+        method = getattr(self, f"do_{self.request.method.lower()}", None)
+        if method is None:
+            raise tornado.web.HTTPError(405)
+        self._response: tuple[int, str, str] | None = None
+        try:
+            self._check_segments(method, args)
+            pool = _READS if self.request.method == "GET" else _WRITES
+            await IOLoop.current().run_in_executor(pool, functools.partial(method, *args))
+            status, body, ctype = self._response or (204, "", "application/json")
+        except Exception as e:  # noqa: BLE001 - every error becomes a JSON answer without server paths
+            status, body, ctype = self._failure(e)
+        self.set_status(status)
+        self.set_header("Content-Type", ctype)
+        self.finish(body)
+
+    @staticmethod
+    def _check_segments(method: Callable[..., Any], args: tuple[str, ...]) -> None:
+        """Each path segment is a name (no ``/``, ``..``, spaces or ``:``), whichever endpoint it is for."""
+        params = list(inspect.signature(method).parameters)
+        for param, value in zip(params, args):
+            check_name(value, _SEGMENT_NAMES.get(param, param))
+
+    def _failure(self, e: Exception) -> tuple[int, str, str]:
+        if isinstance(e, tornado.web.HTTPError):  # e.g. a required query argument missing
+            message = self._without_paths(e.log_message % e.args if e.log_message and e.args else e.log_message or "")
+            return e.status_code, json.dumps({"error": message or e.reason or "", "status": e.status_code}), "application/json"
+        status = next((code for kind, code in STATUS if isinstance(e, kind)), None)
+        if status is None or status >= 500:
+            self.log.error("nb_registry: %s %s failed", self.request.method, self.request.path, exc_info=e)
+        if status is None:
+            message = (f"internal error ({type(e).__name__}) while answering {self.request.method} "
+                       f"{self.request.path}; the server log has the details")
+            status = 500
+        elif isinstance(e, KeyError):
+            message = f"missing field {e}"
+        else:
+            message = self._without_paths(str(e))
+        return status, json.dumps({"error": message, "status": status}), "application/json"
+
+    def _without_paths(self, message: str) -> str:
+        """An error message with every path on the server left out: the registry's own are named from its
+        root (``<registry>/meta/...``), anything else becomes ``<path>``."""
+        reg = self.api.registry
+        for prefix, shown in ((reg.store.cache_dir, "<cache>"), (reg.url, "<registry>")):
+            if prefix and prefix.startswith("/"):
+                message = message.replace(os.path.abspath(prefix), shown)
+        return _PATH.sub("<path>", message)
 
     def body(self) -> dict[str, Any]:
         try:
@@ -77,8 +142,12 @@ class Base(APIHandler):
         return value
 
     def send(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.finish(to_json(data))
+        """The answer (sent by the event loop once the worker thread returns)."""
+        self._response = (status, to_json(data), "application/json")
+
+
+# an absolute path: "/" after a start, a space, a quote or "(" (so URLs such as s3://b/k are left alone)
+_PATH = re.compile(r"""(?:^|(?<=[\s'"(=]))/[^\s'"]+""")
 
 
 def _spec(project: str, name: str, selector: str | None = None) -> str:
@@ -103,24 +172,18 @@ def _strings(value: Any, what: str) -> list[str]:
 
 
 class Status(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         self.send({"root": self.api.registry.url, "version": __version__,
                    "generation": self.api.generation()})
 
 
 class Models(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         models = self.api.registered_models(self.get_query_argument("tag", None) or None,
                                             self.get_query_argument("search", None) or None)
         self.send({"models": [model_summary(m) for m in models]})
 
-    @tornado.web.authenticated
-    @_errors
-    def post(self) -> None:
+    def do_post(self) -> None:
         b = self.body()
         desc, card = b.get("description"), b.get("model_card")
         rm = self.api.create_registered_model(_text(b.get("name"), "name"),
@@ -131,14 +194,10 @@ class Models(Base):
 
 
 class Model(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self, name: str) -> None:
+    def do_get(self, name: str) -> None:
         self.send(model_view(self.api.registered_model(name)))
 
-    @tornado.web.authenticated
-    @_errors
-    def patch(self, name: str) -> None:
+    def do_patch(self, name: str) -> None:
         b = self.body()
         rm = self.api.registered_model(name)
         rm.update(description=None if b.get("description") is None else _text(b["description"], "description"),
@@ -148,41 +207,31 @@ class Model(Base):
 
 
 class ModelAlias(Base):
-    @tornado.web.authenticated
-    @_errors
-    def put(self, name: str, alias: str) -> None:
+    def do_put(self, name: str, alias: str) -> None:
         version = self.body().get("version")
         if not isinstance(version, (str, int)) or isinstance(version, bool):
             raise BadRequest('give the version as {"version": "v1"}, a number, or an artifact spec')
         self.send(model_view(self.api.registered_model(name).set_alias(alias, version)))
 
-    @tornado.web.authenticated
-    @_errors
-    def delete(self, name: str, alias: str) -> None:
+    def do_delete(self, name: str, alias: str) -> None:
         self.send(model_view(self.api.registered_model(name).remove_alias(alias)))
 
 
 class ModelLinks(Base):
-    @tornado.web.authenticated
-    @_errors
-    def post(self, name: str) -> None:
+    def do_post(self, name: str) -> None:
         b = self.body()
         linked = self.api.link(_text(b.get("artifact"), "artifact"), name, _strings(b.get("aliases"), "aliases"))
         self.send({"linked_as": linked.linked_as, "artifact": linked.id}, 201)
 
 
 class Collections(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         self.send({"collections": self.api.artifact_collections(self.get_query_argument("project", None) or None,
                                                                 self.get_query_argument("type", None) or None)})
 
 
 class Versions(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self, project: str, name: str) -> None:
+    def do_get(self, project: str, name: str) -> None:
         limit, offset = self.int_arg("limit", 50), self.int_arg("offset", 0) or 0
         order = self.get_query_argument("order", None) or "-version"
         versions = self.api.registry.versions(_spec(project, name), order=order)
@@ -191,30 +240,22 @@ class Versions(Base):
 
 
 class Version(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self, project: str, name: str, version: str) -> None:
+    def do_get(self, project: str, name: str, version: str) -> None:
         self.send(version_view(self.api.registry.artifact(_spec(project, name, version)), entries=True))
 
 
 class ArtifactAlias(Base):
-    @tornado.web.authenticated
-    @_errors
-    def put(self, project: str, name: str, alias: str) -> None:
+    def do_put(self, project: str, name: str, alias: str) -> None:
         version = _text(self.body().get("version"), "version")
         self.send(version_view(self.api.registry.set_alias(_spec(project, name, version), alias)))
 
-    @tornado.web.authenticated
-    @_errors
-    def delete(self, project: str, name: str, alias: str) -> None:
+    def do_delete(self, project: str, name: str, alias: str) -> None:
         self.api.registry.remove_alias(_spec(project, name), alias)
         self.send({"removed": alias})
 
 
 class Runs(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         raw = self.get_query_argument("filters", None)
         try:
             filters = json.loads(raw) if raw else None
@@ -228,38 +269,28 @@ class Runs(Base):
 
 
 class Projects(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         self.send({"projects": self.api.projects()})
 
 
 class RunHandler(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self, project: str, run_id: str) -> None:
+    def do_get(self, project: str, run_id: str) -> None:
         self.send(self.api.run(f"{project}/{run_id}").info)
 
 
 class Lineage(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         spec = _text(self.get_query_argument("spec", None), "spec")
         self.send(self.api.lineage(spec, self.get_query_argument("direction", "up"), self.int_arg("depth", None)))
 
 
 class Diff(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         self.send(self.api.diff(_text(self.get_query_argument("a", None), "a"), _text(self.get_query_argument("b", None), "b")))
 
 
 class Find(Base):
-    @tornado.web.authenticated
-    @_errors
-    def get(self) -> None:
+    def do_get(self) -> None:
         digest = _text(self.get_query_argument("digest", None), "digest")
         if not DIGEST.match(digest):  # never a path: the server would hash its own files for the caller
             raise BadRequest(f"find takes a content digest (64 lowercase hex digits), not {digest[:80]!r}")
@@ -267,11 +298,9 @@ class Find(Base):
 
 
 class OpenAPI(Base):
-    @tornado.web.authenticated
-    def get(self) -> None:
-        self.set_header("Content-Type", "application/yaml")
+    def do_get(self) -> None:
         with open(os.path.join(os.path.dirname(__file__), "openapi.yaml"), encoding="utf-8") as f:
-            self.finish(f.read())
+            self._response = (200, f.read(), "application/yaml")
 
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")

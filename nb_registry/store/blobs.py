@@ -7,18 +7,19 @@ on object stores a PUT is atomic by itself. Identical content is stored once, wh
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
 import stat as stat_mod
 import threading
 import uuid
-from typing import Iterator
+from typing import Callable, Iterator
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ..errors import IntegrityError, NotFoundError
+from ..errors import IntegrityError, NotFoundError, RegistryError, UnsafePathError
 from .hashing import StatCache, hash_bytes, hash_file
 
 _PARALLEL_MIN = 4 << 20  # from this size, copy and hash at the same time
@@ -30,8 +31,13 @@ class BlobStore:
     def __init__(self, url: str, stat_cache: StatCache, fsync: bool = False, **storage_options: object) -> None:
         self.url = url
         self.fs, self.root = fsspec.core.url_to_fs(url, **storage_options)
-        self.root = self.root.rstrip("/")
         self.is_local = isinstance(self.fs, LocalFileSystem)
+        if not self.is_local:
+            # Never answer "is this blob there?" from a listing: fsspec keeps every listing (a gc's, even a dry
+            # run's) and then reports blobs that other processes added since as missing, or removed ones as
+            # present. With the listings cache off, each check asks the store (one HEAD).
+            self.fs, self.root = fsspec.core.url_to_fs(url, **{**storage_options, "use_listings_cache": False})
+        self.root = self.root.rstrip("/")
         self.stat_cache = stat_cache
         self.fsync = fsync
         if self.is_local:
@@ -50,6 +56,15 @@ class BlobStore:
             return os.path.exists(self.path(digest))
         return bool(self.fs.exists(self.path(digest)))
 
+    def _stored_size(self, digest: str) -> int | None:
+        """The stored blob's size, or None when there is no such blob (or the name is no digest)."""
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            return None
+        try:
+            return self.size(digest)
+        except NotFoundError:
+            return None
+
     def size(self, digest: str) -> int:
         try:
             if self.is_local:
@@ -59,18 +74,17 @@ class BlobStore:
             raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
 
     # -- writing ----------------------------------------------------------------------------
-    def put_bytes(self, data: bytes) -> tuple[str, bool]:
-        """Store bytes; return (digest, whether new bytes were stored)."""
+    def put_bytes(self, data: bytes, what: str | None = None) -> tuple[str, bool]:
+        """Store bytes; return (digest, whether new bytes were stored). ``what`` names them in errors."""
         digest = hash_bytes(data)
         if self.exists(digest):
             return digest, False
         if self.is_local:
-            tmp = self._tmp()
-            with open(tmp, "wb") as f:
-                f.write(data)
-                if self.fsync:
-                    os.fsync(f.fileno())
-            self._commit_local(tmp, digest)
+            def write(tmp: str) -> None:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+
+            self._store_local(digest, write, what or f"{len(data)} bytes (blob {digest[:12]})")
         else:
             self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
             self.fs.pipe_file(self.path(digest), data)
@@ -83,16 +97,18 @@ class BlobStore:
         neither read nor copied. A large new file is copied and hashed at the same time.
         """
         st = os.stat(src)
-        digest = self.stat_cache.get(src, st)
-        if digest is not None and self.exists(digest):
-            return digest, st.st_size, False
+        cached = self.stat_cache.get(src, st)
+        if cached is not None and self._stored_size(cached) == st.st_size:
+            return cached, st.st_size, False
+        # New bytes are only ever stored under the digest of those bytes, never under the one the stat cache
+        # names: a damaged cache row must not make a damaged version.
         if self.is_local and st.st_size >= _PARALLEL_MIN:
             digest, new = self._copy_hashing(src, st)
-        elif self.is_local and digest is None:  # small: read once, hash and store the same bytes
+        elif self.is_local:  # small: read once, hash and store the same bytes
             with open(src, "rb") as f:
-                digest, new = self.put_bytes(f.read())
+                digest, new = self.put_bytes(f.read(), src)
         else:
-            digest = digest or hash_file(src)
+            digest = hash_file(src)
             new = not self.exists(digest)
             if new:
                 self._upload(src, digest)
@@ -114,6 +130,9 @@ class BlobStore:
         t.start()
         try:
             clone_or_copy(src, tmp)
+        except OSError as e:
+            _unlink(tmp)
+            raise self._write_error(e, src) from None
         finally:
             t.join()
         if "error" in result:
@@ -128,20 +147,12 @@ class BlobStore:
         if os.path.exists(self.path(digest)):
             _unlink(tmp)
             return digest, False
-        if self.fsync:
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-        self._commit_local(tmp, digest)
+        self._store_local(digest, lambda _: None, src, tmp)
         return digest, True
 
     def _upload(self, src: str, digest: str) -> None:
         if self.is_local:
-            tmp = self._tmp()
-            shutil.copyfile(src, tmp)
-            if self.fsync:
-                with open(tmp, "rb+") as f:
-                    os.fsync(f.fileno())
-            self._commit_local(tmp, digest)
+            self._store_local(digest, lambda tmp: shutil.copyfile(src, tmp), src)
         else:
             self.fs.makedirs(os.path.dirname(self.path(digest)), exist_ok=True)
             self.fs.put_file(src, self.path(digest))
@@ -150,15 +161,51 @@ class BlobStore:
         """Move a local file whose content has this digest (checked by the caller) into place as its blob."""
         self._commit_local(tmp, digest)
 
+    def _store_local(self, digest: str, write: Callable[[str], None], what: str, tmp: str | None = None) -> None:
+        """Write a temporary file (``write(tmp)``), flush it if asked, and rename it into place. On any
+        failure the temporary file is removed; a full disk is said in plain words, naming ``what``."""
+        tmp = tmp or self._tmp()
+        try:
+            write(tmp)
+            if self.fsync:
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+            self._commit_local(tmp, digest)
+        except OSError as e:
+            _unlink(tmp)
+            raise self._write_error(e, what) from None
+        except BaseException:
+            _unlink(tmp)
+            raise
+
+    def _write_error(self, e: OSError, what: str, where: str | None = None,
+                     after: str = "nothing was logged and no version changed") -> Exception:
+        """A full disk (or a read-only one) said in plain words; any other error as it is."""
+        where = where or self.root
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return RegistryError(f"could not write {what} to {where}: {e.strerror or 'no space left'} (the disk is "
+                                 f"full); {after}: free some space and try again")
+        if e.errno == errno.EROFS:
+            return RegistryError(f"could not write {what} to {where}: it is on a read-only filesystem; {after}")
+        return e
+
     def _commit_local(self, tmp: str, digest: str) -> None:
         final = self.path(digest)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
+        folder = os.path.dirname(final)
+        os.makedirs(folder, exist_ok=True)
+        if os.path.islink(folder):  # never write (or replace) a file through a link planted in the store
+            _unlink(tmp)
+            raise UnsafePathError(f"refusing to store blob {digest[:12]}: {folder} is a symbolic link "
+                                  f"(to {os.readlink(folder)!r}); the blob folders must be plain folders")
         os.chmod(tmp, stat_mod.S_IRUSR | stat_mod.S_IRGRP | stat_mod.S_IROTH)
         os.replace(tmp, final)
         self.stat_cache.put(final, digest)
 
     def _tmp(self) -> str:
-        return os.path.join(self.root, "tmp", f"{uuid.uuid4().hex}.part")
+        folder = os.path.join(self.root, "tmp")
+        if os.path.islink(folder):
+            raise UnsafePathError(f"refusing to write into {folder}: it is a symbolic link (to {os.readlink(folder)!r})")
+        return os.path.join(folder, f"{uuid.uuid4().hex}.part")
 
     @staticmethod
     def _check_unchanged(src: str, st: os.stat_result) -> None:
@@ -195,6 +242,8 @@ class BlobStore:
             os.replace(tmp, dest)
         except FileNotFoundError:
             raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+        except OSError as e:
+            raise self._write_error(e, f"blob {digest[:12]}", os.path.dirname(dest), "the cache is as it was") from None
         finally:
             _unlink(tmp)
 

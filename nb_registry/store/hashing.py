@@ -63,15 +63,36 @@ class Hasher:
         return self._h.hexdigest()
 
 
-def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_nlink)
+
+
+_COLUMNS = "(path, ino, size, mtime, ctime, nlink, digest)"
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
 
 
 class StatCache:
-    """path + (inode, size, mtime_ns) -> digest, in SQLite, as DVC does.
+    """path + (inode, size, mtime_ns, ctime_ns) -> digest, in SQLite, as DVC does.
 
     SQLite rather than TinyDB because this is a cache read and written from many processes at
     once, one row at a time; losing it costs only a re-hash.
+
+    The change time is part of the key because no one can set it back: a file whose bytes were
+    changed and whose size and mtime were then restored (``os.utime``) is no longer "unchanged"
+    (:meth:`get` misses and the file is hashed again). Anything that changes an inode moves its
+    ctime: a write, chmod, a new hard link (a download records the blob again after linking it),
+    and a removed one: a deleted download, which :meth:`_unchanged` recognises (the blob has fewer
+    links, and as many of the downloads recorded here as links to it are gone). Rows
+    written before ctime was recorded have none and count as misses. The cache guards against
+    accidents and careless tampering, not against someone who can also rewrite it, nor a change made
+    to a blob between the removal of one of its downloads and the next read; ``verify()`` re-hashes
+    everything whatever the cache says.
     """
 
     def __init__(self, path: str) -> None:
@@ -87,26 +108,52 @@ class StatCache:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, ino INT, size INT, mtime INT, digest TEXT)"
-            )
+            db.execute("CREATE TABLE IF NOT EXISTS stat "
+                       "(path TEXT PRIMARY KEY, ino INT, size INT, mtime INT, digest TEXT, ctime INT, nlink INT)")
+            db.execute("CREATE INDEX IF NOT EXISTS stat_ino ON stat (ino)")
+            have = {r[1] for r in db.execute("PRAGMA table_info(stat)")}
+            for column in ("ctime", "nlink"):  # a cache from before they were recorded: its rows are misses
+                if column not in have:
+                    with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
+                        db.execute(f"ALTER TABLE stat ADD COLUMN {column} INT")
             self._local.db = db
         return db
 
     def get(self, path: str, st: os.stat_result | None = None) -> str | None:
         try:
             st = st or os.stat(path)
-            row = self._db().execute("SELECT ino, size, mtime, digest FROM stat WHERE path=?", (path,)).fetchone()
-        except (OSError, sqlite3.Error):
+            row = self._db().execute("SELECT ino, size, mtime, ctime, nlink, digest FROM stat WHERE path=?",
+                                     (path,)).fetchone()
+            hit = bool(row) and self._unchanged(path, row, st)
+        except (OSError, sqlite3.Error, UnicodeEncodeError):  # a path that is not UTF-8 is never cached
             return None
-        if row and tuple(row[:3]) == _stat_key(st):
-            return str(row[3])
-        return None
+        return str(row[5]) if hit else None
+
+    def _unchanged(self, path: str, row: tuple[Any, ...], st: os.stat_result) -> bool:
+        """Whether a row (ino, size, mtime, ctime, nlink, digest) still describes the file at ``path``."""
+        ino, size, mtime, ctime, nlink, digest = row
+        if (ino, size, mtime) != (st.st_ino, st.st_size, st.st_mtime_ns) or ctime is None:
+            return False
+        if ctime == st.st_ctime_ns:
+            return True
+        # The ctime also moves when a hard link to the file goes away: a deleted download (a download is a
+        # link to its blob). That is what happened if as many of the links recorded here are gone.
+        if nlink is None or st.st_nlink >= nlink:
+            return False
+        others = [r[0] for r in self._db().execute("SELECT path FROM stat WHERE ino=? AND path!=?", (ino, path))]
+        gone = [p for p in others if _inode(p) != ino]
+        if len(gone) < nlink - st.st_nlink:
+            return False
+        with contextlib.suppress(sqlite3.Error), self._db():  # one transaction: forget the links, record the file
+            self._db().executemany("DELETE FROM stat WHERE path=?", [(p,) for p in gone])
+            self._db().execute(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", (path, *_stat_key(st), digest))
+        return True  # recorded as it is now: a later change is not taken for the same deleted link
 
     def put(self, path: str, digest: str, st: os.stat_result | None = None) -> None:
         try:
+            path.encode("utf-8")  # SQLite stores text: a file name that is not UTF-8 is not cached
             row = (path, *_stat_key(st or os.stat(path)), digest)
-        except OSError:
+        except (OSError, UnicodeEncodeError):
             return
         with self._batch_lock:
             if self._batch is not None:
@@ -117,7 +164,7 @@ class StatCache:
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         try:
             with self._db():  # one transaction
-                self._db().executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)", rows)
+                self._db().executemany(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", rows)
         except sqlite3.Error:
             pass  # a cache: failing to remember only costs a later re-hash
 

@@ -1,22 +1,23 @@
 """Small HTML helpers shared by the panels: tables, chips, status lines, safe Markdown.
 
-Everything user-supplied is escaped: the panels show text from a shared registry (model cards,
-metadata, run names) inside ``ipywidgets.HTML``, which inserts HTML as is.
+Everything is built with :mod:`nb_registry.htmlsafe`: the panels show text from a shared registry
+(model cards, metadata, run names) inside ``ipywidgets.HTML``, which inserts HTML as is. A value
+is escaped unless it is :class:`~nb_registry.htmlsafe.Markup` (made by ``h``), wherever it goes.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any, Iterable, Mapping, Sequence
+
+from ..htmlsafe import Markup, esc, h, join, trusted
+
+__all__ = ["Markup", "esc", "h", "join", "fmt", "chips", "table_html", "kv_html", "section", "ok", "error",
+           "markdown_to_html"]
 
 _TABLE_STYLE = ("border-collapse:collapse;font-size:12px;line-height:1.35;"
                 "font-variant-numeric:tabular-nums")
 _CELL = "padding:2px 8px;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top"
-
-
-def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
 
 
 def fmt(value: Any, width: int = 80) -> str:
@@ -34,67 +35,68 @@ def fmt(value: Any, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def chips(items: Iterable[Any], colour: str = "#eef2f7") -> str:
-    out = [f"<code style='background:{colour};border-radius:4px;padding:0 4px;margin-right:3px'>{esc(i)}</code>"
-           for i in items]
-    return "".join(out) or "<span style='color:#999'>-</span>"
+def chips(items: Iterable[Any], colour: str = "#eef2f7") -> Markup:
+    out = join(h("<code style='background:{};border-radius:4px;padding:0 4px;margin-right:3px'>{}</code>", colour, i)
+               for i in items)
+    return out or h("<span style='color:#999'>-</span>")
 
 
 def table_html(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], headers: Sequence[str] | None = None,
-               limit: int | None = None, raw: Iterable[str] = ()) -> str:
-    """An HTML table; columns named in ``raw`` hold HTML already (e.g. chips), the rest is escaped."""
+               limit: int | None = None, raw: Iterable[str] = ()) -> Markup:
+    """An HTML table of the rows' values (shortened with :func:`fmt`); a column named in ``raw`` is shown
+    as it is: Markup (e.g. chips) passes, anything else is still escaped."""
     raw = set(raw)
-    shown = rows[:limit] if limit is not None else rows
-    head = "".join(f"<th style='{_CELL};border-bottom:2px solid #ccc'>{esc(h)}</th>" for h in (headers or columns))
-    body = "".join(
-        "<tr>" + "".join(f"<td style='{_CELL}'>{r.get(c, '') if c in raw else esc(fmt(r.get(c)))}</td>" for c in columns)
-        + "</tr>" for r in shown)
-    more = (f"<div style='color:#666;font-size:12px'>… {len(rows) - len(shown)} more not shown</div>"
-            if len(shown) < len(rows) else "")
     if not rows:
-        return "<i style='color:#777'>none</i>"
-    return f"<table style='{_TABLE_STYLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+        return h("<i style='color:#777'>none</i>")
+    shown = rows[:limit] if limit is not None else rows
+    head = join(h("<th style='{};border-bottom:2px solid #ccc'>{}</th>", _CELL, c) for c in (headers or columns))
+    body = join(h("<tr>{}</tr>", join(h("<td style='{}'>{}</td>", _CELL, r.get(c, "") if c in raw else fmt(r.get(c)))
+                                      for c in columns)) for r in shown)
+    more = (h("<div style='color:#666;font-size:12px'>… {} more not shown</div>", len(rows) - len(shown))
+            if len(shown) < len(rows) else "")
+    return h("<table style='{}'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", _TABLE_STYLE, head, body, more)
 
 
-def kv_html(pairs: Iterable[tuple[str, str]]) -> str:
-    """A two-column table; values are HTML already."""
-    body = "".join(f"<tr><th style='{_CELL};color:#555;white-space:nowrap'>{esc(k)}</th><td style='{_CELL}'>{v}</td></tr>"
-                   for k, v in pairs)
-    return f"<table style='{_TABLE_STYLE}'>{body}</table>"
+def kv_html(pairs: Iterable[tuple[str, Any]]) -> Markup:
+    """A two-column table; a value is escaped unless it is Markup (made with ``h``)."""
+    body = join(h("<tr><th style='{};color:#555;white-space:nowrap'>{}</th><td style='{}'>{}</td></tr>", _CELL, k, _CELL, v)
+                for k, v in pairs)
+    return h("<table style='{}'>{}</table>", _TABLE_STYLE, body)
 
 
-def section(title: str, body: str) -> str:
-    return f"<div style='margin:8px 0 2px;font-weight:600;color:#333'>{esc(title)}</div>{body}"
+def section(title: str, body: Any) -> Markup:
+    return h("<div style='margin:8px 0 2px;font-weight:600;color:#333'>{}</div>{}", title, body)
 
 
-def ok(message: str) -> str:
-    return f"<span style='color:#1b7f3b'>✔ {esc(message)}</span>"
+def ok(message: str) -> Markup:
+    return h("<span style='color:#1b7f3b'>✔ {}</span>", message)
 
 
-def error(message: str) -> str:
-    return f"<div style='color:#b00020;white-space:pre-wrap'>✖ {esc(message)}</div>"
+def error(message: str) -> Markup:
+    return h("<div style='color:#b00020;white-space:pre-wrap'>✖ {}</div>", message)
 
 
 # -- Markdown ---------------------------------------------------------------------------------
-def markdown_to_html(text: str) -> str:
+def markdown_to_html(text: str) -> Markup:
     """Render a model card. Raw HTML in the source is escaped, never passed through.
 
     Uses mistune (a Jupyter dependency) or markdown-it-py when installed, else a small built-in
     subset (headings, lists, emphasis, code, links, paragraphs)."""
     if not text or not text.strip():
-        return "<i style='color:#777'>no model card</i>"
+        return h("<i style='color:#777'>no model card</i>")
+    text = str(text)
     try:
         import mistune
 
-        return str(mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])(text))
+        return trusted(str(mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])(text)))
     except ImportError:
         pass
     try:
         from markdown_it import MarkdownIt
 
-        return str(MarkdownIt("commonmark", {"html": False}).enable("table").render(text))
+        return trusted(str(MarkdownIt("commonmark", {"html": False}).enable("table").render(text)))
     except ImportError:
-        return _mini_markdown(text)
+        return trusted(_mini_markdown(text))
 
 
 _INLINE = [
@@ -105,11 +107,11 @@ _INLINE = [
 ]
 
 
-def _inline(line: str) -> str:
-    out = html.escape(line, quote=True)  # no raw quote survives, so a link's URL cannot leave its attribute
+def _inline(line: str) -> Markup:
+    out = str(esc(line))  # no raw quote survives, so a link's URL cannot leave its attribute
     for pattern, repl in _INLINE:
         out = pattern.sub(repl, out)
-    return out
+    return trusted(out)  # escaped text with only the fixed tags above put back
 
 
 def _mini_markdown(text: str) -> str:
@@ -120,7 +122,7 @@ def _mini_markdown(text: str) -> str:
     def flush() -> None:
         nonlocal in_list
         if para:
-            out.append("<p>" + " ".join(_inline(p) for p in para) + "</p>")
+            out.append(h("<p>{}</p>", join((_inline(p) for p in para), " ")))
             para.clear()
         if in_list:
             out.append("</ul>")
@@ -132,18 +134,18 @@ def _mini_markdown(text: str) -> str:
             out.append("</code></pre>" if in_code else "<pre><code>")
             in_code = not in_code
         elif in_code:
-            out.append(html.escape(line) + "\n")
+            out.append(str(esc(line)) + "\n")
         elif m := re.match(r"(#{1,6})\s+(.*)", line):
             flush()
             n = len(m.group(1))
-            out.append(f"<h{n}>{_inline(m.group(2))}</h{n}>")
+            out.append(h("<h{}>{}</h{}>", n, _inline(m.group(2)), n))
         elif m := re.match(r"\s*[-*+]\s+(.*)", line):
             if para:
                 flush()
             if not in_list:
                 out.append("<ul>")
                 in_list = True
-            out.append(f"<li>{_inline(m.group(1))}</li>")
+            out.append(h("<li>{}</li>", _inline(m.group(1))))
         elif not line.strip():
             flush()
         else:

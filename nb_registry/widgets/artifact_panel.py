@@ -11,7 +11,7 @@ import traitlets as T
 
 from ..errors import RegistryError
 from ._quiet import Quiet
-from ._html import chips, error, esc, fmt, kv_html, section, table_html
+from ._html import chips, error, fmt, h, join, kv_html, section, table_html
 
 __all__ = ["ArtifactsPanel"]
 
@@ -170,22 +170,22 @@ class ArtifactsPanel(Quiet, W.VBox):
 
     def _details(self, art: Any) -> str:
         head = kv_html([
-            ("version", f"<b>{esc(art.id)}</b> ({esc(art.type)})"),
+            ("version", h("<b>{}</b> ({})", art.id, art.type)),
             ("aliases", chips(art.aliases, "#e3f0ff")),
-            ("digest", f"<code>{esc(art.digest[:16])}</code>"),
+            ("digest", h("<code>{}</code>", str(art.digest)[:16])),
             ("size", f"{fmt(art.size)} bytes"),
-            ("created", f"{esc(str(art.created_at)[:19])} by {esc(art.created_by)}"),
-            ("description", esc(art.description or "-")),
+            ("created", f"{str(art.created_at)[:19]} by {art.created_by}"),
+            ("description", art.description or "-"),
             ("depends on", chips(art.dependencies)),
         ])
-        meta = kv_html([(k, esc(fmt(v, 200))) for k, v in art.metadata.items()]) if art.metadata else "<i>none</i>"
+        meta = kv_html([(k, fmt(v, 200)) for k, v in art.metadata.items()]) if art.metadata else h("<i>none</i>")
         files = [{"name": f.path, "size": f.size, "digest": (f.digest or "")[:12], "ref": f.ref or f.dependency or ""}
                  for f in art.files()[:FILES_SHOWN + 1]]
         run = art.logged_by()
-        produced = (kv_html([("run", esc(run.path)), ("name", esc(run.name)), ("job type", esc(run.job_type)),
-                             ("state", esc(run.state))]) if run is not None else "<i>not logged by a run</i>")
+        produced = (kv_html([("run", run.path), ("name", run.name), ("job type", run.job_type),
+                             ("state", run.state)]) if run is not None else h("<i>not logged by a run</i>"))
         users = [{"run": r.path, "name": r.name, "job_type": r.job_type, "state": r.state} for r in art.used_by()]
-        return "".join([
+        return join([
             head, section("Metadata", meta),
             section(f"Files ({len(files) if len(files) <= FILES_SHOWN else f'more than {FILES_SHOWN}'})",
                     table_html(files, ["name", "size", "digest", "ref"], limit=FILES_SHOWN)),

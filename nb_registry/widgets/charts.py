@@ -61,23 +61,23 @@ def _title(fig: "go.Figure") -> str:
 
 def _static_html(fig: "go.Figure", title: str, limit: int = 30) -> str:
     """Where plotly's JavaScript does not run (GitHub, nbviewer): the figure's data as a table."""
-    import html
+    from ..htmlsafe import h, join
 
-    parts = [f"<p><b>{html.escape(title)}</b> (interactive in JupyterLab)</p>"]
+    parts = [h("<p><b>{}</b> (interactive in JupyterLab)</p>", title)]
     for trace in fig.data:
         dims = getattr(trace, "dimensions", None)
         if dims:
             cols = [(d.label, list(d.values)) for d in dims]
-            head = "".join(f"<th>{html.escape(str(c))}</th>" for c, _ in cols)
+            head = join(h("<th>{}</th>", c) for c, _ in cols)
             n = min(limit, max((len(v) for _, v in cols), default=0))
-            body = "".join("<tr>" + "".join(f"<td>{_fmt(v[i]) if i < len(v) else ''}</td>" for _, v in cols) + "</tr>"
-                           for i in range(n))
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            body = join(h("<tr>{}</tr>", join(h("<td>{}</td>", _fmt(v[i]) if i < len(v) else "") for _, v in cols))
+                        for i in range(n))
+            parts.append(h("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body))
         elif getattr(trace, "y", None) is not None:
             ys = list(trace.y)
             last = _fmt(ys[-1]) if ys else "-"
-            parts.append(f"<p>{html.escape(str(trace.name or 'series'))}: {len(ys)} points, last {last}</p>")
-    return "".join(parts)
+            parts.append(h("<p>{}: {} points, last {}</p>", trace.name or "series", len(ys), last))
+    return join(parts)
 
 
 def _fmt(v: Any) -> str:

@@ -21,7 +21,7 @@ node shows its details beside the graph; "Export HTML" writes the standalone fil
 
 from __future__ import annotations
 
-import html
+from ..htmlsafe import h, join
 import math
 import os
 from typing import Any, Mapping, Sequence
@@ -133,11 +133,11 @@ def cytoscape_style(extra: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]
 def details_html(node: Mapping[str, Any] | None) -> str:
     if not node:
         return "<i>Click a node to see its details.</i>"
-    rows = "".join(f"<tr><th style='text-align:left;vertical-align:top;padding-right:8px'>{html.escape(k)}</th>"
-                   f"<td style='word-break:break-all'>{html.escape(v)}</td></tr>" for k, v in node_details(node))
+    rows = join(h("<tr><th style='text-align:left;vertical-align:top;padding-right:8px'>{}</th>"
+                  "<td style='word-break:break-all'>{}</td></tr>", k, v) for k, v in node_details(node))
     kind = "run" if node.get("kind") == "run" else f"{node.get('type')} artifact"
-    return (f"<div style='font-size:12px'><b style='color:{node_color(node)}'>●</b> <b>{html.escape(kind)}</b>"
-            f"<table>{rows}</table></div>")
+    return h("<div style='font-size:12px'><b style='color:{}'>●</b> <b>{}</b><table>{}</table></div>",
+             node_color(node), kind, rows)
 
 
 class LineageView(W.HBox):
@@ -227,14 +227,13 @@ class LineageView(W.HBox):
         try:
             self.export()
         except OSError as e:  # shown beside the button, not as a traceback in the log
-            self.status.value = f"<span style='color:#b00020'>could not write the file: {html.escape(str(e))}</span>"
+            self.status.value = h("<span style='color:#b00020'>could not write the file: {}</span>", e)
 
     def export(self, path: str | None = None) -> str:
         """Save the graph as standalone HTML (to the path box by default); returns the path."""
         out = save_lineage_html(self.graph_data, path or self.path.value or "lineage.html")
         rel = os.path.relpath(out) if not os.path.relpath(out).startswith("..") else out
-        self.status.value = (f"saved <a href='{html.escape(rel)}' target='_blank'>{html.escape(rel)}</a> "
-                             f"({len(self._nodes)} nodes)")
+        self.status.value = h("saved <a href='{}' target='_blank'>{}</a> ({} nodes)", rel, rel, len(self._nodes))
         return out
 
 

@@ -11,7 +11,7 @@ import traitlets as T
 
 from ..errors import RegistryError
 from ._quiet import Quiet
-from ._html import chips, error, esc, fmt, kv_html, markdown_to_html, ok, section, table_html
+from ._html import chips, error, fmt, h, kv_html, markdown_to_html, ok, section, table_html
 
 __all__ = ["ModelsPanel"]
 
@@ -117,19 +117,19 @@ class ModelsPanel(Quiet, W.HBox):
             return
         versions = rm.versions()
         aliases = rm.aliases
-        self.header.value = (f"<h3 style='margin:4px 0'>{esc(rm.name)}</h3>" + kv_html([
-            ("description", esc(rm.description or "-")),
+        self.header.value = h("<h3 style='margin:4px 0'>{}</h3>{}", rm.name, kv_html([
+            ("description", rm.description or "-"),
             ("tags", chips(rm.tags, "#fff4d6")),
             ("aliases", chips(f"{a} → v{n}" for a, n in sorted(aliases.items()))),
             ("versions", str(len(versions))),
         ]))
         self.card.value = markdown_to_html(rm.model_card)
         rows = [dict(v, aliases=chips(v["aliases"], "#e3f0ff"), run=v.get("run") or "",
-                     metadata=esc(fmt(v.get("metadata") or {}, 60)), linked_at=str(v["linked_at"])[:19].replace("T", " "))
+                     metadata=fmt(v.get("metadata") or {}, 60), linked_at=str(v["linked_at"])[:19].replace("T", " "))
                 for v in reversed(versions)]
         self.versions_html.value = table_html(
             rows, ["version", "aliases", "artifact", "run", "metadata", "linked_at"],
-            ["version", "aliases", "artifact", "run", "metadata", "linked"], limit=50, raw=["aliases", "metadata"])
+            ["version", "aliases", "artifact", "run", "metadata", "linked"], limit=50, raw=["aliases"])
         with self.quietly():
             previous = self.version.value
             self.version.options = [(f"{v['version']}" + (f" ({', '.join(v['aliases'])})" if v["aliases"] else ""),

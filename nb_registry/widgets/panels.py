@@ -22,6 +22,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..htmlsafe import Markup, h, join
 from .artifact_panel import ArtifactsPanel
 from .model_panel import ModelsPanel
 from .run_panel import RunsPanel
@@ -66,20 +67,17 @@ class RegistryBrowser(W.Tab):
                 panel.load()
 
 
-def browser_summary_html(api: Any, limit: int = 20) -> str:
+def browser_summary_html(api: Any, limit: int = 20) -> Markup:
     """Registered models with their aliases and the artifact collections, as plain HTML."""
-    import html
-
     models = api.registered_models()
-    rows = "".join(
-        f"<tr><td><b>{html.escape(m.name)}</b></td><td>{html.escape(', '.join(f'{a} → v{n}' for a, n in sorted(m.aliases.items())) or '-')}</td>"
-        f"<td>{m.version_count}</td><td>{html.escape(', '.join(m.tags))}</td></tr>"
-        for m in models[:limit])
+    rows = join(h("<tr><td><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>", m.name,
+                  ", ".join(f"{a} → v{n}" for a, n in sorted(m.aliases.items())) or "-",
+                  m.version_count, ", ".join(str(t) for t in m.tags)) for m in models[:limit])
     colls = api.artifact_collections()
-    coll_rows = "".join(f"<tr><td>{html.escape(c['project'])}/{html.escape(c['name'])}</td><td>{html.escape(c['type'])}</td></tr>"
-                        for c in colls[:limit])
-    return (f"<div class='nbr-browser-static'><p><b>nb_registry</b> at <code>{html.escape(api.registry.url)}</code>: "
-            f"{len(models)} registered models, {len(colls)} artifact collections</p>"
-            f"<table><thead><tr><th>registered model</th><th>aliases</th><th>versions</th><th>tags</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
-            f"<table><thead><tr><th>artifact collection</th><th>type</th></tr></thead><tbody>{coll_rows}</tbody></table></div>")
+    coll_rows = join(h("<tr><td>{}/{}</td><td>{}</td></tr>", c["project"], c["name"], c["type"]) for c in colls[:limit])
+    return h("<div class='nbr-browser-static'><p><b>nb_registry</b> at <code>{}</code>: "
+             "{} registered models, {} artifact collections</p>"
+             "<table><thead><tr><th>registered model</th><th>aliases</th><th>versions</th><th>tags</th></tr></thead>"
+             "<tbody>{}</tbody></table>"
+             "<table><thead><tr><th>artifact collection</th><th>type</th></tr></thead><tbody>{}</tbody></table></div>",
+             api.registry.url, len(models), len(colls), rows, coll_rows)

@@ -20,7 +20,7 @@ import ipywidgets as W
 
 from ..errors import RegistryError
 from ._quiet import Quiet
-from ._html import error, esc, table_html
+from ._html import error, h, table_html
 
 __all__ = ["RunsPanel", "parse_filter"]
 
@@ -185,7 +185,7 @@ class RunsPanel(Quiet, W.VBox):
             self.status.value = error(str(e))
             return False
         self.rows, self.columns = table.to_records(), list(table.columns)
-        self.status.value = f"<span style='color:#555'>{len(self.rows)} runs</span>"
+        self.status.value = h("<span style='color:#555'>{} runs</span>", len(self.rows))
         self._show_table()
         metrics = [c for c in self.columns if c.startswith("summary.")
                    and any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in self.rows)]
@@ -237,6 +237,6 @@ class RunsPanel(Quiet, W.VBox):
         self.history_chart.show(metric_history_figure(histories, key))
         params = params or [c for c in self.columns if c.startswith("config.")][:8]
         self.parcoords_chart.show(parallel_coordinates_figure(chosen, params, metric))
-        self.status.value = (f"<span style='color:#555'>comparing {len(chosen)} runs on {esc(metric)}"
-                             f"{'' if len(paths) >= 2 else ' (select two or more to narrow it)'}</span>")
+        self.status.value = h("<span style='color:#555'>comparing {} runs on {}{}</span>", len(chosen), metric,
+                              "" if len(paths) >= 2 else " (select two or more to narrow it)")
         return True
