@@ -214,7 +214,9 @@ def test_the_longest_allowed_entry_name_downloads(reg: Registry, tmp_path: Path)
 
 
 def test_a_crafted_manifest_with_a_too_long_name_is_refused_at_download(reg: Registry, tmp_path: Path) -> None:
-    from nb_registry.registry import MANIFEST_FORMAT
+    import dataclasses
+
+    from nb_registry.manifest import MANIFEST_FORMAT
 
     art = Artifact("m")
     art.add_file(make_file(tmp_path / "w.bin", "w"))
@@ -222,7 +224,7 @@ def test_a_crafted_manifest_with_a_too_long_name_is_refused_at_download(reg: Reg
     digest = logged.manifest["w.bin"]["digest"]
     mdigest, _ = reg.blobs.put_bytes(json.dumps({"format": MANIFEST_FORMAT,
                                                  "entries": {"x" * 5000: {"digest": digest, "size": 1}}}).encode())
-    logged._doc = dict(logged._doc, manifest=mdigest)
+    logged._record = dataclasses.replace(logged._record, manifest=mdigest)
     logged._manifest = None
     with pytest.raises(InvalidNameError, match="5000 bytes"):
         logged.download(str(tmp_path / "out"))
@@ -347,7 +349,9 @@ def test_a_pickle_refusal_names_the_entry_not_the_blob(reg: Registry, tmp_path: 
 
 def test_a_manifest_holding_a_file_and_a_folder_of_the_same_name_is_a_named_integrity_error(reg: Registry,
                                                                                             tmp_path: Path) -> None:
-    from nb_registry.registry import MANIFEST_FORMAT
+    import dataclasses
+
+    from nb_registry.manifest import MANIFEST_FORMAT
 
     art = Artifact("m")
     art.add_file(make_file(tmp_path / "w.bin", "w"))
@@ -355,7 +359,7 @@ def test_a_manifest_holding_a_file_and_a_folder_of_the_same_name_is_a_named_inte
     digest = logged.manifest["w.bin"]["digest"]
     entries = {"a": {"digest": digest, "size": 1}, "a/b": {"digest": digest, "size": 1}}
     mdigest, _ = reg.blobs.put_bytes(json.dumps({"format": MANIFEST_FORMAT, "entries": entries}).encode())
-    logged._doc = dict(logged._doc, manifest=mdigest)
+    logged._record = dataclasses.replace(logged._record, manifest=mdigest)
     logged._manifest = None
     target = tmp_path / "out"
     with pytest.raises(IntegrityError, match=r"damaged: it holds both 'a' and 'a/b'"):

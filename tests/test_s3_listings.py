@@ -33,7 +33,7 @@ for attempt in range(400):
     art = Artifact("n")
     art.add_file(path, name="w.bin")
     logged = reg.log(art, project="p")
-    if logged._doc["manifest"][:2] in wanted:
+    if logged.record.manifest[:2] in wanted:
         print(json.dumps({"version": logged.version, "digest": logged.manifest["w.bin"]["digest"],
                           "content": f"{attempt}:{i}"}))
         break

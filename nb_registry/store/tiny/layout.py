@@ -117,7 +117,8 @@ def find_chunk(chunks: Iterable[dict[str, Any]], n: int) -> int | None:
 
 
 # -- what each kind of shard must hold (checked when a shard is parsed: damage is named, never a KeyError) --
-_VERSION_FIELDS = {"project": str, "name": str, "version": int, "type": str, "digest": str, "manifest": str}
+_VERSION_FIELDS = {"project": str, "name": str, "version": int, "type": str, "digest": str, "manifest": str,
+                   "size": int, "files": int}
 _SCHEMAS: dict[str, dict[str, dict[str, type]]] = {
     "head": {"collection": {"project": str, "name": str, "type": str}, "versions": _VERSION_FIELDS,
              "alias_history": {"alias": str}},
