@@ -3,6 +3,8 @@
 # CI calls exactly this. It installs: Debian's chromium (the browser tests drive it; test tools
 # cannot download a browser here), a venv with the package and its test extras. Node is not
 # needed: the lab extension's production build is committed in nb_registry/labextension.
+# The tests run inside scripts/with_postgres.sh: a throwaway PostgreSQL cluster (Debian's package,
+# installed when missing) on 127.0.0.1, its URL in NB_REGISTRY_TEST_PG, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ]; then
@@ -13,4 +15,4 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
-exec .venv/bin/python -m pytest "$@"
+exec bash scripts/with_postgres.sh .venv/bin/python -m pytest "$@"

@@ -1,0 +1,294 @@
+"""Collections, versions and their aliases in PostgreSQL.
+
+Every write to a collection first locks its row (``FOR NO KEY UPDATE``, which leaves the foreign-key
+checks of other transactions alone): version numbers come from ``next_version`` under that lock, so
+concurrent writers get 0, 1, 2 ... with neither gaps nor duplicates and no retry loop, and an alias
+move sees the aliases as they are. A target version is read ``FOR KEY SHARE`` in the same
+transaction, so a retention delete either waits for the move (and then finds the version protected)
+or has already removed it (and the move reports it missing).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from ... import envinfo
+from ...errors import InvalidSpecError, NotFoundError
+from ...query import query
+from ..interface import check_selector
+from ..records import AliasEvent, Collection, CollectionInfo, Committed, Version
+from .base import Base, check_aliases, dumps, q
+
+_VERSION_DOC = "SELECT version, doc FROM versions WHERE collection_id = :c AND version = :n"
+
+
+class _Coll:
+    __slots__ = ("id", "project", "name", "type", "next_version")
+
+    def __init__(self, row: Any, project: str, name: str) -> None:
+        self.id, self.type, self.next_version = row.id, row.type, row.next_version
+        self.project, self.name = project, name
+
+    @property
+    def key(self) -> str:
+        return f"{self.project}/{self.name}"
+
+
+class ArtifactOps(Base):
+    # -- locks -------------------------------------------------------------------------------
+    def _lock_collection(self, conn: sa.Connection, project: str, name: str,
+                         create: tuple[str, str] | None = None) -> _Coll:
+        """The collection's row, locked until commit; created (type, created_at) when asked."""
+        sql = q("SELECT id, type, next_version FROM collections WHERE project = :p AND name = :n FOR NO KEY UPDATE")
+        row = conn.execute(sql, {"p": project, "n": name}).first()
+        if row is None and create is not None:
+            conn.execute(q("INSERT INTO collections (project, name, type, created_at) VALUES (:p, :n, :t, :at) "
+                           "ON CONFLICT (project, name) DO NOTHING"),
+                         {"p": project, "n": name, "t": create[0], "at": create[1]})
+            row = conn.execute(sql, {"p": project, "n": name}).first()
+        if row is None:
+            raise self._missing_collection(conn, project, name)
+        return _Coll(row, project, name)
+
+    def _target(self, conn: sa.Connection, coll: _Coll, n: int) -> dict[str, Any]:
+        """Version ``n``'s stored doc, locked against deletion until commit (NotFoundError naming versions)."""
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise InvalidSpecError(f"a version number is an int, not {n!r}")
+        row = conn.execute(q(_VERSION_DOC + " FOR KEY SHARE"), {"c": coll.id, "n": n}).first()
+        if row is None:
+            raise self._missing_version(conn, coll.project, coll.name, coll.id, n)
+        return dict(row.doc)
+
+    def _aliases_on(self, conn: sa.Connection, cid: int, n: int) -> tuple[str, ...]:
+        """The aliases of version ``n`` now, ``latest`` first when it is the newest."""
+        row = conn.execute(q("SELECT (SELECT max(version) FROM versions WHERE collection_id = :c) AS latest, "
+                             "ARRAY(SELECT alias FROM aliases WHERE collection_id = :c AND version = :n ORDER BY alias) AS names"),
+                           {"c": cid, "n": n}).one()
+        return ("latest", *row.names) if row.latest == n else tuple(row.names)
+
+    def _move(self, conn: sa.Connection, coll: _Coll, n: int, aliases: Sequence[str], by: str) -> list[AliasEvent]:
+        """Point ``aliases`` at version ``n`` (the collection row is locked), appending the history."""
+        if not aliases:
+            return []
+        held = dict(conn.execute(q("SELECT alias, version FROM aliases WHERE collection_id = :c AND alias = ANY(:a)"),
+                                 {"c": coll.id, "a": list(aliases)}).tuples().all())
+        moved = [self._event(a, held.get(a), n, by) for a in aliases if held.get(a) != n]
+        if moved:
+            conn.execute(q("INSERT INTO aliases (collection_id, alias, version) VALUES (:c, :a, :n) "
+                           "ON CONFLICT (collection_id, alias) DO UPDATE SET version = EXCLUDED.version"),
+                         [{"c": coll.id, "a": e.alias, "n": n} for e in moved])
+            self._history(conn, coll.id, moved)
+        return moved
+
+    def _history(self, conn: sa.Connection, cid: int, events: Sequence[AliasEvent]) -> None:
+        conn.execute(q("INSERT INTO alias_history (collection_id, alias, from_version, to_version, by_user, at) "
+                       "VALUES (:c, :alias, :f, :t, :by, :at)"),
+                     [{"c": cid, "alias": e.alias, "f": e.from_version, "t": e.to_version, "by": e.by, "at": e.at}
+                      for e in events])
+
+    # -- committing --------------------------------------------------------------------------
+    def commit_version(self, version: Version, aliases: Sequence[str], *, by: str,
+                       content: Sequence[tuple[str, str]] = (), gc_generation: int) -> Committed:
+        aliases = check_aliases(aliases)
+        draft = version.to_doc()
+        dumps(draft, f"version {version.project}/{version.name}")  # refuse what JSON cannot hold before any lock
+        deps = sorted(set(version.deps))
+
+        def op(conn: sa.Connection) -> Committed:
+            self._check_generation(conn, gc_generation)
+            coll = self._lock_collection(conn, version.project, version.name,
+                                         create=(version.type, version.created_at or envinfo.now()))
+            if coll.type != version.type:
+                raise InvalidSpecError(
+                    f"collection {coll.key} holds artifacts of type {coll.type!r}, not {version.type!r}; "
+                    "use another name or the same type")
+            same = conn.execute(q("SELECT version, doc FROM versions WHERE collection_id = :c AND digest = :d"),
+                                {"c": coll.id, "d": version.digest}).first()
+            if same is not None:
+                n, doc, created = same.version, dict(same.doc), False
+            else:
+                n, created = coll.next_version, True
+                doc = {**draft, "version": n}
+                self._insert_version(conn, coll, n, doc, deps, content)
+            moved = self._move(conn, coll, n, aliases, by)
+            if created or moved:
+                self._changed(conn, [("collection", coll.key)])
+            return Committed(Version.from_doc(doc, self._aliases_on(conn, coll.id, n)), created, tuple(moved))
+
+        return self._write(op)
+
+    def _insert_version(self, conn: sa.Connection, coll: _Coll, n: int, doc: dict[str, Any],
+                        deps: list[str], content: Sequence[tuple[str, str]]) -> None:
+        vid = f"{coll.key}:v{n}"
+        if deps:  # each dependency must exist; locked so that retention cannot remove it before we commit
+            found = set(conn.execute(q("SELECT vid FROM versions WHERE vid = ANY(:d) FOR KEY SHARE"), {"d": deps}).scalars())
+            missing = [d for d in deps if d not in found]
+            if missing:
+                raise NotFoundError(f"{vid} depends on {', '.join(missing)}, which does not exist")
+        conn.execute(q("INSERT INTO versions (collection_id, version, vid, digest, size, doc) "
+                       "VALUES (:c, :n, :vid, :d, :size, CAST(:doc AS json))"),
+                     {"c": coll.id, "n": n, "vid": vid, "d": doc["digest"], "size": int(doc.get("size") or 0),
+                      "doc": dumps(doc, vid)})
+        conn.execute(q("UPDATE collections SET next_version = :next WHERE id = :c"), {"next": n + 1, "c": coll.id})
+        if deps:
+            conn.execute(q("INSERT INTO deps (vid, dep) VALUES (:vid, :dep)"), [{"vid": vid, "dep": d} for d in deps])
+        rows = [{"d": d, "vid": vid, "e": e} for d, e in dict.fromkeys((str(d), str(e)) for d, e in content)]
+        if rows:
+            conn.execute(q("INSERT INTO content (digest, vid, entry) VALUES (:d, :vid, :e)"), rows)
+
+    # -- reading -----------------------------------------------------------------------------
+    def collection(self, project: str, name: str) -> Collection:
+        def op(conn: sa.Connection) -> Collection:
+            row = conn.execute(q(
+                "SELECT c.type, c.created_at, c.retention, "
+                "(SELECT max(version) FROM versions v WHERE v.collection_id = c.id) AS latest, "
+                "(SELECT count(*) FROM versions v WHERE v.collection_id = c.id) AS count, "
+                "(SELECT json_object_agg(alias, version) FROM aliases a WHERE a.collection_id = c.id) AS aliases "
+                "FROM collections c WHERE project = :p AND name = :n"), {"p": project, "n": name}).first()
+            if row is None:
+                raise self._missing_collection(conn, project, name)
+            return Collection(project, name, row.type, row.created_at, dict(row.aliases or {}), row.latest,
+                              int(row.count), row.retention)
+
+        return self._read(op)
+
+    def collections(self, project: str | None = None, type: str | None = None) -> list[CollectionInfo]:
+        rows = self._read(lambda conn: conn.execute(q(
+            "SELECT project, name, type, created_at FROM collections "
+            "WHERE (CAST(:p AS text) IS NULL OR project = :p) AND (CAST(:t AS text) IS NULL OR type = :t) "
+            "ORDER BY project, name"), {"p": project, "t": type}).all())
+        return [CollectionInfo(r.project, r.name, r.type, r.created_at) for r in rows]
+
+    def projects(self) -> list[str]:
+        return self._read(lambda conn: list(conn.execute(q(
+            "SELECT project FROM collections UNION SELECT project FROM runs ORDER BY 1")).scalars()))
+
+    def get_version(self, project: str, name: str, selector: "str | int") -> Version:
+        check_selector(selector)
+
+        def op(conn: sa.Connection) -> Version:
+            head = ("SELECT c.id AS cid, v.version, v.doc, "
+                    "(SELECT max(version) FROM versions w WHERE w.collection_id = c.id) AS latest, "
+                    "ARRAY(SELECT alias FROM aliases b WHERE b.collection_id = c.id AND b.version = v.version "
+                    "ORDER BY alias) AS names FROM collections c ")
+            where = " WHERE c.project = :p AND c.name = :n"
+            args: dict[str, Any] = {"p": project, "n": name}
+            if selector == "latest":
+                sql = head + "JOIN versions v ON v.collection_id = c.id" + where + " ORDER BY v.version DESC LIMIT 1"
+            elif isinstance(selector, int):
+                sql, args["v"] = head + "JOIN versions v ON v.collection_id = c.id AND v.version = :v" + where, selector
+            else:
+                sql = head + ("JOIN aliases a ON a.collection_id = c.id AND a.alias = :a "
+                              "JOIN versions v ON v.collection_id = c.id AND v.version = a.version") + where
+                args["a"] = selector
+            row = conn.execute(q(sql), args).first()
+            if row is None:
+                cid = conn.execute(q("SELECT id FROM collections WHERE project = :p AND name = :n"), args).scalar()
+                if cid is None:
+                    raise self._missing_collection(conn, project, name)
+                if isinstance(selector, int):
+                    raise self._missing_version(conn, project, name, cid, selector)
+                raise self._missing_alias(conn, project, name, cid, str(selector))
+            aliases = ("latest", *row.names) if row.version == row.latest else tuple(row.names)
+            return Version.from_doc(row.doc, aliases)
+
+        return self._read(op)
+
+    def versions(self, project: str, name: str, filters: Mapping[str, Any] | None = None,
+                 order: "str | Sequence[str] | None" = None, limit: int | None = None) -> list[Version]:
+        def op(conn: sa.Connection) -> tuple[list[Any], dict[int, list[str]]]:
+            cid = conn.execute(q("SELECT id FROM collections WHERE project = :p AND name = :n"),
+                               {"p": project, "n": name}).scalar()
+            if cid is None:
+                raise self._missing_collection(conn, project, name)
+            docs = conn.execute(q("SELECT version, doc FROM versions WHERE collection_id = :c ORDER BY version"),
+                                {"c": cid}).all()
+            held: dict[int, list[str]] = {}
+            for alias, n in conn.execute(q("SELECT alias, version FROM aliases WHERE collection_id = :c ORDER BY alias"),
+                                         {"c": cid}).tuples():
+                held.setdefault(n, []).append(alias)
+            return docs, held
+
+        docs, held = self._snapshot(op)  # versions and aliases as of one moment
+        latest = docs[-1].version if docs else None
+        rows = []
+        for r in docs:
+            names = held.get(r.version, [])
+            rows.append({**r.doc, "aliases": ["latest", *names] if r.version == latest else names})
+        # the shared filter language, exactly as every backend applies it
+        picked = query(rows, filters, order or "version", limit)
+        return [Version.from_doc({k: v for k, v in r.items() if k != "aliases"}, tuple(r["aliases"])) for r in picked]
+
+    def find_content(self, digest: str) -> list[tuple[str, str]]:
+        return self._read(lambda conn: [tuple(r) for r in conn.execute(q(
+            "SELECT vid, entry FROM content WHERE digest = :d ORDER BY vid, entry"), {"d": digest}).tuples()])
+
+    # -- aliases and edits -------------------------------------------------------------------
+    def move_alias(self, project: str, name: str, alias: str, version: int, *, by: str) -> AliasEvent | None:
+        (alias,) = check_aliases([alias])
+
+        def op(conn: sa.Connection) -> AliasEvent | None:
+            coll = self._lock_collection(conn, project, name)
+            self._target(conn, coll, version)
+            moved = self._move(conn, coll, version, [alias], by)
+            if moved:
+                self._changed(conn, [("collection", coll.key)])
+            return moved[0] if moved else None
+
+        return self._write(op)
+
+    def remove_alias(self, project: str, name: str, alias: str, *, by: str, version: int | None = None) -> AliasEvent:
+        (alias,) = check_aliases([alias])
+
+        def op(conn: sa.Connection) -> AliasEvent:
+            coll = self._lock_collection(conn, project, name)
+            holder = conn.execute(q("SELECT version FROM aliases WHERE collection_id = :c AND alias = :a"),
+                                  {"c": coll.id, "a": alias}).scalar()
+            if holder is None:
+                raise self._missing_alias(conn, project, name, coll.id, alias)
+            if version is not None and holder != version:
+                raise InvalidSpecError(f"{coll.key}:v{version} does not hold alias {alias!r} (it is on "
+                                       f"{coll.key}:v{holder}); nothing removed")
+            conn.execute(q("DELETE FROM aliases WHERE collection_id = :c AND alias = :a"), {"c": coll.id, "a": alias})
+            event = self._event(alias, holder, None, by)
+            self._history(conn, coll.id, [event])
+            self._changed(conn, [("collection", coll.key)])
+            return event
+
+        return self._write(op)
+
+    def alias_history(self, project: str, name: str) -> list[AliasEvent]:
+        def op(conn: sa.Connection) -> list[AliasEvent]:
+            cid = conn.execute(q("SELECT id FROM collections WHERE project = :p AND name = :n"),
+                               {"p": project, "n": name}).scalar()
+            if cid is None:
+                raise self._missing_collection(conn, project, name)
+            rows = conn.execute(q("SELECT alias, from_version, to_version, by_user, at FROM alias_history "
+                                  "WHERE collection_id = :c ORDER BY id"), {"c": cid}).tuples()
+            return [AliasEvent(*r) for r in rows]
+
+        return self._read(op)
+
+    def update_version(self, project: str, name: str, version: int, *, description: str | None,
+                       metadata: Mapping[str, Any], aliases: Sequence[str], by: str) -> Version:
+        wanted = check_aliases(aliases)
+        dumps(dict(metadata), "metadata")
+
+        def op(conn: sa.Connection) -> Version:
+            coll = self._lock_collection(conn, project, name)
+            doc = self._target(conn, coll, version)
+            doc["description"], doc["metadata"] = description, dict(metadata)
+            conn.execute(q("UPDATE versions SET doc = CAST(:doc AS json) WHERE collection_id = :c AND version = :n"),
+                         {"doc": dumps(doc, "metadata"), "c": coll.id, "n": version})
+            off = conn.execute(q("DELETE FROM aliases WHERE collection_id = :c AND version = :n "
+                                 "AND NOT (alias = ANY(:keep)) RETURNING alias"),
+                               {"c": coll.id, "n": version, "keep": wanted}).scalars().all()
+            if off:
+                self._history(conn, coll.id, [self._event(a, version, None, by) for a in sorted(off)])
+            self._move(conn, coll, version, wanted, by)
+            self._changed(conn, [("collection", coll.key)])
+            return Version.from_doc(doc, self._aliases_on(conn, coll.id, version))
+
+        return self._write(op)
