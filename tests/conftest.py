@@ -191,23 +191,60 @@ def pg_template() -> Iterator[str]:
         _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin)
 
 
-def _pg_fresh(template: str) -> Iterator[str]:
-    admin = _pg_admin_url()
-    name = f"nbr_test_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY", admin)
-    try:
-        yield pg_database_url(admin, name)
-    finally:
-        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin)
+class _PgDatabases:
+    """Fresh databases copied from a template, one always made ahead in a background thread
+    (CREATE DATABASE forces a checkpoint, ~0.15 s, which then overlaps the previous test)."""
+
+    def __init__(self, admin: str, template: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.admin, self.template = admin, template
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-fixture")
+        self.next = self.pool.submit(self._create)
+
+    def _create(self) -> str:
+        name = f"nbr_test_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {self.template} STRATEGY FILE_COPY", self.admin)
+        return name
+
+    def take(self) -> str:
+        name, self.next = self.next.result(), self.pool.submit(self._create)
+        return name
+
+    def drop(self, name: str) -> None:
+        self.pool.submit(_pg_admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", self.admin)
+
+    def close(self) -> None:
+        try:
+            self.drop(self.next.result())
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def _pg_databases(pg_template: str) -> Iterator[_PgDatabases]:
+    dbs = _PgDatabases(_pg_admin_url(), pg_template)
+    yield dbs
+    dbs.close()
 
 
 @pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
+def pg_url(_pg_databases: _PgDatabases) -> Iterator[str]:
     """The URL of a fresh PostgreSQL database with the registry's schema, dropped after the test."""
-    yield from _pg_fresh(pg_template)
+    name = _pg_databases.take()
+    try:
+        yield pg_database_url(_pg_databases.admin, name)
+    finally:
+        _pg_databases.drop(name)
 
 
 @pytest.fixture
 def pg_empty_url() -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database (no schema yet), dropped after the test."""
-    yield from _pg_fresh("template0")
+    admin = _pg_admin_url()
+    name = f"nbr_empty_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE template0", admin)
+    try:
+        yield pg_database_url(admin, name)
+    finally:
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin)

@@ -73,7 +73,7 @@ class ArtifactOps(Base):
         if not aliases:
             return []
         held = dict(conn.execute(q("SELECT alias, version FROM aliases WHERE collection_id = :c AND alias = ANY(:a)"),
-                                 {"c": coll.id, "a": list(aliases)}).tuples().all())
+                                 {"c": coll.id, "a": list(aliases)}).all())
         moved = [self._event(a, held.get(a), n, by) for a in aliases if held.get(a) != n]
         if moved:
             conn.execute(q("INSERT INTO aliases (collection_id, alias, version) VALUES (:c, :a, :n) "
@@ -207,7 +207,7 @@ class ArtifactOps(Base):
                                 {"c": cid}).all()
             held: dict[int, list[str]] = {}
             for alias, n in conn.execute(q("SELECT alias, version FROM aliases WHERE collection_id = :c ORDER BY alias"),
-                                         {"c": cid}).tuples():
+                                         {"c": cid}):
                 held.setdefault(n, []).append(alias)
             return docs, held
 
@@ -223,7 +223,7 @@ class ArtifactOps(Base):
 
     def find_content(self, digest: str) -> list[tuple[str, str]]:
         return self._read(lambda conn: [tuple(r) for r in conn.execute(q(
-            "SELECT vid, entry FROM content WHERE digest = :d ORDER BY vid, entry"), {"d": digest}).tuples()])
+            "SELECT vid, entry FROM content WHERE digest = :d ORDER BY vid, entry"), {"d": digest})])
 
     # -- aliases and edits -------------------------------------------------------------------
     def move_alias(self, project: str, name: str, alias: str, version: int, *, by: str) -> AliasEvent | None:
@@ -266,7 +266,7 @@ class ArtifactOps(Base):
             if cid is None:
                 raise self._missing_collection(conn, project, name)
             rows = conn.execute(q("SELECT alias, from_version, to_version, by_user, at FROM alias_history "
-                                  "WHERE collection_id = :c ORDER BY id"), {"c": cid}).tuples()
+                                  "WHERE collection_id = :c ORDER BY id"), {"c": cid})
             return [AliasEvent(*r) for r in rows]
 
         return self._read(op)

@@ -69,7 +69,7 @@ class ModelOps(Base):
         if not aliases:
             return []
         held = dict(conn.execute(q("SELECT alias, version FROM model_aliases WHERE model = :m AND alias = ANY(:a)"),
-                                 {"m": name, "a": list(aliases)}).tuples().all())
+                                 {"m": name, "a": list(aliases)}).all())
         moved = [self._event(a, held.get(a), n, by, name) for a in aliases if held.get(a) != n]
         if moved:
             conn.execute(q("INSERT INTO model_aliases (model, alias, version) VALUES (:m, :a, :n) "
@@ -209,7 +209,7 @@ class ModelOps(Base):
             if conn.execute(q("SELECT 1 FROM models WHERE name = :m"), {"m": name}).first() is None:
                 raise self._missing_model(conn, name)
             rows = conn.execute(q("SELECT alias, from_version, to_version, by_user, at, model FROM model_history "
-                                  "WHERE model = :m ORDER BY id"), {"m": name}).tuples()
+                                  "WHERE model = :m ORDER BY id"), {"m": name})
             return [AliasEvent(*r) for r in rows]
 
         return self._read(op)
@@ -241,7 +241,7 @@ class ModelOps(Base):
     def events(self, after: int = 0, limit: int = 1000) -> list[Event]:
         rows = self._read(lambda conn: conn.execute(q(
             "SELECT id, kind, model, alias, from_version, to_version, artifact, by_user, at FROM events "
-            "WHERE id > :after ORDER BY id LIMIT :limit"), {"after": int(after), "limit": int(limit)}).tuples().all())
+            "WHERE id > :after ORDER BY id LIMIT :limit"), {"after": int(after), "limit": int(limit)}).all())
         return [Event(*r) for r in rows]
 
     def record_delivery(self, delivery: Delivery) -> None:
