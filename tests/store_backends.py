@@ -175,15 +175,17 @@ def delete_randomly(spec: dict[str, Any], ids: list[str], seconds: float, seed: 
         store.close()
 
 
-def commit_with_blobs(spec: dict[str, Any], blob_dir: str, count: int, pool: int, seed: int, *, start: Callable[[], Any]) -> int:
-    """A writer that stores (or deduplicates against) a blob file, then commits the version naming it.
-
-    On StaleGeneration it stores the blob again and retries, as the domain does. Returns the retries."""
+def commit_with_blobs(spec: dict[str, Any], blob_dir: str, seconds: float, pool: int, seed: int, *,
+                      start: Callable[[], Any]) -> tuple[int, int]:
+    """A writer that stores (or deduplicates against) a blob file, then commits a version naming it,
+    for ``seconds``. On StaleGeneration it stores the blob again and retries, as the domain does.
+    Returns (commits, stale retries)."""
     rng, store = random.Random(seed), open_backend(spec)
     try:
         start()
-        stale = 0
-        for i in range(count):
+        commits = stale = 0
+        end = time.time() + seconds
+        while time.time() < end:
             blob = f"b{rng.randrange(pool)}"
             generation = store.gc_generation()
             while True:
@@ -193,50 +195,60 @@ def commit_with_blobs(spec: dict[str, Any], blob_dir: str, count: int, pool: int
                         f.write(blob)
                     os.replace(path + f".{os.getpid()}", path)
                 try:
-                    store.commit_version(version("blobs", f"s{seed}-{i}", manifest=blob), [], by="writer",
+                    store.commit_version(version("blobs", f"s{seed}-{commits}", manifest=blob), [], by="writer",
                                          gc_generation=generation)
                     break
                 except StaleGeneration as e:
                     stale += 1
                     generation = e.current
-        return stale
+            commits += 1
+            time.sleep(0.002)
+        return commits, stale
     finally:
         store.close()
 
 
-def collect_loop(spec: dict[str, Any], blob_dir: str, seconds: float, log: str, *, start: Callable[[], Any]) -> int:
-    """Delete old versions, then collect blob files no live version names; repeat. Logs each critical
-    section's (start, end) to ``log``. Returns how many blobs it deleted."""
+def collect_loop(spec: dict[str, Any], blob_dir: str, seconds: float, log: str, *,
+                 start: Callable[[], Any]) -> tuple[int, list[str]]:
+    """Delete all but the newest few versions, then collect blob files no live version names; repeat.
+    Logs each critical section's (start, end) to ``log``. Returns (blobs deleted, violations: blobs
+    deleted while a committed version named them)."""
     store = open_backend(spec)
+
+    def named() -> set[str]:
+        try:
+            return {v.manifest for v in store.versions("p", "blobs")}
+        except NotFoundError:
+            return set()
+
     try:
         start()
-        deleted = 0
+        deleted, violations = 0, []
         end = time.time() + seconds
         while time.time() < end:
             try:
                 live = store.versions("p", "blobs")
             except NotFoundError:
                 live = []
-            store.delete_versions([v.id for v in live[:-1]], by="gc")
+            store.delete_versions([v.id for v in live[:-2]], by="gc")
 
             def find_garbage() -> Iterator[str]:
                 # a generator: collect() runs it to the end inside its critical section, so both
                 # marks are written while this process holds it
                 with open(log, "a") as f:
                     f.write(f"start {time.time()!r}\n")
-                time.sleep(0.02)  # widen the window in which writers race us
-                try:
-                    needed = {v.manifest for v in store.versions("p", "blobs")}
-                except NotFoundError:
-                    needed = set()
+                needed = named()
+                time.sleep(0.03)  # writers store and commit in this window: the generation must stop them
                 yield from [b for b in os.listdir(blob_dir) if "." not in b and b not in needed]
                 with open(log, "a") as f:
                     f.write(f"end {time.time()!r}\n")
 
             def delete(blob: str) -> None:
+                if blob in named():  # a commit landed inside the critical section: the bug this race looks for
+                    violations.append(blob)
                 os.remove(os.path.join(blob_dir, blob))
 
             deleted += len(store.collect(find_garbage, delete))
-        return deleted
+        return deleted, violations
     finally:
         store.close()

@@ -614,9 +614,11 @@ def test_commits_racing_collections_keep_every_needed_blob(shared_spec: dict[str
     blobs, log = tmp_path / "blobs", tmp_path / "gc.log"
     blobs.mkdir()
     seconds = 1.5 * STRESS
-    results = race([(commit_with_blobs, (shared_spec, str(blobs), 25 * STRESS, 6, i)) for i in range(3)]
+    results = race([(commit_with_blobs, (shared_spec, str(blobs), seconds, 8, i)) for i in range(3)]
                    + [(collect_loop, (shared_spec, str(blobs), seconds, str(log))) for _ in range(2)])
-    stale, deleted = sum(results[:3]), sum(results[3:])
+    commits, stale = (sum(r[i] for r in results[:3]) for i in (0, 1))
+    deleted, violations = sum(r[0] for r in results[3:]), [b for r in results[3:] for b in r[1]]
+    assert not violations, f"blobs deleted while a committed version named them: {violations}"
     store = open_backend(shared_spec)
     try:
         for v in store.versions("p", "blobs"):
@@ -629,4 +631,5 @@ def test_commits_racing_collections_keep_every_needed_blob(shared_spec: dict[str
     assert [m[0] for m in marks] == ["start", "end"] * (len(marks) // 2)
     times = [float(m[1]) for m in marks]
     assert times == sorted(times)
-    print(f"stale commits retried: {stale}, blobs collected: {deleted}, collections: {len(marks) // 2}")
+    print(f"commits: {commits}, stale commits retried: {stale}, blobs collected: {deleted}, "
+          f"collections: {len(marks) // 2}")

@@ -61,17 +61,20 @@ class GcOps(Base):
         for vid in wanted:
             split_version_id(vid)  # InvalidSpecError for something that is no version id, before anything runs
 
+        # rows are locked in one order (collection, number) whatever the order asked, so that two
+        # deletes of overlapping sets cannot deadlock; the answer keeps the order asked
+        order = sorted(wanted, key=split_version_id)
+
         def op(conn: sa.Connection) -> list[Removed]:
-            out, touched = [], []
-            for vid in wanted:
+            done, touched = {}, []
+            for vid in order:
                 project, name, n = split_version_id(vid)
-                removed = self._delete_one(conn, vid, project, name, n, by)
-                out.append(removed)
-                if removed.removed:
+                done[vid] = self._delete_one(conn, vid, project, name, n, by)
+                if done[vid].removed:
                     touched.append(("collection", f"{project}/{name}"))
             if touched:
                 self._changed(conn, touched)
-            return out
+            return [done[vid] for vid in wanted]
 
         return self._write(op)
 
