@@ -252,3 +252,14 @@ def collect_loop(spec: dict[str, Any], blob_dir: str, seconds: float, log: str, 
         return deleted, violations
     finally:
         store.close()
+
+
+def open_and_report(spec: dict[str, Any], *, start: Callable[[], Any]) -> str:
+    """Open a store (migrating the database if it is empty) at the same moment as the others."""
+    start()
+    store = open_backend(spec)
+    try:
+        store.gc_generation()
+        return str(getattr(store, "revision", ""))
+    finally:
+        store.close()
