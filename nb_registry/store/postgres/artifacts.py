@@ -113,9 +113,10 @@ class ArtifactOps(Base):
                 doc = {**draft, "version": n}
                 self._insert_version(conn, coll, n, doc, deps, content)
             moved = self._move(conn, coll, n, aliases, by)
+            held = self._aliases_on(conn, coll.id, n)
             if created or moved:
                 self._changed(conn, [("collection", coll.key)])
-            return Committed(Version.from_doc(doc, self._aliases_on(conn, coll.id, n)), created, tuple(moved))
+            return Committed(Version.from_doc(doc, held), created, tuple(moved))
 
         return self._write(op)
 
@@ -288,7 +289,8 @@ class ArtifactOps(Base):
             if off:
                 self._history(conn, coll.id, [self._event(a, version, None, by) for a in sorted(off)])
             self._move(conn, coll, version, wanted, by)
+            held = self._aliases_on(conn, coll.id, version)
             self._changed(conn, [("collection", coll.key)])
-            return Version.from_doc(doc, self._aliases_on(conn, coll.id, version))
+            return Version.from_doc(doc, held)
 
         return self._write(op)

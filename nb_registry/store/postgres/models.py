@@ -97,8 +97,9 @@ class ModelOps(Base):
                                  "by": model.created_by}).first()
             if made is None:
                 raise AlreadyExistsError(f"registered model {model.name!r} already exists")
+            made = _model(conn.execute(q(_MODEL + "WHERE m.name = :n"), {"n": model.name}).one())
             self._changed(conn, [("model", model.name)])
-            return _model(conn.execute(q(_MODEL + "WHERE m.name = :n"), {"n": model.name}).one())
+            return made
 
         return self._write(op)
 
@@ -123,8 +124,9 @@ class ModelOps(Base):
             conn.execute(q("UPDATE models SET description = COALESCE(:d, description), "
                            "model_card = COALESCE(:card, model_card), tags = COALESCE(CAST(:tags AS json), tags) "
                            "WHERE name = :n"), {"d": description, "card": model_card, "tags": new_tags, "n": name})
+            edited = _model(conn.execute(q(_MODEL + "WHERE m.name = :n"), {"n": name}).one())
             self._changed(conn, [("model", name)])
-            return _model(conn.execute(q(_MODEL + "WHERE m.name = :n"), {"n": name}).one())
+            return edited
 
         return self._write(op)
 
