@@ -33,17 +33,20 @@ def open_backend(spec: dict[str, Any]) -> MetadataStore:
 
 
 def make_spec(kind: str, request: Any) -> dict[str, Any]:
-    """The spec of a fresh, empty store of ``kind`` for the test asking (fixtures taken lazily)."""
+    """The spec of a fresh, empty store of ``kind`` for the test asking (fixtures taken lazily).
+
+    The TinyDB kinds name a registry root, as ``open_metadata(root)`` takes it (it keeps the
+    metadata under ``<root>/meta``)."""
     if kind == "postgres":
         return {"kind": kind, "url": request.getfixturevalue("pg_url")}
     if kind == "tinydb":
-        return {"kind": kind, "url": str(request.getfixturevalue("tmp_path") / "registry" / "meta")}
+        return {"kind": kind, "url": str(request.getfixturevalue("tmp_path") / "registry")}
     if kind == "memory":
         request.getfixturevalue("memfs")
-        return {"kind": kind, "url": "memory://contract/meta"}
+        return {"kind": kind, "url": "memory://contract"}
     if kind == "s3":
         bucket = request.getfixturevalue("s3_bucket")
-        return {"kind": kind, "url": f"s3://{bucket}/registry/meta", "options": request.getfixturevalue("s3_options")}
+        return {"kind": kind, "url": f"s3://{bucket}/registry", "options": request.getfixturevalue("s3_options")}
     raise ValueError(kind)
 
 

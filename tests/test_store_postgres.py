@@ -164,3 +164,18 @@ def test_constraints_refuse_what_the_registry_forbids(pg: PostgresStore) -> None
         with pytest.raises(sa.exc.IntegrityError):
             _raw(pg, sql)
     assert pg.collection("p", "clf").count == 2
+
+
+def test_a_change_committed_late_with_a_lower_id_is_not_missed(pg: PostgresStore) -> None:
+    _, cursor = pg.changes_since(None)
+    slow = pg.engine.connect()
+    try:
+        slow.begin()
+        slow.execute(sa.text("INSERT INTO changes (kind, key) VALUES ('collection', 'p/slow')"))  # takes the lower id
+        pg.commit_version(version("fast", "d0"), [], by="t", gc_generation=0)  # a higher id, committed first
+        seen, cursor = pg.changes_since(cursor)
+        assert [c.key for c in seen] == ["p/fast"]
+        slow.commit()
+    finally:
+        slow.close()
+    assert "p/slow" in [c.key for c in pg.changes_since(cursor)[0]]

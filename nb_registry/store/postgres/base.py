@@ -29,8 +29,9 @@ T = TypeVar("T")
 RETRIES = 8
 RETRY_STATES = ("40001", "40P01")  # serialization_failure, deadlock_detected
 q = sa.text
-_FEED = q("WITH lock AS (UPDATE feed SET generation = generation + 1 WHERE id = 1 RETURNING generation) "
-          "INSERT INTO changes (kind, key) SELECT k, key FROM lock, unnest(CAST(:kinds AS text[]), CAST(:keys AS text[])) "
+FEED_SHARDS = 64
+_FEED = q("WITH bump AS (UPDATE feed SET generation = generation + 1 WHERE id = :shard RETURNING 1) "
+          "INSERT INTO changes (kind, key) SELECT k, key FROM bump, unnest(CAST(:kinds AS text[]), CAST(:keys AS text[])) "
           "WITH ORDINALITY AS c(k, key, i) ORDER BY i")
 
 
@@ -111,18 +112,18 @@ class Base:
     # -- the change feed ---------------------------------------------------------------------
     def _changed(self, conn: sa.Connection, changes: Iterable[tuple[str, str]],
                  events: Sequence[dict[str, Any]] = ()) -> None:
-        """Record changes (and outbox events) in the caller's transaction, in commit order: the
-        caller's last statements before it commits.
+        """Record changes (and outbox events) in the caller's transaction: its last statements.
 
-        The ``feed`` row is locked here, as the transaction's last step, and stays locked until it
-        commits. Identity values are handed out when a row is inserted, so without the lock a
-        transaction could take change id 10, commit after another that took 11, and a reader that
-        had already moved its cursor to 11 would never see 10. With it, ids (of changes and of
-        events) grow in commit order, and a reader at id N has seen every change below N."""
+        Changes carry the writing transaction's id (xid); ``changes_since`` reads them by
+        transaction horizon, so no global lock orders them. One of ``feed``'s counters, picked at
+        random, is bumped for ``generation()``. Events take the ``outbox_order`` lock first: their
+        ids are handed out when inserted, so without it a transaction could take event 10, commit
+        after another that took 11, and a worker already past 11 would never see 10."""
         rows = list(dict.fromkeys(changes))
-        # one statement: the lock, the changes; the caller commits right after (the lock's whole span)
-        conn.execute(_FEED, {"kinds": [k for k, _ in rows], "keys": [key for _, key in rows]})
+        conn.execute(_FEED, {"shard": random.randrange(FEED_SHARDS), "kinds": [k for k, _ in rows],
+                             "keys": [key for _, key in rows]})
         if events:
+            conn.execute(q("SELECT 1 FROM outbox_order WHERE id = 1 FOR UPDATE"))
             conn.execute(q("INSERT INTO events (kind, model, alias, from_version, to_version, artifact, by_user, at) "
                            "VALUES (:kind, :model, :alias, :from_version, :to_version, :artifact, :by, :at)"),
                          list(events))

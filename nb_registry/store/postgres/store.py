@@ -42,22 +42,32 @@ class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
 
     # -- change feed -------------------------------------------------------------------------
     def changes_since(self, cursor: Any = None) -> tuple[list[Change], Any]:
-        """Changes with an id above ``cursor`` (an int; None: from the start), each (kind, key) once,
-        in the order of its newest change; the cursor is the highest id returned.
+        """What changed since ``cursor``, each (kind, key) once, in the order of its newest change.
 
-        Ids grow in commit order (see ``Base._changed``), so a change committed after this read
-        has a higher id than any returned here and is in the next answer."""
+        The cursor is a transaction horizon, not a change id: the oldest transaction still running
+        when we read (``pg_snapshot_xmin``), taken in the same snapshot as the rows. A change we
+        cannot see yet belongs to a transaction still running, whose id is at least that horizon,
+        so the next call (rows with ``xid >= cursor``) returns it. Change ids alone would not do:
+        they are handed out at insert, and a transaction holding a lower one can commit after a
+        reader has moved past it. Rows of transactions newer than the horizon come again (at most
+        until the oldest running transaction ends), which the interface allows."""
         if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
             from ...errors import InvalidSpecError
 
             raise InvalidSpecError(f"a change cursor is what changes_since returned (an int or None), not {cursor!r}")
-        rows = self._read(lambda conn: conn.execute(q(
-            "SELECT kind, key, max(id) AS last FROM changes WHERE id > :c GROUP BY kind, key ORDER BY last"),
-            {"c": cursor or 0}).all())
-        return [Change(r.kind, r.key) for r in rows], (rows[-1].last if rows else (cursor or 0))
+
+        def op(conn: sa.Connection) -> tuple[list[Change], int]:
+            horizon = conn.execute(q("SELECT CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text)")).scalar_one()
+            rows = conn.execute(q(
+                "SELECT kind, key, max(id) AS last FROM changes "
+                "WHERE CAST(:c AS text) IS NULL OR xid >= CAST(CAST(:c AS text) AS xid8) GROUP BY kind, key ORDER BY last"),
+                {"c": None if cursor is None else str(cursor)}).all()
+            return [Change(r.kind, r.key) for r in rows], int(horizon)
+
+        return self._snapshot(op)
 
     def generation(self) -> int:
-        return int(self._read(lambda conn: conn.execute(q("SELECT generation FROM feed WHERE id = 1")).scalar_one()))
+        return int(self._read(lambda conn: conn.execute(q("SELECT sum(generation) FROM feed")).scalar_one()))
 
     # -- prediction logs ---------------------------------------------------------------------
     def append_predictions(self, version_id: str, rows: Sequence[Mapping[str, Any]]) -> None:

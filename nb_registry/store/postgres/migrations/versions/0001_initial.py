@@ -26,7 +26,7 @@ depends_on = None
 
 TABLES = ("predictions", "changes", "deliveries", "events", "model_history", "model_aliases", "model_versions",
           "models", "run_history", "run_inputs", "runs", "removed", "deps", "content", "alias_history", "aliases",
-          "versions", "collections", "feed", "gc_state")
+          "versions", "collections", "outbox_order", "feed", "gc_state")
 
 UPGRADE = """
 -- garbage collection's generation: collect() holds this row FOR UPDATE, commits read it FOR SHARE
@@ -37,13 +37,20 @@ CREATE TABLE gc_state (
 );
 INSERT INTO gc_state (id, generation) VALUES (1, 0);
 
--- the change feed's order: every write locks this row (UPDATE) just before it commits, so change
--- and event ids are handed out in commit order and a reader at id N has seen everything below N
+-- generation(): the sum of these counters. Each write bumps one of them, picked at random, in its
+-- own transaction, so concurrent writers rarely wait on the same row (one counter would make
+-- every commit in the registry queue behind the one before it, WAL flush included)
 CREATE TABLE feed (
-    id int PRIMARY KEY CHECK (id = 1),
+    id int PRIMARY KEY CHECK (id >= 0 AND id < 64),
     generation bigint NOT NULL DEFAULT 0
 );
-INSERT INTO feed (id, generation) VALUES (1, 0);
+INSERT INTO feed (id) SELECT generate_series(0, 63);
+
+-- the outbox's order: a write that announces events locks this row before it inserts them, so
+-- event ids grow in commit order (a worker reading events(after=N) never skips a late commit);
+-- only registered-model writes announce, so only they queue here
+CREATE TABLE outbox_order (id int PRIMARY KEY CHECK (id = 1));
+INSERT INTO outbox_order (id) VALUES (1);
 
 CREATE TABLE collections (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -203,11 +210,14 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_event_hook ON deliveries (event, hook, id);
 
+-- the change feed; xid is the writing transaction's: changes_since reads by transaction horizon
 CREATE TABLE changes (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
     kind text NOT NULL,
     key text NOT NULL
 );
+CREATE INDEX changes_xid ON changes (xid);
 
 CREATE TABLE predictions (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
