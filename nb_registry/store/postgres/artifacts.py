@@ -22,6 +22,32 @@ from ..records import AliasEvent, Collection, CollectionInfo, Committed, Version
 from .base import Base, check_aliases, dumps, q
 
 _VERSION_DOC = "SELECT version, doc FROM versions WHERE collection_id = :c AND version = :n"
+# the gc row first in the FROM list: a commit waits for a running collection before anything else
+_LOCK_FOR_COMMIT = q("SELECT g.generation, c.id, c.type, c.next_version FROM gc_state g, collections c "
+                     "WHERE g.id = 1 AND c.project = :p AND c.name = :n FOR SHARE OF g FOR NO KEY UPDATE OF c")
+_STORE_VERSION = q("""
+WITH same AS (SELECT version, doc FROM versions WHERE collection_id = :c AND digest = :d),
+ins AS (INSERT INTO versions (collection_id, version, vid, digest, size, doc)
+        SELECT :c, :n, :vid, :d, :size, CAST(:doc AS json) WHERE NOT EXISTS (SELECT 1 FROM same) RETURNING version),
+bump AS (UPDATE collections SET next_version = :n + 1 WHERE id = :c AND EXISTS (SELECT 1 FROM ins)),
+dep AS (INSERT INTO deps (vid, dep) SELECT :vid, d FROM unnest(CAST(:deps AS text[])) AS d
+        WHERE EXISTS (SELECT 1 FROM ins)),
+cont AS (INSERT INTO content (digest, vid, entry) SELECT d, :vid, e
+         FROM unnest(CAST(:cd AS text[]), CAST(:ce AS text[])) AS t(d, e) WHERE EXISTS (SELECT 1 FROM ins))
+SELECT version, doc, false AS created FROM same
+UNION ALL SELECT version, NULL, true FROM ins
+""")
+_MOVE = q("""
+WITH want AS (SELECT a AS alias, i FROM unnest(CAST(:a AS text[])) WITH ORDINALITY AS t(a, i)),
+moving AS (SELECT w.alias, w.i, o.version AS before FROM want w
+           LEFT JOIN aliases o ON o.collection_id = :c AND o.alias = w.alias
+           WHERE o.version IS DISTINCT FROM :n),
+up AS (INSERT INTO aliases (collection_id, alias, version) SELECT :c, alias, :n FROM moving
+       ON CONFLICT (collection_id, alias) DO UPDATE SET version = EXCLUDED.version),
+hist AS (INSERT INTO alias_history (collection_id, alias, from_version, to_version, by_user, at)
+         SELECT :c, alias, before, :n, :by, :at FROM moving ORDER BY i)
+SELECT alias, before FROM moving ORDER BY i
+""")
 
 
 class _Coll:
@@ -69,18 +95,13 @@ class ArtifactOps(Base):
         return ("latest", *row.names) if row.latest == n else tuple(row.names)
 
     def _move(self, conn: sa.Connection, coll: _Coll, n: int, aliases: Sequence[str], by: str) -> list[AliasEvent]:
-        """Point ``aliases`` at version ``n`` (the collection row is locked), appending the history."""
+        """Point ``aliases`` at version ``n`` (the collection row is locked) and append the history,
+        in one statement; the moves made (an alias already there is no move)."""
         if not aliases:
             return []
-        held = dict(conn.execute(q("SELECT alias, version FROM aliases WHERE collection_id = :c AND alias = ANY(:a)"),
-                                 {"c": coll.id, "a": list(aliases)}).all())
-        moved = [self._event(a, held.get(a), n, by) for a in aliases if held.get(a) != n]
-        if moved:
-            conn.execute(q("INSERT INTO aliases (collection_id, alias, version) VALUES (:c, :a, :n) "
-                           "ON CONFLICT (collection_id, alias) DO UPDATE SET version = EXCLUDED.version"),
-                         [{"c": coll.id, "a": e.alias, "n": n} for e in moved])
-            self._history(conn, coll.id, moved)
-        return moved
+        at = envinfo.now()
+        rows = conn.execute(_MOVE, {"c": coll.id, "n": n, "a": list(aliases), "by": by, "at": at}).all()
+        return [AliasEvent(r.alias, r.before, n, by, at) for r in rows]
 
     def _history(self, conn: sa.Connection, cid: int, events: Sequence[AliasEvent]) -> None:
         conn.execute(q("INSERT INTO alias_history (collection_id, alias, from_version, to_version, by_user, at) "
@@ -97,47 +118,55 @@ class ArtifactOps(Base):
         deps = sorted(set(version.deps))
 
         def op(conn: sa.Connection) -> Committed:
-            self._check_generation(conn, gc_generation)
-            coll = self._lock_collection(conn, version.project, version.name,
-                                         create=(version.type, version.created_at or envinfo.now()))
+            coll = self._lock_for_commit(conn, version, gc_generation)
             if coll.type != version.type:
                 raise InvalidSpecError(
                     f"collection {coll.key} holds artifacts of type {coll.type!r}, not {version.type!r}; "
                     "use another name or the same type")
-            same = conn.execute(q("SELECT version, doc FROM versions WHERE collection_id = :c AND digest = :d"),
-                                {"c": coll.id, "d": version.digest}).first()
-            if same is not None:
-                n, doc, created = same.version, dict(same.doc), False
-            else:
-                n, created = coll.next_version, True
-                doc = {**draft, "version": n}
-                self._insert_version(conn, coll, n, doc, deps, content)
+            if deps:  # each dependency must exist; locked so that retention cannot remove it before we commit
+                found = set(conn.execute(q("SELECT vid FROM versions WHERE vid = ANY(:d) FOR KEY SHARE"),
+                                         {"d": deps}).scalars())
+                missing = [d for d in deps if d not in found]
+                if missing:
+                    raise NotFoundError(f"{coll.key} version {version.digest[:12]} depends on {', '.join(missing)}, "
+                                        "which does not exist")
+            n, doc, created = self._store_version(conn, coll, draft, deps, content)
             moved = self._move(conn, coll, n, aliases, by)
-            held = self._aliases_on(conn, coll.id, n)
+            # a new version is the newest and holds exactly the aliases just moved to it
+            held = ("latest", *sorted(aliases)) if created else self._aliases_on(conn, coll.id, n)
             if created or moved:
                 self._changed(conn, [("collection", coll.key)])
             return Committed(Version.from_doc(doc, held), created, tuple(moved))
 
         return self._write(op)
 
-    def _insert_version(self, conn: sa.Connection, coll: _Coll, n: int, doc: dict[str, Any],
-                        deps: list[str], content: Sequence[tuple[str, str]]) -> None:
+    def _lock_for_commit(self, conn: sa.Connection, version: Version, gc_generation: int) -> _Coll:
+        """The gc row FOR SHARE and the collection's row locked, in one round trip (the common case);
+        a new collection is created. StaleGeneration if a garbage collection ran since the writer
+        read ``gc_generation`` (a collection in progress is waited for, then seen)."""
+        row = conn.execute(_LOCK_FOR_COMMIT, {"p": version.project, "n": version.name}).first()
+        if row is None:  # a new collection: check the generation on its own, then create it
+            self._check_generation(conn, gc_generation)
+            return self._lock_collection(conn, version.project, version.name,
+                                         create=(version.type, version.created_at or envinfo.now()))
+        if row.generation != gc_generation:
+            from ..interface import StaleGeneration
+
+            raise StaleGeneration(int(row.generation))
+        return _Coll(row, version.project, version.name)
+
+    def _store_version(self, conn: sa.Connection, coll: _Coll, draft: dict[str, Any], deps: list[str],
+                       content: Sequence[tuple[str, str]]) -> tuple[int, dict[str, Any], bool]:
+        """(number, stored doc, created): the existing version with this digest, or a new one
+        numbered ``next_version`` with its dependencies and content index, in one statement."""
+        n = coll.next_version
         vid = f"{coll.key}:v{n}"
-        if deps:  # each dependency must exist; locked so that retention cannot remove it before we commit
-            found = set(conn.execute(q("SELECT vid FROM versions WHERE vid = ANY(:d) FOR KEY SHARE"), {"d": deps}).scalars())
-            missing = [d for d in deps if d not in found]
-            if missing:
-                raise NotFoundError(f"{vid} depends on {', '.join(missing)}, which does not exist")
-        conn.execute(q("INSERT INTO versions (collection_id, version, vid, digest, size, doc) "
-                       "VALUES (:c, :n, :vid, :d, :size, CAST(:doc AS json))"),
-                     {"c": coll.id, "n": n, "vid": vid, "d": doc["digest"], "size": int(doc.get("size") or 0),
-                      "doc": dumps(doc, vid)})
-        conn.execute(q("UPDATE collections SET next_version = :next WHERE id = :c"), {"next": n + 1, "c": coll.id})
-        if deps:
-            conn.execute(q("INSERT INTO deps (vid, dep) VALUES (:vid, :dep)"), [{"vid": vid, "dep": d} for d in deps])
-        rows = [{"d": d, "vid": vid, "e": e} for d, e in dict.fromkeys((str(d), str(e)) for d, e in content)]
-        if rows:
-            conn.execute(q("INSERT INTO content (digest, vid, entry) VALUES (:d, :vid, :e)"), rows)
+        doc = {**draft, "version": n}
+        pairs = list(dict.fromkeys((str(d), str(e)) for d, e in content))
+        row = conn.execute(_STORE_VERSION, {
+            "c": coll.id, "n": n, "vid": vid, "d": draft["digest"], "size": int(draft.get("size") or 0),
+            "doc": dumps(doc, vid), "deps": deps, "cd": [d for d, _ in pairs], "ce": [e for _, e in pairs]}).one()
+        return (n, doc, True) if row.created else (row.version, dict(row.doc), False)
 
     # -- reading -----------------------------------------------------------------------------
     def collection(self, project: str, name: str) -> Collection:

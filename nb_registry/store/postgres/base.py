@@ -67,7 +67,8 @@ def check_aliases(aliases: Iterable[str]) -> list[str]:
 class Base:
     """The engine, the transaction runner, the feed and the lookups the operation mixins share."""
 
-    engine: Engine
+    engine: Engine  # transactions (READ COMMITTED)
+    reader: Engine  # single-statement reads (autocommit)
     url: str
 
     # -- transactions ------------------------------------------------------------------------
@@ -87,7 +88,7 @@ class Base:
     def _read(self, fn: Callable[[sa.Connection], T]) -> T:
         """Run ``fn`` on a connection in autocommit mode: each statement sees what is committed now."""
         try:
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with self.reader.connect() as conn:
                 return fn(conn)
         except sa.exc.DBAPIError as e:
             raise self._db_error(e) from None
@@ -95,10 +96,9 @@ class Base:
     def _snapshot(self, fn: Callable[[sa.Connection], T]) -> T:
         """Run ``fn`` in a read-only REPEATABLE READ transaction: all its statements see one moment."""
         try:
-            with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-                with conn.begin():
-                    conn.execute(q("SET TRANSACTION READ ONLY"))
-                    return fn(conn)
+            with self.engine.begin() as conn:
+                conn.execute(q("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+                return fn(conn)
         except sa.exc.DBAPIError as e:
             raise self._db_error(e) from None
 

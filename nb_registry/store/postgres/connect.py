@@ -69,10 +69,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def create_engine(url: URL, pool_size: int = 4) -> Engine:
+def create_engine(url: URL, pool_size: int = 4, autocommit: bool = False) -> Engine:
+    """A pooled engine; ``autocommit`` ones serve single-statement reads (one round trip each: no
+    BEGIN, no ROLLBACK, and no isolation level switched back and forth on a shared pool)."""
     return sa.create_engine(
         url, pool_size=pool_size, max_overflow=12, pool_pre_ping=False, pool_recycle=3600,
-        json_serializer=_dumps,
+        json_serializer=_dumps, isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
         connect_args={"connect_timeout": 10, "application_name": "nb_registry"},
     )
 

@@ -31,10 +31,11 @@ class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
     def __init__(self, url: str, *, pool_size: int = 4) -> None:
         target, self.url = parse_url(url)
         self.engine = create_engine(target, pool_size=pool_size)
+        self.reader = create_engine(target, pool_size=pool_size, autocommit=True)
         try:
             self.revision = ensure_schema(self.engine, self.url)
         except BaseException:
-            self.engine.dispose()
+            self.close()
             raise
 
     def __repr__(self) -> str:
@@ -90,6 +91,7 @@ class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         self.engine.dispose()
+        self.reader.dispose()
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
