@@ -17,7 +17,9 @@ its WAL flush, as on a real server. The bench makes a database of its own on the
                                        ``psycopg.connect(...).execute("SELECT 1")``.
   throughput, W writers                W processes committing for ``--seconds`` each, after a common
                                        start (each its own collection; then all into one collection).
-                                       Reference: W processes doing bare INSERT + COMMIT round trips.
+                                       Reference: W processes doing bare INSERT + COMMIT round trips;
+                                       for one collection, each also updating one shared counter row
+                                       (a gapless number costs that serialization on any design).
                                        Target: 16 writers not below 1 writer.
 """
 
@@ -30,7 +32,7 @@ import time
 import uuid
 from typing import Any
 
-from common import Table, fmt_s, header, median, parser, run_python, step, use_child_env
+from common import Table, header, median, parser, run_python, step, use_child_env
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
@@ -96,13 +98,15 @@ def bare_select(url: str, n: int) -> list[float]:
 
 # -- concurrent writers ------------------------------------------------------------------------
 def _writer(url: str, kind: str, index: int, seconds: float, barrier: Any, results: Any) -> None:
-    if kind == "bare":
+    if kind in ("bare", "counter"):
         import psycopg
 
         conn = psycopg.connect(url)
         barrier.wait(120)
         n, end = 0, time.time() + seconds
         while time.time() < end:
+            if kind == "counter":  # a gapless number: one row locked through the commit, as one collection's is
+                conn.execute("UPDATE bench_counter SET n = n + 1 WHERE id = 1")
             conn.execute("INSERT INTO bench_ref (v) VALUES (%s)", ("x" * 200,))
             conn.commit()
             n += 1
@@ -139,6 +143,7 @@ def main() -> None:
     p.add_argument("--versions", type=int, default=10_000, help="versions in the big collection (default %(default)s)")
     p.add_argument("--seconds", type=float, default=4.0, help="how long each writer runs in the throughput runs")
     p.add_argument("--samples", type=int, default=200, help="timed operations per median (default %(default)s)")
+    p.add_argument("--only-throughput", action="store_true", help="measure the concurrent writers only")
     args = p.parse_args()
     admin = os.environ.get("NB_REGISTRY_TEST_PG")
     if not admin:
@@ -157,8 +162,12 @@ def main() -> None:
 
 
 def _run(url: str, args: Any, table: Table) -> None:
-    import psycopg
+    if not args.only_throughput:
+        _latency(url, args, table)
+    _throughput(url, args, table)
 
+
+def _latency(url: str, args: Any, table: Table) -> None:
     store = _store(url)
     ref_commit = median(bare_insert_commit(url, args.samples))
     ref_select = median(bare_select(url, args.samples))
@@ -194,22 +203,31 @@ def _run(url: str, args: Any, table: Table) -> None:
     empty = median(run_python("pass", repeat=args.repeat, env=env))
     table.add("cold process: open + get_version by alias", cold, "python -c pass", empty, target="<= 0.3 s", ok=cold <= 0.3)
     table.add("  the same, against a bare psycopg connect + SELECT 1", cold, "psycopg process", bare)
+
+
+def _throughput(url: str, args: Any, table: Table) -> None:
+    import psycopg
+
+    _store(url).close()  # the schema, when only the throughput runs
     with psycopg.connect(url) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_ref (id bigint GENERATED ALWAYS AS IDENTITY, v text)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_counter (id int PRIMARY KEY, n bigint)")
+        conn.execute("INSERT INTO bench_counter VALUES (1, 0) ON CONFLICT DO NOTHING")
     rates: dict[tuple[str, int], float] = {}
-    for kind, label in (("own", "own collection each"), ("one", "one shared collection"), ("bare", "bare INSERT+COMMIT")):
+    for kind, label in (("own", "own collection each"), ("one", "one shared collection"), ("bare", "bare INSERT+COMMIT"),
+                        ("counter", "bare locked counter + INSERT + COMMIT")):
         for writers in (1, 4, 16):
             with step(f"{writers} writer(s), {label}"):
                 rates[kind, writers] = throughput(url, kind, writers, args.seconds)
             print(f"  {rates[kind, writers]:.0f} commits/s", flush=True)
-    for kind, label in (("own", "own collection each"), ("one", "one shared collection")):
+    for kind, label, base in (("own", "own collection each", "bare"), ("one", "one shared collection", "counter")):
         for writers in (1, 4, 16):
-            r, ref = rates[kind, writers], rates["bare", writers]
+            r, ref = rates[kind, writers], rates[base, writers]
             ok = None if writers == 1 else r >= rates[kind, 1]
-            table.add(f"throughput, {writers} writers, {label}", f"{r:.0f}/s", f"bare x{writers}", None,
+            table.add(f"throughput, {writers} writers, {label}", f"{r:.0f}/s", f"{base} x{writers}", None,
                       ratio=r / ref, target="16 >= 1 writer" if writers == 16 else "", ok=ok if writers == 16 else None)
     table.note("bare INSERT+COMMIT throughput", ", ".join(f"{w}: {rates['bare', w]:.0f}/s" for w in (1, 4, 16)))
-    table.note("per-commit reference", fmt_s(ref_commit))
+    table.note("bare locked counter throughput", ", ".join(f"{w}: {rates['counter', w]:.0f}/s" for w in (1, 4, 16)))
 
 
 def _timed(fn: Any) -> float:
