@@ -100,10 +100,11 @@ def _revision(conn: sa.Connection) -> str | None:
     return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def ensure_schema(engine: Engine, where: str) -> str:
-    """Check the schema on open, migrating an empty or older database; returns the revision."""
+def ensure_schema(engine: Engine, where: str, reader: Engine | None = None) -> str:
+    """Check the schema on open (with ``reader`` when given: a process that only reads then never
+    opens a transaction connection), migrating an empty or older database; returns the revision."""
     try:
-        with engine.connect() as conn:
+        with (reader or engine).connect() as conn:
             rev = _revision(conn)
             conn.rollback()
         if rev == HEAD:

@@ -33,7 +33,7 @@ class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
         self.engine = create_engine(target, pool_size=pool_size)
         self.reader = create_engine(target, pool_size=pool_size, autocommit=True)
         try:
-            self.revision = ensure_schema(self.engine, self.url)
+            self.revision = ensure_schema(self.engine, self.url, self.reader)
         except BaseException:
             self.close()
             raise
