@@ -6,6 +6,8 @@ opens the database, and holds the change feed, prediction logs and the lifecycle
 
 from __future__ import annotations
 
+import os
+import weakref
 from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
@@ -18,6 +20,21 @@ from .connect import HEAD, connection_error, create_engine, ensure_schema, parse
 from .gc import GcOps
 from .models import ModelOps
 from .runs import RunOps
+
+
+_OPEN: "weakref.WeakSet[PostgresStore]" = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """A forked child must not use its parent's pooled connections (the server would see two
+    clients on one socket): it forgets them, without closing them under the parent's feet."""
+    for store in list(_OPEN):
+        store.engine.dispose(close=False)
+        store.reader.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
@@ -37,6 +54,7 @@ class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
         except BaseException:
             self.close()
             raise
+        _OPEN.add(self)
 
     def __repr__(self) -> str:
         return f"<PostgresStore {self.url}>"
@@ -96,7 +114,7 @@ class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         try:
-            with self.engine.connect() as conn:
+            with self.reader.connect() as conn:
                 out["server"] = conn.execute(q("SHOW server_version")).scalar()
         except sa.exc.DBAPIError as e:
             out["error"] = str(connection_error(self.url, e))
