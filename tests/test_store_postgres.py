@@ -184,18 +184,21 @@ def test_a_change_committed_late_with_a_lower_id_is_not_missed(pg: PostgresStore
 def test_a_forked_child_opens_its_own_connections(pg: PostgresStore) -> None:
     import os
 
+    def backend() -> int:  # the server process behind the connection a read checks out
+        return int(pg._read(lambda conn: conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()))
+
     pg.commit_version(version("clf", "d0"), ["best"], by="t", gc_generation=0)
-    assert pg.get_version("p", "clf", "best").digest == "d0"  # the parent's pools now hold connections
+    parent = backend()  # the parent's pool now holds this connection
     pid = os.fork()
-    if pid == 0:  # the child: uses the store, then leaves without running any cleanup of the parent's
-        code = 0
+    if pid == 0:  # the child: must not talk through the parent's socket (two clients, one session)
+        code = 3
         try:
             pg.commit_version(version("clf", "d1"), ["best"], by="child", gc_generation=0)
-            code = 0 if pg.get_version("p", "clf", "best").digest == "d1" else 1
+            code = 0 if backend() != parent and pg.get_version("p", "clf", "best").digest == "d1" else 1
         except BaseException:
             code = 2
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert pg.get_version("p", "clf", "best").digest == "d1"  # the parent's connections still work
-    assert pg.collection("p", "clf").count == 2
+    assert backend() == parent  # the parent keeps its connections, and they still work
+    assert pg.get_version("p", "clf", "best").digest == "d1" and pg.collection("p", "clf").count == 2
