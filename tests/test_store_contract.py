@@ -17,7 +17,13 @@ Where the interface leaves a choice open, these are the choices this suite holds
   it raise InvalidNameError (the domain drops it before calling; the store refuses rather than
   silently ignoring it).
 * ``commit_version`` with a dependency that does not exist is NotFoundError (checked in the write).
-* ``changes_since`` answers each (kind, key) once per call; cursors are opaque.
+* ``changes_since`` may answer a (kind, key) once per call or more; cursors are opaque (PostgreSQL's
+  is a transaction horizon, not a change id: ids are handed out at insert, not at commit).
+* Event ids grow in commit order, not only in insert order: a worker at ``after=N`` never misses
+  an event committed later with a lower id.
+* ``save_run`` makes the run's inputs (which protect versions from retention) exactly the record's
+  ``inputs``; an input naming no version is NotFoundError.
+* ``update_version(description=None)`` stores None (it sets, it does not leave as is).
 * ``use_version`` of a missing run is NotFoundError; ``record_delivery`` for a missing event too.
 * ``append_predictions`` need not advance ``generation()`` (it takes no lock by design); every other
   write does, ``append_history`` included (a live run's charts refresh on it).
