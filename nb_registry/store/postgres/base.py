@@ -4,7 +4,8 @@ feed written in the same transaction as each change, the gc-generation check, co
 Transactions run at READ COMMITTED (PostgreSQL's default). Writers serialise where the registry
 needs an order by locking one row: a collection's row for its version numbers and aliases, a
 registered model's row for its links and stage aliases, ``gc_state`` between commits and garbage
-collection, ``feed`` for the order of changes and events. Deadlocks (possible when a retention
+collection, ``outbox_order`` for the order of outbox events. Nothing registry-wide is locked by an
+ordinary commit: the change feed is read by transaction horizon (see ``PostgresStore.changes_since``). Deadlocks (possible when a retention
 delete and a commit touch the same versions in opposite orders) and serialization failures are
 retried a bounded number of times; everything else is an error the caller sees.
 """
