@@ -4,6 +4,8 @@
 # cannot download a browser here), a venv with the package, its test extras and the training
 # frameworks the integration tests train with (on torch's CPU build). Node is not
 # needed: the lab extension's production build is committed in nb_registry/labextension.
+# The tests run inside scripts/with_postgres.sh: a throwaway PostgreSQL cluster (Debian's package,
+# installed when missing) on 127.0.0.1, its URL in NB_REGISTRY_TEST_PG, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ]; then
@@ -18,4 +20,4 @@ python3 -m venv .venv
 # never pin torch themselves (users elsewhere keep the torch they chose), so this one is kept.
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e '.[test,integrations]'
-exec .venv/bin/python -m pytest "$@"
+exec bash scripts/with_postgres.sh .venv/bin/python -m pytest "$@"

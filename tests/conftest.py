@@ -166,3 +166,109 @@ def tamper(path: str | os.PathLike[str]) -> None:
     data = Path(path).read_bytes()
     assert data, "tamper() needs a non-empty file"
     Path(path).write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+# scripts/test.sh runs the suite inside scripts/with_postgres.sh, which starts a throwaway cluster
+# and exports its URL (a superuser on a maintenance database) as NB_REGISTRY_TEST_PG. Each test
+# that asks for one gets a database of its own, created from a template migrated once per session
+# (CREATE DATABASE ... TEMPLATE copies it in milliseconds) and dropped afterwards.
+PG_ENV = "NB_REGISTRY_TEST_PG"
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.fail(f"{PG_ENV} is not set, so the PostgreSQL tests have no server. Run the tests with "
+                    "`bash scripts/test.sh` (it starts a throwaway PostgreSQL cluster), or wrap pytest in "
+                    "`bash scripts/with_postgres.sh .venv/bin/python -m pytest ...`, or set "
+                    f"{PG_ENV}=postgresql://USER:PASSWORD@127.0.0.1:PORT/postgres (a user that may create databases)",
+                    pytrace=False)
+    return url
+
+
+def pg_database_url(admin_url: str, dbname: str) -> str:
+    """The admin URL with another database name."""
+    base, _, query = admin_url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + dbname + (f"?{query}" if query else "")
+
+
+def _pg_admin(sql: str, admin_url: str | None = None) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url or _pg_admin_url(), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A database holding the current schema, copied for each test (never opened by tests)."""
+    admin = _pg_admin_url()
+    name = f"nbr_template_{uuid.uuid4().hex[:8]}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE template0", admin)
+    try:
+        from nb_registry.store.postgres import PostgresStore
+
+        PostgresStore(pg_database_url(admin, name)).close()
+        yield name
+    finally:
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin)
+
+
+class _PgDatabases:
+    """Fresh databases copied from a template, one always made ahead in a background thread
+    (CREATE DATABASE forces a checkpoint, ~0.15 s, which then overlaps the previous test)."""
+
+    def __init__(self, admin: str, template: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.admin, self.template = admin, template
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-fixture")
+        self.next = self.pool.submit(self._create)
+
+    def _create(self) -> str:
+        name = f"nbr_test_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {self.template} STRATEGY FILE_COPY", self.admin)
+        return name
+
+    def take(self) -> str:
+        name, self.next = self.next.result(), self.pool.submit(self._create)
+        return name
+
+    def drop(self, name: str) -> None:
+        self.pool.submit(_pg_admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", self.admin)
+
+    def close(self) -> None:
+        try:
+            self.drop(self.next.result())
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def _pg_databases(pg_template: str) -> Iterator[_PgDatabases]:
+    dbs = _PgDatabases(_pg_admin_url(), pg_template)
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture
+def pg_url(_pg_databases: _PgDatabases) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database with the registry's schema, dropped after the test."""
+    name = _pg_databases.take()
+    try:
+        yield pg_database_url(_pg_databases.admin, name)
+    finally:
+        _pg_databases.drop(name)
+
+
+@pytest.fixture
+def pg_empty_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database (no schema yet), dropped after the test."""
+    admin = _pg_admin_url()
+    name = f"nbr_empty_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE template0", admin)
+    try:
+        yield pg_database_url(admin, name)
+    finally:
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin)
