@@ -42,7 +42,7 @@ def migrate(src: Artifacts, dst: Artifacts, say: Say = lambda line: None) -> dic
     """Copy everything of ``src`` into ``dst`` (see the module docstring); returns counts and the check."""
     report = {"collections": 0, "versions": 0, "runs": 0, "models": 0, "blobs": 0, "skipped": 0}
     with tempfile.TemporaryDirectory(prefix="nb_registry-migrate-") as tmp:
-        for info in src.meta.collections():
+        for info in _dependencies_first(src):
             coll = src.meta.collection(info.project, info.name)
             versions = src.meta.versions(info.project, info.name)
             content = []
@@ -91,6 +91,28 @@ def migrate(src: Artifacts, dst: Artifacts, say: Say = lambda line: None) -> dic
                     dst.meta.append_predictions(v.id, rows)
     report["check"] = check(src, dst)
     return report
+
+
+def _dependencies_first(src: Artifacts) -> list[Any]:
+    """The collections, each after the collections its versions depend on (a backend with foreign keys
+    needs a dependency before what references it); a circle between collections keeps listing order."""
+    infos = {f"{c.project}/{c.name}": c for c in src.meta.collections()}
+    needs = {key: {d.split(":")[0] for v in src.meta.versions(c.project, c.name) for d in v.deps} - {key}
+             for key, c in infos.items()}
+    out: list[Any] = []
+    done: set[str] = set()
+
+    def visit(key: str, path: frozenset[str]) -> None:
+        if key in done or key in path or key not in infos:
+            return
+        for dep in sorted(needs[key]):
+            visit(dep, path | {key})
+        done.add(key)
+        out.append(infos[key])
+
+    for key in infos:
+        visit(key, frozenset())
+    return out
 
 
 def check(src: Artifacts, dst: Artifacts) -> dict[str, Any]:

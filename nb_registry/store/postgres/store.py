@@ -18,6 +18,7 @@ from .artifacts import ArtifactOps
 from .base import dumps, q
 from .connect import HEAD, connection_error, create_engine, ensure_schema, parse_url
 from .gc import GcOps
+from .imports import ImportOps
 from .models import ModelOps
 from .runs import RunOps
 
@@ -37,7 +38,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, MetadataStore):
+class PostgresStore(ArtifactOps, GcOps, RunOps, ModelOps, ImportOps, MetadataStore):
     """The metadata of a registry in a PostgreSQL database (blobs live elsewhere: see ``BlobStore``).
 
     ``url`` is ``postgresql://user:password@host:port/dbname`` (``postgres://`` and

@@ -208,10 +208,10 @@ class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, ImportsMixin, MetadataS
         for m in self.models():
             for v in self.model_versions(m.name):
                 wanted.setdefault(v.artifact, f"linked as model-registry/{m.name}:v{v.version}")
+        refs: list[tuple[str, str]] = []
         for info in self.collections():
             for v in self.versions(info.project, info.name):
-                for dep in v.deps:
-                    wanted.setdefault(dep, f"referenced by {v.id}")
+                refs += [(dep, v.id) for dep in v.deps]
         for run in self.runs():
             for vid in run.inputs:
                 wanted.setdefault(vid, f"used by run {run.path}")
@@ -220,6 +220,11 @@ class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, ImportsMixin, MetadataS
                 self.shards.transact(lambda tx, vid=vid, why=why: self._pin(tx, vid, why))
             except LookupError:
                 continue  # the version is gone already
+        for dep, ref in refs:
+            try:
+                self.shards.transact(lambda tx, dep=dep, ref=ref: self._pin(tx, dep, ref=ref))
+            except LookupError:
+                continue
         self.shards.transact(lambda tx: tx.table(layout.REGISTRY, "format").upsert(Document({"pins": 1}, doc_id=1)))
         self._upgraded = True
 

@@ -38,6 +38,16 @@ def coll(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**FRESH, **doc}
 
 
+def pin_of(c: dict[str, Any], n: int) -> dict[str, Any]:
+    """A version's pin: ``{"keep": why it stays for good, or None; "refs": versions depending on it}``."""
+    pin = c["pins"].get(str(n))
+    if pin is None:
+        return {"keep": None, "refs": []}
+    if isinstance(pin, str):
+        return {"keep": pin or None, "refs": []}
+    return {"keep": pin.get("keep"), "refs": list(pin.get("refs") or [])}
+
+
 def tombstones(data: dict[str, Any] | None) -> dict[str, Any]:
     return (data or {}).get("removed", {})
 

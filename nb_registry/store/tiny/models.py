@@ -92,7 +92,9 @@ class ModelsMixin:
 
     # -- links and aliases --------------------------------------------------------------------
     def link(self, name: str, artifact: str, *, aliases: Sequence[str], by: str) -> Linked:
-        aliases = [a for a in dict.fromkeys(aliases) if a != "latest"]
+        from ...names import check_movable_alias
+
+        aliases = [check_movable_alias(a) for a in dict.fromkeys(aliases)]
 
         def do_link(tx: Tx) -> Linked:
             rel = layout.model(name)
@@ -148,6 +150,10 @@ class ModelsMixin:
         return v["artifact"] if v else None
 
     def move_model_alias(self, name: str, alias: str, version: int, *, by: str) -> AliasEvent | None:
+        from ...names import check_movable_alias
+
+        check_movable_alias(alias)
+
         def move(tx: Tx) -> AliasEvent | None:
             data = self._model_data(tx, name)
             if str(version + 1) not in data.get("versions", {}):

@@ -74,7 +74,9 @@ class RunsMixin:
         return out
 
     def append_history(self, project: str, run_id: str, data: bytes) -> None:
-        self.shards.files.append(layout.live_history(project, run_id), data)
+        rel = layout.live_history(project, run_id)
+        self.shards.files.append("journal.log", f"{rel}\n".encode(), durable=False)  # watchers of a run see it grow
+        self.shards.files.append(rel, data)
 
     def read_history(self, project: str, run_id: str) -> bytes:
         return self.shards.files.read_from(layout.live_history(project, run_id), 0)

@@ -58,7 +58,9 @@ class VersionsMixin:
     def commit_version(self, version: Version, aliases: Sequence[str], *, by: str,
                        content: Sequence[tuple[str, str]] = (), gc_generation: int) -> Committed:
         p, n = version.project, version.name
-        aliases = list(dict.fromkeys(a for a in aliases if a != "latest"))
+        aliases = list(dict.fromkeys(aliases))
+        for a in aliases:
+            _movable(a)
 
         def commit(tx: Tx) -> Committed:
             rel = layout.head(p, n)
@@ -79,7 +81,7 @@ class VersionsMixin:
                 heads.seal_if_full(tx, p, n)  # the chunk is written before the head that drops its versions
                 number = int(c["next"])
                 for dep in version.deps:
-                    self._pin(tx, dep, f"referenced by {p}/{n}:v{number}")
+                    self._pin(tx, dep, ref=version_id(p, n, number))
                 doc = {**version.to_doc(), "version": number}
                 tx.append(layout.CONTENT, [f"{d}\t{version_id(p, n, number)}\t{e}" for d, e in content])
                 tx.table(rel, "versions").insert(Document(doc, doc_id=number + 1))
@@ -148,18 +150,32 @@ class VersionsMixin:
             heads.set_coll(tx, p, n, aliases=current)
         return [AliasEvent.from_dict(e) for e in events]
 
-    def _pin(self, tx: Tx, vid: str, why: str) -> None:
-        """Mark a version as one retention keeps (it is linked, used or referenced); it must exist."""
+    def _pin(self, tx: Tx, vid: str, why: str = "", ref: str | None = None) -> None:
+        """Mark a version as one retention keeps, and check it exists: for good (``why``: it is linked, or was
+        used by a run) or while the version ``ref`` that depends on it lives."""
         p, n, number = _split(vid)
         data = tx.peek(layout.head(p, n))
         if heads.get_doc(tx, p, n, number, data) is None:
             raise NotFoundError(f"{vid} does not exist (removed, or never logged)")
         c = heads.coll(data)
         assert c is not None
-        if str(number) not in c["pins"]:
-            heads.set_coll(tx, p, n, pins={**c["pins"], str(number): why})
+        pin = heads.pin_of(c, number)
+        wanted = {"keep": pin["keep"] or (why or None), "refs": sorted({*pin["refs"], *([ref] if ref else [])})}
+        if wanted != pin:
+            heads.set_coll(tx, p, n, pins={**c["pins"], str(number): wanted})
         elif not self.files.has_lock:  # type: ignore[attr-defined]
             heads.set_coll(tx, p, n, pins=dict(c["pins"]))  # rewrite: its conditional PUT proves the version still exists
+
+    def _protection(self, tx: Tx, c: dict[str, Any], k: int) -> str | None:
+        """Why version ``k`` must stay (a pin for good, or a dependent version that still lives), or None."""
+        pin = heads.pin_of(c, k)
+        if pin["keep"]:
+            return str(pin["keep"])
+        for ref in pin["refs"]:
+            rp, rn, rk = _split(ref)
+            if heads.get_doc(tx, rp, rn, rk) is not None:
+                return f"referenced by {ref}"
+        return None
 
     # -- reading ------------------------------------------------------------------------------
     def collection(self, project: str, name: str) -> Collection:
@@ -226,22 +242,28 @@ class VersionsMixin:
 
     # -- aliases ------------------------------------------------------------------------------
     def move_alias(self, project: str, name: str, alias: str, version: int, *, by: str) -> AliasEvent | None:
+        _movable(alias)
+
         def move(tx: Tx) -> AliasEvent | None:
             data = self._head_or_missing(project, name, tx)
             if heads.get_doc(tx, project, name, version, data) is None:
-                raise NotFoundError(f"{project}/{name} has no version v{version} (removed, or never logged); "
-                                    f"alias {alias!r} not moved")
+                have = [f"v{d['version']}" for d in heads.iter_docs(tx, project, name, data)][-10:]
+                raise NotFoundError(f"{project}/{name} has no version v{version} (removed, or never logged); versions: "
+                                    f"{', '.join(have) or '(none)'}; alias {alias!r} not moved")
             events = self._move(tx, project, name, version, [alias], by)
             return events[0] if events else None
 
         return self.shards.transact(move)
 
     def remove_alias(self, project: str, name: str, alias: str, *, by: str, version: int | None = None) -> AliasEvent:
+        _movable(alias)
+
         def drop(tx: Tx) -> AliasEvent:
             c = heads.coll(self._head_or_missing(project, name, tx))
             assert c is not None
             if alias not in c["aliases"]:
-                raise NotFoundError(f"{project}/{name} has no alias {alias!r}")
+                raise NotFoundError(f"{project}/{name} has no alias {alias!r}; aliases: "
+                                    f"{', '.join(['latest', *sorted(c['aliases'])])}")
             holder = c["aliases"][alias]
             if version is not None and holder != version:
                 raise InvalidSpecError(f"{project}/{name}:v{version} does not hold alias {alias!r} (it is on "
@@ -301,11 +323,11 @@ class VersionsMixin:
         self.shards.transact(put)
 
     def delete_versions(self, ids: Sequence[str], *, by: str) -> list[Removed]:
-        self._upgrade_pins()  # type: ignore[attr-defined]
         by_coll: dict[tuple[str, str], list[int]] = {}
-        for vid in ids:
+        for vid in ids:  # every id checked before anything is written
             p, n, number = _split(vid)
             by_coll.setdefault((p, n), []).append(number)
+        self._upgrade_pins()  # type: ignore[attr-defined]
         out: list[Removed] = []
         for (p, n), numbers in by_coll.items():
             out.extend(self.shards.transact(lambda tx, p=p, n=n, numbers=numbers: self._remove(tx, p, n, numbers, by)))
@@ -325,7 +347,7 @@ class VersionsMixin:
             doc = heads.get_doc(tx, p, n, k, data)
             why = ("does not exist" if doc is None else "is the newest version" if k == latest
                    else next((f"holds alias {a!r}" for a, v in sorted(c["aliases"].items()) if v == k), None)
-                   or c["pins"].get(str(k)))
+                   or self._protection(tx, c, k))
             if why:
                 out.append(Removed(vid, False, why))
                 continue
@@ -338,6 +360,12 @@ class VersionsMixin:
         if stones:
             tx.table(rel, "removed").insert_multiple(stones)
         return out
+
+
+def _movable(alias: str) -> None:
+    from ...names import check_movable_alias
+
+    check_movable_alias(alias)
 
 
 def _split(vid: str) -> tuple[str, str, int]:
