@@ -157,3 +157,34 @@ def test_migrating_onto_a_different_registry_is_refused(source: str, tmp_path: P
     out = cli("migrate", source, dst)
     assert out.returncode == 2 and "already exists" in out.stderr and "p/ckpt" in out.stderr
     assert [v.version for v in Registry(dst).versions("p/ckpt")] == ["v0"], "nothing of it was touched"
+
+
+def test_folder_to_postgres_with_blobs_on_a_bucket_and_back(source: str, tmp_path: Path, pg_url: str, s3_bucket: str,
+                                                            s3_options: dict[str, Any]) -> None:
+    """The team engine: metadata in PostgreSQL, blobs in a bucket; the CLI works on it unchanged, and it moves back."""
+    before = snapshot(Registry(source))
+    env = {"FSSPEC_S3_ENDPOINT_URL": s3_options["client_kwargs"]["endpoint_url"]}
+    blobs = f"s3://{s3_bucket}/blobs"
+    out = cli("migrate", source, pg_url, "--blobs", blobs, "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["check"]["problems"] == []
+    team = Registry(pg_url, cache_dir=str(tmp_path / "c"), blobs=blobs, **s3_options)
+    assert snapshot(team) == before
+    for args in (["ls", "--project", "p"], ["show", "p/ckpt:best"], ["registry", "ls"], ["lineage", "p/ens:latest"],
+                 ["alias", "p/ckpt:v299", "candidate"], ["download", "p/ckpt:candidate", "-o", str(tmp_path / "dl")]):
+        done = cli("--root", pg_url, "--blobs", blobs, *args, env=env)
+        assert done.returncode == 0, (args, done.stderr)
+    assert (tmp_path / "dl" / "w.txt").read_text() == "weights 299"
+    assert "password" not in out.stderr and pg_url.split("@")[0].split(":")[-1] not in out.stdout + out.stderr
+    missing = cli("--root", pg_url, "ls", env=env)
+    assert missing.returncode == 2 and "--blobs" in missing.stderr, "a PostgreSQL root without blobs says how to set them"
+    back = str(tmp_path / "back")
+    out = cli("migrate", pg_url, back, "--src-blobs", blobs, env=env)
+    assert out.returncode == 0, out.stderr
+    after = snapshot(Registry(back))
+    moved = [v for v in after["p/ckpt"]["versions"] if v[0] == 299][0]
+    assert "candidate" in moved[2]
+    after["p/ckpt"]["versions"] = [v if v[0] != 299 else (v[0], v[1], tuple(a for a in v[2] if a != "candidate"), *v[3:])
+                                   for v in after["p/ckpt"]["versions"]]
+    after["p/ckpt"]["history"] = [h for h in after["p/ckpt"]["history"] if h["alias"] != "candidate"]
+    assert after == before
