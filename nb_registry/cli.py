@@ -18,6 +18,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from .errors import InvalidSpecError, NotFoundError, RegistryError
+from .store.storage_errors import translate
 from .views import to_json
 
 __all__ = ["main", "build_parser"]
@@ -30,6 +31,8 @@ EXIT_CODES = """exit codes:
   4  already exists
   5  integrity: verify failed, a damaged blob, a changed reference, corrupt metadata
   6  another writer held the registry lock for too long
+  7  storage: no credentials, access denied, no such bucket or an unreachable endpoint (the message says
+     which, for which URL, and what the back end reads to fix it)
   130 interrupted"""
 
 Result = tuple[Any, str]  # (JSON-ready data for --json, text for humans)
@@ -472,10 +475,6 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that only read: on a root that does not exist they say so (exit 3) instead of creating it.
 # Only 'log' makes a registry where there was none.
 _CREATES_ROOT = {"log"}
-# Errors of storage back ends (no credentials, an unreachable endpoint) that are not OSErrors.
-_BACKEND_MODULES = ("botocore", "aiobotocore", "boto3", "s3fs", "gcsfs", "google", "adlfs", "azure", "fsspec",
-                    "aiohttp", "requests", "urllib3")
-
 
 class _JsonAwareParser(argparse.ArgumentParser):
     """Usage errors exit 2 as usual; with ``--json`` they also print the JSON error document."""
@@ -506,16 +505,24 @@ def _check_root(root: str | None, must_exist: bool) -> None:
     unreachable storage, 3 (for commands that only read) when it does not exist."""
     from .store import check_root
 
-    check_root(root, must_exist)
+    try:
+        check_root(root, must_exist)
+    except RegistryError as e:
+        cause = e.__cause__ or e.__context__
+        storage = translate(cause, _remote_root_url(root), "open the registry at") if type(e) is RegistryError and cause else None
+        if storage is None:
+            raise
+        raise storage from cause
 
 
-def _from_backend(e: BaseException) -> bool:
-    tb = e.__traceback__
-    mods = {type(e).__module__.split(".")[0]}
-    while tb is not None:
-        mods.add(str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0])
-        tb = tb.tb_next
-    return bool(mods & set(_BACKEND_MODULES))
+def _remote_root_url(root: str | None) -> str | None:
+    """The registry root when it is a URL (what a storage error names), else None."""
+    url = str(root or os.environ.get("NB_REGISTRY_ROOT") or "")
+    return url if "://" in url else None
+
+
+def _remote_root(args: argparse.Namespace) -> str | None:
+    return _remote_root_url(getattr(args, "root", None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -537,19 +544,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         data, text = args.func(api, args)
     except RegistryError as e:
         return _fail(args, type(e).__name__, str(e), e.exit_code)
-    except OSError as e:
-        message = str(e)
-        root = str(args.root or os.environ.get("NB_REGISTRY_ROOT") or "")
-        if "://" in root and root not in message:  # a bucket's "Forbidden" or "NoSuchBucket" says not whose
-            hint = "; check the credentials" if isinstance(e, PermissionError) else ""
-            message = f"{message} (registry root {root}{hint})"
-        return _fail(args, type(e).__name__, message, 1)
     except KeyboardInterrupt:
         return _fail(args, "KeyboardInterrupt", "interrupted", 130)
-    except Exception as e:  # storage back ends: one line, not a traceback; anything else is a bug
-        if _from_backend(e):
-            return _fail(args, type(e).__name__, f"storage error: {type(e).__name__}: {e}", 1)
-        raise
+    except Exception as e:  # a storage back end's failure is one line (exit 7); any other non-OS error is a bug
+        storage = translate(e, _remote_root(args))
+        if storage is not None:
+            return _fail(args, "StorageError", str(storage), storage.exit_code)
+        if not isinstance(e, OSError):
+            raise
+        return _fail(args, type(e).__name__, str(e), 1)
     try:
         print(to_json(data, indent=2) if args.json else text)
         sys.stdout.flush()

@@ -345,10 +345,10 @@ def test_bad_root_is_one_line_error_not_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "w.bin").write_bytes(b"weights")
     for args in (["ls"], ["--json", "runs"], ["log", "m", str(tmp_path / "w.bin")]):
         s3 = _cli_root(tmp_path, "s3://no-such-bucket-nbr/reg", *args, env=env)
-        assert s3.returncode == 1, s3.stderr
+        assert s3.returncode == 7, s3.stderr  # a StorageError
         assert "Traceback" not in s3.stderr and "credentials" in s3.stderr.lower()
         if "--json" in args:
-            assert json.loads(s3.stdout)["error"]["exit_code"] == 1
+            assert json.loads(s3.stdout)["error"]["exit_code"] == 7
 
     try:
         import gcsfs  # noqa: F401

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import make_file
 
-from nb_registry import Artifact, IntegrityError, NotFoundError, Registry
+from nb_registry import Artifact, IntegrityError, NotFoundError, Registry, StorageError
 from nb_registry.store.hashing import hash_bytes
 
 
@@ -193,5 +193,6 @@ def test_an_unreachable_http_reference_is_not_called_missing() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     art = Artifact("r")
-    with pytest.raises(OSError, match="could not be reached"):
+    with pytest.raises(StorageError, match="could not be reached") as info:
         art.add_reference(f"http://127.0.0.1:{port}/model.bin")
+    assert f"http://127.0.0.1:{port}/model.bin" in str(info.value) and info.value.__cause__ is not None

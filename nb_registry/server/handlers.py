@@ -19,11 +19,12 @@ from jupyter_server.utils import url_path_join
 
 from .. import __version__
 from ..errors import (AlreadyExistsError, CorruptMetadataError, IntegrityError, LockTimeoutError, NotFoundError,
-                      RegistryError)
+                      RegistryError, StorageError)
 from ..names import check_name
+from ..store.storage_errors import translate
 from ..views import model_summary, model_view, to_json, version_view
 
-STATUS = [(NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (LockTimeoutError, 503),
+STATUS = [(StorageError, 502), (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (LockTimeoutError, 503),
           (CorruptMetadataError, 500), (RegistryError, 400), (ValueError, 400), (TypeError, 400), (KeyError, 400)]
 
 
@@ -41,6 +42,7 @@ def _errors(method: Callable[..., Any]) -> Callable[..., Awaitable[None]]:
             if hasattr(result, "__await__"):
                 await result
         except Exception as e:  # noqa: BLE001 - mapped, and anything unmapped is re-raised as a 500
+            e = translate(e, _remote(self)) or e  # a storage back end's failure (no credentials ...): StorageError
             status = next((code for kind, code in STATUS if isinstance(e, kind)), None)
             if status is None:
                 raise
@@ -48,6 +50,12 @@ def _errors(method: Callable[..., Any]) -> Callable[..., Awaitable[None]]:
             self.finish(json.dumps({"error": str(e) if not isinstance(e, KeyError) else f"missing field {e}", "status": status}))
 
     return wrapper
+
+
+def _remote(handler: "Base") -> str | None:
+    """The served registry's root when it is a URL (what a storage error names)."""
+    url = str(getattr(handler.settings.get("nb_registry_api"), "registry", None) and handler.api.registry.url or "")
+    return url if "://" in url else None
 
 
 class Base(APIHandler):
