@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Any, Callable, Sequence
 
 from .errors import InvalidSpecError, NotFoundError, RegistryError
@@ -533,6 +534,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)  # usage errors exit 2 here
     finally:
         _JsonAwareParser.json_mode = False
+    with warnings.catch_warnings():  # warnings as one line, like errors, not Python's "file:line: UserWarning"
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    print(f"nb-registry: warning: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         from .api import Api
 
