@@ -36,6 +36,16 @@ EXIT_CODES = """exit codes:
      which, for which URL, and what the back end reads to fix it)
   130 interrupted"""
 
+SPEC_HELP = "name:alias, name:vN, project/name:alias, or model-registry/NAME:ALIAS for a registered model"
+EXAMPLES = """examples:
+  nb-registry log model ./model.pt ./tokenizer --alias best --metadata val_acc=0.93
+  nb-registry ls model                      the versions of 'model', with their aliases
+  nb-registry alias model:v1 production     point 'production' at v1
+  nb-registry download model:production -o ./model
+  nb-registry --json show model:best        every field, as JSON
+
+"""
+
 Result = tuple[Any, str]  # (JSON-ready data for --json, text for humans)
 
 
@@ -51,9 +61,26 @@ def _size(n: int | None) -> str:
     return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
 
 
-def _cell(v: Any) -> str:
+def _when(text: str) -> str:
+    """A stored ISO time as the local time, to the second (the JSON output keeps the stored value)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
+
+
+def _version(n: Any) -> Any:
+    """A registered model's version number as everything else shows it: ``v0``."""
+    return f"v{n}" if isinstance(n, int) and not isinstance(n, bool) else n
+
+
+def _cell(v: Any, column: str = "") -> str:
     if v is None:
         return "-"
+    if isinstance(v, str) and (column == "at" or column.endswith("_at")):
+        return _when(v)
     if isinstance(v, (list, tuple)):
         return ",".join(map(str, v)) or "-"
     if isinstance(v, dict):
@@ -67,7 +94,7 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None,
     if not rows:
         return empty
     cols = list(columns or dict.fromkeys(k for r in rows for k in r))
-    cells = [[_cell(r.get(c))[:60] for c in cols] for r in rows]
+    cells = [[_cell(r.get(c), c)[:60] for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
@@ -76,7 +103,7 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None,
 
 def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
     width = max(len(k) for k, _ in pairs)
-    return "\n".join(f"{k.ljust(width)}  {_cell(v)}" for k, v in pairs)
+    return "\n".join(f"{k.ljust(width)}  {_cell(v, k)}" for k, v in pairs)
 
 
 def _json_value(text: str) -> Any:
@@ -350,20 +377,23 @@ def _model_row(m: Any) -> dict[str, Any]:
 
 def cmd_registry_ls(api: Any, args: argparse.Namespace) -> Result:
     rows = [_model_row(m) for m in api.registered_models(args.tag, args.search)]
-    return rows, _table(rows, empty="(no registered models)")
+    text = [dict(r, aliases=[f"{a}={_version(n)}" for a, n in sorted(r["aliases"].items())]) for r in rows]
+    return rows, _table(text, empty="(no registered models)")
 
 
 def cmd_registry_show(api: Any, args: argparse.Namespace) -> Result:
     m = api.registered_model(args.name)
     data = dict(_model_row(m), model_card=m.model_card, versions=m.versions())
-    head = _kv([(k, v) for k, v in data.items() if k not in ("versions", "model_card")])
+    head = _kv([(k, v if k != "aliases" else [f"{a}={_version(n)}" for a, n in sorted(v.items())])
+                for k, v in data.items() if k not in ("versions", "model_card")])
     versions = _table([dict(v, digest=str(v.get("digest"))[:12]) for v in data["versions"]], empty="(no versions)")
     return data, f"{head}\n\n{versions}" + (f"\n\n{m.model_card}" if m.model_card else "")
 
 
 def cmd_registry_history(api: Any, args: argparse.Namespace) -> Result:
     rows = api.registered_model(args.name).history()
-    return rows, _table(rows, empty="(no alias moves)")
+    text = [dict(r, **{"from": _version(r.get("from")), "to": _version(r.get("to"))}) for r in rows]
+    return rows, _table(text, ["alias", "from", "to", "by", "at"], empty=f"(no alias moves of {args.name!r})")
 
 
 def cmd_promote(api: Any, args: argparse.Namespace) -> Result:
@@ -393,7 +423,7 @@ def _global_options(p: argparse.ArgumentParser, defaults: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _JsonAwareParser(prog="nb-registry", description="A model and artifact registry on your own disk or bucket.",
-                                     epilog=EXIT_CODES, formatter_class=fmt)
+                              epilog=EXAMPLES + EXIT_CODES, formatter_class=fmt)
     _global_options(parser, True)
     common = _JsonAwareParser(add_help=False)
     _global_options(common, False)
@@ -414,23 +444,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ref", action="append", default=[], metavar="SPEC", help="depend on a whole artifact (repeatable)")
     p.add_argument("--description", help="description of this version")
     p = cmd("download", cmd_download, "download the files of SPEC (verified) and print the folder")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("--refs", action="store_true", help="also fetch references and dependencies, recursively")
     p.add_argument("-o", "--output", metavar="DIR", help="target folder (default: the registry cache)")
     p = cmd("alias", cmd_alias, "point ALIAS at SPEC (moving it), or --remove it")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("--remove", action="store_true", help="remove ALIAS from the collection of SPEC")
     p = cmd("ls", cmd_ls, "list artifact collections, or the versions of NAME with their aliases")
-    p.add_argument("name", metavar="NAME", nargs="?")
-    cmd("show", cmd_show, "show every recorded field and the files of SPEC").add_argument("spec", metavar="SPEC")
+    p.add_argument("name", metavar="NAME", nargs="?", help="[project/]name of a collection")
+    cmd("show", cmd_show, "show every recorded field and the files of SPEC").add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p = cmd("diff", cmd_diff, "files added (+), removed (-), changed (~) and metadata changed from A to B")
-    p.add_argument("a", metavar="SPEC_A")
-    p.add_argument("b", metavar="SPEC_B")
+    p.add_argument("a", metavar="SPEC_A", help="the version to compare from (" + SPEC_HELP + ")")
+    p.add_argument("b", metavar="SPEC_B", help="the version to compare to")
     p = cmd("find", cmd_find, "every artifact version holding this content, whatever the file is named")
     p.add_argument("path_or_digest", metavar="PATH_OR_DIGEST")
     p = cmd("verify", cmd_verify, "re-hash the stored files of SPEC and re-check its references (exit 5 on failure)")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("--dir", metavar="DIR", help="verify a downloaded folder instead of the store")
     p = cmd("gc", cmd_gc, "remove blobs no version needs (a dry run unless --yes)")
     p.add_argument("--yes", action="store_true", help="really remove them")
@@ -449,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sort", action="append", default=[], metavar="KEY",
                    help="sort column; descending: --sort=-summary.acc (repeatable)")
     p = cmd("lineage", cmd_lineage, "the runs and artifacts upstream (default) or downstream of SPEC")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--up", dest="direction", action="store_const", const="up", help="what made SPEC (default)")
     g.add_argument("--down", dest="direction", action="store_const", const="down", help="what SPEC was used for")
@@ -457,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(direction="up")
     p.add_argument("--depth", type=int, metavar="N", help="levels to follow (default: all)")
     p = cmd("link", cmd_link, "link artifact version SPEC into registered model REGISTERED (no bytes copied)")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("registered", metavar="REGISTERED")
     p.add_argument("--alias", action="append", default=[], help="stage alias to set, e.g. staging (repeatable)")
     reg = cmd("registry", lambda api, args: reg.error("choose ls, show or history"), "registered models: ls, show, history")
@@ -465,8 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("ls", cmd_registry_ls, "list registered models", rsub)
     p.add_argument("--tag", help="only models with this tag")
     p.add_argument("--search", metavar="TEXT", help="only models with TEXT in name or description")
-    cmd("show", cmd_registry_show, "a registered model: versions, aliases, tags, model card", rsub).add_argument("name", metavar="NAME")
-    cmd("history", cmd_registry_history, "every alias move of a registered model", rsub).add_argument("name", metavar="NAME")
+    cmd("show", cmd_registry_show, "a registered model: versions, aliases, tags, model card", rsub).add_argument("name", metavar="NAME",
+                                                                                                       help="registered model name")
+    cmd("history", cmd_registry_history, "every alias move of a registered model", rsub).add_argument(
+        "name", metavar="NAME", help="registered model name")
     p = cmd("promote", cmd_promote, "point TO_ALIAS at the version REGISTERED:FROM_ALIAS holds")
     p.add_argument("source", metavar="REGISTERED:FROM_ALIAS")
     p.add_argument("to_alias", metavar="TO_ALIAS")

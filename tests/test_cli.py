@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -257,6 +258,17 @@ def test_lineage_link_registry_promote(files: Path, capsys: pytest.CaptureFixtur
     assert code == 3 and "staging" in err
     code, _, err = run_main(capsys, root, "registry", "show", "nope")
     assert code == 3 and "clf" in err
+
+    # the text output says versions as vN everywhere, aliases as alias=vN, times to the second
+    code, out, _ = run_main(capsys, root, "registry", "ls")
+    assert code == 0 and "production=v0,staging=v0" in out and "{" not in out, out
+    code, out, _ = run_main(capsys, root, "registry", "show", "clf")
+    assert "production=v0,staging=v0" in out and "{" not in out.split("\n\n")[0], out
+    code, out, _ = run_main(capsys, root, "registry", "history", "clf")
+    lines = out.splitlines()
+    assert lines[0].split() == ["ALIAS", "FROM", "TO", "BY", "AT"], out
+    assert lines[1].split()[:3] == ["staging", "-", "v0"] and lines[2].split()[:3] == ["production", "-", "v0"], out
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", lines[1]) and "+00:00" not in out, out
 
 
 def test_retention_policy_then_gc_dry_run(tmp_path: Path) -> None:
