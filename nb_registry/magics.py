@@ -327,7 +327,8 @@ class RegistryMagics(Magics):
             live.finish()  # the implicit run belongs to the previous root or project; the next magic starts one
         if args.project is not None:
             self.project = args.project
-        print(f"nb_registry: root {open_registry(self.root).url}, project {self.project or self.api().project}")
+        print(f"nb_registry: root {envinfo.user_path(open_registry(self.root).url)}, "
+              f"project {self.project or self.api().project}")
         return None
 
 

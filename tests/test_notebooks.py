@@ -179,6 +179,39 @@ def test_notebooks_are_saved_executed_for_static_readers_and_start_with_a_colab_
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
+MACHINE_PATH = re.compile(r"(?<![\w.])(/tmp/|/var/tmp/|/var/folders/|/private/var/|/home/[^/\s\"']+/|/Users/[^/\s\"']+/|/root/"
+                          r"|[A-Za-z]:\\\\Users\\\\)")
+
+
+def machine_paths(text: str) -> list[str]:
+    """Absolute paths of a machine in ``text``: temporary folders, home folders, this checkout."""
+    import pwd
+    import tempfile
+
+    found = [m.group(0) for m in MACHINE_PATH.finditer(text)]
+    for local in {str(PROJECT_ROOT), tempfile.gettempdir(), pwd.getpwuid(os.getuid()).pw_dir}:
+        if len(local) > 1 and local in text:
+            found.append(local)
+    return found
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_saved_notebooks_name_no_machine_paths_and_no_timings(name: str) -> None:
+    """What a reader sees was not made on a particular machine: outputs and widget state hold no absolute temporary,
+    home or checkout path (the registry shows as ~/.nb_registry), and no cell keeps its execution timings.
+    ``bash scripts/regen_notebooks.sh`` saves them so."""
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            found = machine_paths(json.dumps(out))
+            assert not found, f"{name}: the output of {cell.source[:50]!r} names {found}"
+        assert "execution" not in cell.metadata, f"{name}: timings saved in {cell.source[:50]!r}"
+    found = machine_paths(json.dumps(nb.metadata))
+    assert not found, f"{name}: the notebook metadata (widget state) names {found}"
+    setup = cell_text(next(c for c in nb.cells if c.cell_type == "code"))
+    assert "root ~/.nb_registry," in setup, setup
+
+
 # -- the ensemble walkthrough ----------------------------------------------------------------------------
 def test_ensemble_runs_clean_and_shows_versions_aliases_and_links(ensemble: Executed) -> None:
     assert_clean(ensemble)

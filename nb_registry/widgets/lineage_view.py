@@ -8,8 +8,9 @@ about 1,500 widget models, created through the kernel and the page). :func:`show
 returns) keeps the widget up to :data:`LINEAGE_WIDGET_MAX_NODES` nodes; above that it returns a
 :class:`LineageOutput`: one display message with the same cytoscape elements under
 ``application/vnd.nb-registry.lineage+json``, drawn by the nb-registry JupyterLab extension's MIME renderer
-(labextension/src/mime.ts; no kernel needed), plus the graph as inline SVG (``text/html``) for static
-renderers such as GitHub and nbviewer, and a ``text/plain`` line.
+(labextension/src/mime.ts; no kernel needed). Both also carry the graph as a picture (:func:`static_bundle`:
+``image/svg+xml``, and ``text/html`` holding it as an ``<img>``) for every other viewer: an untrusted notebook in
+JupyterLab, nbconvert and nbviewer, GitHub; and a ``text/plain`` line.
 
 This is the only module that imports ipycytoscape (last released in 2022, one widget per node), so
 the rest of the package does not depend on it. The layout is ours (:mod:`nb_registry.graph_layout`,
@@ -21,6 +22,7 @@ node shows its details beside the graph; "Export HTML" writes the standalone fil
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import os
@@ -39,11 +41,11 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from ..graph_layout import NODE_HEIGHT, label_width, layout
-from ..lineage_html import (EDGE_COLORS, REGISTERED_BORDER, lineage_to_svg, node_color, node_details, save_lineage_html,
-                            short_label)
+from ..lineage_html import (EDGE_COLORS, REGISTERED_BORDER, RUN_COLOR, lineage_to_svg, node_color, node_details,
+                            save_lineage_html, short_label)
 
 __all__ = ["LineageView", "LineageOutput", "show_lineage", "lineage_mime_data", "cytoscape_elements", "cytoscape_style",
-           "LINEAGE_MIME_TYPE", "LINEAGE_WIDGET_MAX_NODES"]
+           "lineage_picture", "static_bundle", "LINEAGE_MIME_TYPE", "LINEAGE_WIDGET_MAX_NODES"]
 
 LINEAGE_WIDGET_MAX_NODES = 200  # above this, one display message for the lab extension's renderer (LineageOutput)
 LINEAGE_MIME_TYPE = "application/vnd.nb-registry.lineage+json"
@@ -140,6 +142,80 @@ def details_html(node: Mapping[str, Any] | None) -> str:
             f"<table>{rows}</table></div>")
 
 
+# -- the saved picture: what every viewer shows -------------------------------------------------------------------
+# JupyterLab picks the first mime type, by rank, that it may render: for an untrusted notebook (any notebook opened
+# from disk before it is run or trusted) only "safe" renderers count. The widget view and image/svg+xml are not safe
+# (the SVG renderer prints "Cannot display an untrusted SVG"); text/html is, but sanitized: inline <svg> is not an
+# allowed tag, so it is removed and its texts run together. An <img> is allowed, with a data: URI (the sanitizer
+# checks the scheme of href and cite only), and a browser runs no script and loads nothing in an SVG loaded as an
+# image. So the HTML holds the graph as <img src="data:image/svg+xml;base64,...">: the same picture in untrusted
+# JupyterLab, nbconvert's HTML (nbviewer) and any Markdown/HTML viewer; image/svg+xml is the picture again, on its
+# own, for viewers that show images but not HTML (LaTeX/PDF export, some IDEs).
+_CHAR_W, _LINE = 7.3, 18  # approximate 12px monospace advance; a line of the header
+
+
+def _legend_svg(nodes: Sequence[Mapping[str, Any]], y: float) -> tuple[str, float]:
+    """The legend as one row of SVG swatches and labels; returns (svg, width)."""
+    items: list[tuple[str, str]] = [
+        (f"<rect width='18' height='12' rx='6' fill='{RUN_COLOR}' fill-opacity='0.6'/>", "run")]
+    for t in sorted({str(n.get("type")) for n in nodes if n.get("kind") == "artifact"}):
+        items.append((f"<rect width='18' height='12' rx='3' fill='{node_color({'type': t})}'/>", t))
+    items.append((f"<rect x='1.5' y='1.5' width='15' height='9' rx='2' fill='#ffffff' stroke='{REGISTERED_BORDER}' "
+                  "stroke-width='3'/>", "registered"))
+    for kind, colour in EDGE_COLORS.items():
+        dash = " stroke-dasharray='5 3'" if kind == "depends-on" else ""
+        items.append((f"<line x1='0' y1='6' x2='22' y2='6' stroke='{colour}' stroke-width='2'{dash}/>", kind))
+    out, x = [], 8.0
+    for swatch, label in items:
+        out.append(f"<g transform='translate({x:.1f},{y:.1f})'>{swatch}"
+                   f"<text x='27' y='10.5' font-size='12' fill='#333333'>{html.escape(label)}</text></g>")
+        x += 27 + _CHAR_W * len(label) + 16
+    return "".join(out), x
+
+
+def lineage_picture(graph: Mapping[str, Any]) -> tuple[str, float, float]:
+    """The graph as one standalone SVG document, with its title, summary and legend drawn in: (svg, width, height).
+    Nothing in it depends on the page (no CSS, no script, no external resource)."""
+    fragment = lineage_to_svg(graph)  # summary, legend, then the one inline <svg> of the graph
+    inner = fragment[fragment.index("<svg"):fragment.rindex("</svg>") + len("</svg>")]
+    gw, gh = (float(v) for v in (_attr(inner, "width"), _attr(inner, "height")))
+    nodes = list(graph.get("nodes", []))
+    by_id = {str(n["id"]): n for n in nodes}
+    root = by_id.get(str(graph.get("root")))
+    title = f"Lineage of {root.get('label') if root else 'artifacts'}"
+    summary = (f"{sum(1 for n in nodes if n.get('kind') == 'artifact')} artifact versions, "
+               f"{sum(1 for n in nodes if n.get('kind') == 'run')} runs, {len(graph.get('edges', []))} edges; "
+               "data flows upwards")
+    legend, legend_w = _legend_svg(nodes, _LINE + 10)
+    top = 2 * _LINE + 20
+    width = max(gw, legend_w, 16 + _CHAR_W * (len(title) + len(summary) + 2))
+    height = top + gh
+    nested = inner.replace("<svg ", f"<svg x='{(width - gw) / 2:.1f}' y='{top:.0f}' ", 1)
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
+           f"viewBox='0 0 {width:.0f} {height:.0f}' font-family='monospace' font-size='12'>"
+           f"<title>{html.escape(title)}</title><rect width='100%' height='100%' fill='#ffffff'/>"
+           f"<text x='8' y='{_LINE}' font-weight='bold' fill='#1d1d1d'>{html.escape(title)}"
+           f"<tspan font-weight='normal' fill='#666666'>  {html.escape(summary)}</tspan></text>"
+           f"{legend}{nested}</svg>")
+    return svg, width, height
+
+
+def _attr(tag: str, name: str) -> str:
+    start = tag.index(f" {name}='") + len(name) + 3
+    return tag[start:tag.index("'", start)]
+
+
+def static_bundle(graph: Mapping[str, Any]) -> dict[str, str]:
+    """``text/html`` (the picture as an ``<img>``, which sanitizers keep) and ``image/svg+xml`` (the picture)."""
+    svg, width, height = lineage_picture(graph)
+    nodes = graph.get("nodes", [])
+    alt = f"lineage graph: {', '.join(short_label(n) for n in nodes[:12])}" + (" ..." if len(nodes) > 12 else "")
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    img = (f"<img class='nbr-lineage-picture' src='data:image/svg+xml;base64,{data}' width='{width:.0f}' "
+           f"height='{height:.0f}' style='max-width:100%;height:auto' alt='{html.escape(alt)}'>")
+    return {"text/html": f"<div class='nbr-lineage-static'>{img}</div>", "image/svg+xml": svg}
+
+
 class LineageView(W.HBox):
     """The lineage graph (left) and the clicked node's details (right), with Fit and Export HTML.
 
@@ -179,10 +255,10 @@ class LineageView(W.HBox):
         return f"<LineageView {len(self._nodes)} nodes, {len(self.graph_data.get('edges', []))} edges>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget view, plus the graph as inline SVG for static renderings (nbviewer, GitHub)."""
+        """The widget view, plus the graph as a picture for every other viewer (see :func:`static_bundle`)."""
         data = super()._repr_mimebundle_(**kwargs)
         if isinstance(data, dict) and self.graph_data.get("nodes"):
-            data["text/html"] = lineage_to_svg(self.graph_data)
+            data.update(static_bundle(self.graph_data))
         return data
 
     def refresh(self, graph: Mapping[str, Any]) -> None:
@@ -262,8 +338,8 @@ def lineage_mime_data(graph: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class LineageOutput:
-    """A large lineage graph as one rich output: the lab extension draws :data:`LINEAGE_MIME_TYPE`, static
-    renderers show the ``text/html`` SVG, plain terminals the ``text/plain`` line. No widget, no comm.
+    """A large lineage graph as one rich output: the lab extension draws :data:`LINEAGE_MIME_TYPE`, other viewers
+    show the picture of :func:`static_bundle`, plain terminals the ``text/plain`` line. No widget, no comm.
 
     ``output.export(path)`` saves the standalone HTML file, as the widget's "Export HTML" button does.
     """
@@ -277,7 +353,7 @@ class LineageOutput:
         return f"<LineageOutput {nodes} nodes, {edges} edges" + (f" of {root}>" if root else ">")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
-        return {LINEAGE_MIME_TYPE: lineage_mime_data(self.graph_data), "text/html": lineage_to_svg(self.graph_data),
+        return {LINEAGE_MIME_TYPE: lineage_mime_data(self.graph_data), **static_bundle(self.graph_data),
                 "text/plain": repr(self)}
 
     def export(self, path: str = "lineage.html") -> str:

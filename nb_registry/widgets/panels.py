@@ -22,6 +22,8 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..envinfo import user_path
+
 from .artifact_panel import ArtifactsPanel
 from .model_panel import ModelsPanel
 from .run_panel import RunsPanel
@@ -44,7 +46,7 @@ class RegistryBrowser(W.Tab):
         self.observe(self._on_tab, "selected_index")
 
     def __repr__(self) -> str:
-        return f"<RegistryBrowser {self.api.registry.url} project={self.api.project}>"
+        return f"<RegistryBrowser {user_path(self.api.registry.url)} project={self.api.project}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget view, plus an HTML summary for static renderings (nbviewer, GitHub)."""
@@ -78,7 +80,7 @@ def browser_summary_html(api: Any, limit: int = 20) -> str:
     colls = api.artifact_collections()
     coll_rows = "".join(f"<tr><td>{html.escape(c['project'])}/{html.escape(c['name'])}</td><td>{html.escape(c['type'])}</td></tr>"
                         for c in colls[:limit])
-    return (f"<div class='nbr-browser-static'><p><b>nb_registry</b> at <code>{html.escape(api.registry.url)}</code>: "
+    return (f"<div class='nbr-browser-static'><p><b>nb_registry</b> at <code>{html.escape(user_path(api.registry.url))}</code>: "
             f"{len(models)} registered models, {len(colls)} artifact collections</p>"
             f"<table><thead><tr><th>registered model</th><th>aliases</th><th>versions</th><th>tags</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
