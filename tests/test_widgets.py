@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -227,13 +228,29 @@ def test_lineage_view_builds_nodes_edges_and_shows_a_clicked_node(tmp_path: Path
     assert view.cyto.layout.width != width
     view.fit_button.click()
     assert view.cyto.layout.width == width
-    bundle = view._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle and "LineageView" in bundle["text/plain"]
-    assert_static_picture(bundle, graph)  # what untrusted JupyterLab, nbviewer and GitHub show
+    picture, widget = displayed(view)  # two outputs: the picture every viewer shows, then the widget
+    assert "application/vnd.jupyter.widget-view+json" in widget and "LineageView" in widget["text/plain"]
+    assert widget["text/html"] == "" and "image/svg+xml" not in widget  # shown once where widgets are not drawn
+    assert_static_picture(picture, graph)  # what untrusted JupyterLab, nbviewer and GitHub show
+    uid = re.search(r"nbr-static-([0-9a-f]+)", picture["text/html"]).group(1)
+    assert f"nbr-live-{uid}" in view._dom_classes  # the live view's class, which hides the picture where it is drawn
+    assert f"body:has(.nbr-live-{uid}) .nbr-static-{uid}" in picture["text/html"]
     monkeypatch.chdir(tmp_path)
     view.export_button.click()
     assert (tmp_path / "lineage.html").read_text().count(" data-i=") == len(graph["nodes"])
     assert "saved" in view.status.value
+
+
+def displayed(obj: Any) -> list[dict[str, Any]]:
+    """The outputs ``display(obj)`` makes in an IPython shell, as mime bundles."""
+    from IPython.display import display
+    from IPython.testing.globalipapp import get_ipython
+    from IPython.utils.capture import capture_output
+
+    get_ipython()
+    with capture_output() as captured:
+        display(obj)
+    return [dict(o.data) for o in captured.outputs]
 
 
 def assert_static_picture(bundle: dict[str, Any], graph: dict[str, Any]) -> None:
@@ -247,7 +264,7 @@ def assert_static_picture(bundle: dict[str, Any], graph: dict[str, Any]) -> None
     root = ET.fromstring(svg)
     assert len(root.findall(".//{http://www.w3.org/2000/svg}g[@data-i]")) == len(graph["nodes"])
     assert "<script" not in svg and "href=" not in svg.replace("marker-end='url(#", "")
-    page = bundle["text/html"]
+    page = re.sub(r"<style>[^<]*</style>", "", bundle["text/html"])
     assert "<svg" not in page and "<script" not in page
     m = re.search(r"<img class='nbr-lineage-picture' src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)' width='(\d+)'", page)
     assert m and base64.b64decode(m.group(1)).decode() == svg and int(m.group(2)) > 0

@@ -41,6 +41,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from ..graph_layout import NODE_HEIGHT, label_width, layout
+from ._static import display_with_static
 from ..lineage_html import (EDGE_COLORS, REGISTERED_BORDER, RUN_COLOR, lineage_to_svg, node_color, node_details,
                             save_lineage_html, short_label)
 
@@ -150,7 +151,8 @@ def details_html(node: Mapping[str, Any] | None) -> str:
 # checks the scheme of href and cite only), and a browser runs no script and loads nothing in an SVG loaded as an
 # image. So the HTML holds the graph as <img src="data:image/svg+xml;base64,...">: the same picture in untrusted
 # JupyterLab, nbconvert's HTML (nbviewer) and any Markdown/HTML viewer; image/svg+xml is the picture again, on its
-# own, for viewers that show images but not HTML (LaTeX/PDF export, some IDEs).
+# own, for viewers that show images but not HTML (LaTeX/PDF export, some IDEs). For the widget, the picture is an
+# output of its own beside the widget's (nbconvert would pick the widget view of a shared bundle): see _static.py.
 _CHAR_W, _LINE = 7.3, 18  # approximate 12px monospace advance; a line of the header
 
 
@@ -254,12 +256,14 @@ class LineageView(W.HBox):
     def __repr__(self) -> str:
         return f"<LineageView {len(self._nodes)} nodes, {len(self.graph_data.get('edges', []))} edges>"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget view, plus the graph as a picture for every other viewer (see :func:`static_bundle`)."""
-        data = super()._repr_mimebundle_(**kwargs)
-        if isinstance(data, dict) and self.graph_data.get("nodes"):
-            data.update(static_bundle(self.graph_data))
-        return data
+    def _ipython_display_(self) -> None:
+        """The graph as a picture (:func:`static_bundle`, its own output, for every viewer without widgets), then
+        the widget; where the widget is drawn the picture hides itself (see :mod:`nb_registry.widgets._static`)."""
+        if not self.graph_data.get("nodes"):
+            display_widget(self)
+            return
+        nodes, edges = len(self.graph_data["nodes"]), len(self.graph_data.get("edges", []))
+        display_with_static(self, static_bundle(self.graph_data), f"<lineage picture: {nodes} nodes, {edges} edges>")
 
     def refresh(self, graph: Mapping[str, Any]) -> None:
         """Draw ``graph``: one ``add_graph_from_json`` call, preset positions from our layout."""
@@ -312,6 +316,12 @@ class LineageView(W.HBox):
         self.status.value = (f"saved <a href='{html.escape(rel)}' target='_blank'>{html.escape(rel)}</a> "
                              f"({len(self._nodes)} nodes)")
         return out
+
+
+def display_widget(widget: W.Widget) -> None:
+    from IPython.display import display
+
+    display(widget._repr_mimebundle_(), raw=True)
 
 
 def lineage_mime_data(graph: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as W
 
 from ..envinfo import user_path
-
+from ._static import display_with_static
 from .artifact_panel import ArtifactsPanel
 from .model_panel import ModelsPanel
 from .run_panel import RunsPanel
@@ -48,12 +48,10 @@ class RegistryBrowser(W.Tab):
     def __repr__(self) -> str:
         return f"<RegistryBrowser {user_path(self.api.registry.url)} project={self.api.project}>"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget view, plus an HTML summary for static renderings (nbviewer, GitHub)."""
-        data = super()._repr_mimebundle_(**kwargs)
-        if isinstance(data, dict):
-            data["text/html"] = browser_summary_html(self.api)
-        return data
+    def _ipython_display_(self) -> None:
+        """An HTML summary (its own output, for viewers without widgets: nbviewer, GitHub, untrusted JupyterLab),
+        then the widget; where the widget is drawn the summary hides itself (:mod:`._static`)."""
+        display_with_static(self, {"text/html": browser_summary_html(self.api)}, "<registry summary>")
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         panel = {1: self.artifacts, 2: self.runs}.get(change["new"])
