@@ -474,7 +474,7 @@ def test_demo_headless_runs_the_walkthrough_and_says_what_it_did(tmp_path: Path)
     for k in (1, 2, 3):
         assert f"registered model  model-registry/ensemble_m{k}" in out
         assert f"v0 -> ensemble-walkthrough/m{k}:v0  [staging]" in out
-        assert f"depends on ensemble-walkthrough/m{k}:v0" in out
+        assert f"depends on ensemble-walkthrough/m{k}:v0  aliases: latest, best" in out  # the aliases it moved
     assert "v0 -> ensemble-walkthrough/ensemble:v0  [staging]" in out
     assert re.search(r"downloaded to \S+: .*m1/m1\.json", out)
     executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
@@ -497,9 +497,10 @@ def test_demo_runs_the_walkthrough_then_opens_jupyterlab(tmp_path: Path) -> None
 
     notebooks = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, notebooks)
+    server_log = open(tmp_path / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "nb_registry.demo", "--notebook-dir", str(notebooks),
                              "--port", str(free_port(0))],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=server_log, text=True,
                             env=kernel_env(tmp_path), cwd=tmp_path, start_new_session=True)
     lines: list[str] = []
     try:
@@ -517,9 +518,25 @@ def test_demo_runs_the_walkthrough_then_opens_jupyterlab(tmp_path: Path) -> None
             urllib.request.urlopen(status_url, timeout=30)  # behind Jupyter's token
         status = json.loads(urllib.request.urlopen(f"{status_url}?token={url.group(2)}", timeout=30).read())
         assert status["root"] == str(tmp_path / "registry")  # the server extension sees the demo's registry
+        # JupyterLab opens the walkthrough as this run executed it, trusted: its widgets show, no "not trusted" warning
+        from nbformat.sign import NotebookNotary
+
+        executed = nbformat.read(notebooks / "ensemble_walkthrough.ipynb", as_version=4)
+        assert f"root {tmp_path / 'registry'}," in cell_text(executed.cells[2]), "the demo's own run, on its registry"
+        for name in NOTEBOOK_NAMES:
+            assert NotebookNotary().check_signature(nbformat.read(notebooks / name, as_version=4)), f"{name} not trusted"
+        contents = f"{url.group(1)}/api/contents/ensemble_walkthrough.ipynb?token={url.group(2)}"
+        assert json.loads(urllib.request.urlopen(contents, timeout=30).read())["content"]["cells"], "the server reads it"
+        # and without the "Jupyter news" toast
+        settings = f"{url.group(1)}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={url.group(2)}"
+        schema = json.loads(urllib.request.urlopen(settings, timeout=30).read())["schema"]["properties"]
+        assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False, schema
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+        server_log.close()
+    log = (tmp_path / "server.log").read_text()
+    assert "not trusted" not in log, log
 
 
 def test_demo_without_jupyterlab_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
