@@ -83,8 +83,9 @@ def _cell(v: Any, column: str = "") -> str:
         return _when(v)
     if isinstance(v, (list, tuple)):
         return ",".join(map(str, v)) or "-"
-    if isinstance(v, dict):
-        return json.dumps(v, separators=(",", ":"), default=str)
+    if isinstance(v, dict):  # metadata, config: key=value, as they are given on the command line
+        return ",".join(f"{k}={json.dumps(x, separators=(',', ':'), default=str) if isinstance(x, (dict, list)) else _cell(x)}"
+                        for k, x in v.items()) or "-"
     if isinstance(v, float):
         return f"{v:.6g}"
     return str(v)
@@ -263,7 +264,8 @@ def cmd_ls(api: Any, args: argparse.Namespace) -> Result:
 def cmd_show(api: Any, args: argparse.Namespace) -> Result:
     art = api.artifact(args.spec)
     data = {"id": art.id, **art.info, "entries": _entries(art)}
-    fields = [(k, v) for k, v in data.items() if k not in ("entries", "metadata")]
+    shown = {"version": art.version, "size": _size(art.size)}  # v0, 51 B: as everything else says them
+    fields = [(k, shown.get(k, v)) for k, v in data.items() if k not in ("entries", "metadata")]
     fields += [(f"metadata.{k}", v) for k, v in sorted(art.metadata.items())]
     files = _table([dict(e, digest=e["digest"][:12], size=_size(e["size"])) for e in data["entries"]],
                    ["path", "size", "digest", "ref", "dependency"])
@@ -561,6 +563,9 @@ def _remote_root(args: argparse.Namespace) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (see ``EXIT_CODES``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:  # `nb-registry` alone: what it does, with examples, rather than "arguments are required"
+        build_parser().print_help()
+        return 2
     _JsonAwareParser.json_mode = _wants_json(argv)
     try:
         args = build_parser().parse_args(argv)  # usage errors exit 2 here

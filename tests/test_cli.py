@@ -163,6 +163,12 @@ def test_argument_parsers() -> None:
         _filter_expr("config.lr")
 
 
+def test_no_command_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert "examples:" in out and "nb-registry log model" in out and "exit codes:" in out and "7  storage" in out
+
+
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["log"], ["--root", str(tmp_path), "log", "m", "f", "--metadata", "x"], ["nope"],
                  ["--root", str(tmp_path), "runs", "--filter", "config.lr"]):
@@ -199,6 +205,8 @@ def test_text_output(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(capsys, root, "show", "m:v1")
     assert code == 0 and ["metadata.acc", "0.6"] in [line.split() for line in out.splitlines()]
     assert "tok/a.json" in out and "uncategorized/m:v1" in out
+    fields = {line.split()[0]: line.split()[1:] for line in out.split("\n\n")[0].splitlines()}
+    assert fields["version"] == ["v1"] and fields["size"] == ["1018", "B"], fields  # as the rest of the output says them
     code, out, _ = run_main(capsys, root, "diff", "m:v0", "m:v1")
     assert "+ tok/a.json" in out and "~ metadata.acc: 0.5 -> 0.6" in out and "model.bin" not in out
     code, out, _ = run_main(capsys, root, "ls")
