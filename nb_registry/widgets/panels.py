@@ -51,7 +51,8 @@ class RegistryBrowser(W.Tab):
     def _ipython_display_(self) -> None:
         """An HTML summary (its own output, for viewers without widgets: nbviewer, GitHub, untrusted JupyterLab),
         then the widget; where the widget is drawn the summary hides itself (:mod:`._static`)."""
-        display_with_static(self, {"text/html": browser_summary_html(self.api)}, "<registry summary>")
+        summary = browser_summary_html(self.api) + self.runs.static_html()  # the runs too, once their view was shown
+        display_with_static(self, {"text/html": summary}, "<registry summary>")
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         panel = {1: self.artifacts, 2: self.runs}.get(change["new"])
