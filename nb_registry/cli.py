@@ -196,8 +196,9 @@ def cmd_log(api: Any, args: argparse.Namespace) -> Result:
     data = {"id": logged.id, "name": logged.name, "version": logged.version, "digest": logged.digest,
             "size": logged.size, "files": logged.info.get("files"), "new_bytes": getattr(logged, "new_bytes", None),
             "deduplicated": logged.deduplicated, "aliases": logged.aliases, "run": run.path}
+    stored = " (all of this content was stored already)" if data["new_bytes"] == 0 and not logged.deduplicated else ""
     text = _kv([("logged", logged.id), ("digest", logged.digest),
-                ("size", f"{_size(logged.size)} in {data['files']} file(s)"), ("new bytes", _size(data["new_bytes"])),
+                ("size", f"{_size(logged.size)} in {data['files']} file(s)"), ("new bytes", _size(data["new_bytes"]) + stored),
                 ("deduplicated", "yes (identical to an existing version)" if logged.deduplicated else "no"),
                 ("aliases", logged.aliases), ("run", run.path)])
     return data, text
