@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import textwrap
@@ -152,6 +153,9 @@ class PythonRunner:
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps({"line": block.line, "code": block.code}) + "\n")
         self.proc.stdin.flush()
+        if not select.select([self.results], [], [], TIMEOUT)[0]:
+            self.proc.kill()
+            return f"no answer in {TIMEOUT} s (the block hangs?):\n{self.log.read_bytes()[start:].decode(errors='replace')}"
         reply = self.results.readline()
         output = self.log.read_bytes()[start:].decode(errors="replace")
         if not reply:
@@ -315,3 +319,25 @@ def test_the_rules_parse_as_documented(tmp_path: Path) -> None:
     (tmp_path / "w").mkdir()
     failed = run_bash(blocks[-1], tmp_path / "w", env)
     assert failed is not None and failed.startswith("$ false\nexit 1")
+
+
+def test_a_failing_block_is_reported_with_its_readme_line(tmp_path: Path) -> None:
+    """A Python block that raises, and a notebook cell whose magic fails, are failures that name what went wrong."""
+    blocks = parse("```python\nx = 1\n```\n\n```python\nimport json\njson.loads('{')\n```\n\n"
+                   "```python\n%load_ext nb_registry\n```\n\n```python\n%use nosuch:latest\n```\n")
+    (tmp_path / "work").mkdir()
+    env = readme_env(tmp_path)
+    python = PythonRunner(tmp_path / "work", env, tmp_path / "python.log")
+    try:
+        assert python.run(blocks[0]) is None
+        failed = python.run(blocks[1])
+        assert failed is not None and 'File "README.md", line 7' in failed and "JSONDecodeError" in failed, failed
+    finally:
+        python.close()
+    kernel = KernelRunner(tmp_path / "work", env)
+    try:
+        assert kernel.run(blocks[2]) is None
+        failed = kernel.run(blocks[3])
+        assert failed is not None and "nosuch" in failed, failed
+    finally:
+        kernel.close()
