@@ -51,21 +51,14 @@ def missing_modules(names: Sequence[str]) -> list[str]:
 
 
 def notebooks_dir() -> Path:
-    """The walkthrough notebooks: ``notebooks/`` of a checkout, else a copy shipped inside the package
-    (copied once to ``~/nb_registry-notebooks`` so that running them does not write into site-packages)."""
+    """The walkthrough notebooks as shipped: ``notebooks/`` of a checkout, else the copy inside the package. The
+    demo only reads them; what it runs and opens is in :func:`demo_dir`."""
     here = Path(__file__).resolve().parent
-    checkout = here.parent / "notebooks"
-    if (checkout / DEFAULT_NOTEBOOK).is_file():
-        return checkout
-    packaged = here / "notebooks"
-    if (packaged / DEFAULT_NOTEBOOK).is_file():
-        target = Path.home() / "nb_registry-notebooks"
-        target.mkdir(parents=True, exist_ok=True)
-        for nb in packaged.glob("*.ipynb"):
-            if not (target / nb.name).exists():
-                shutil.copy2(nb, target / nb.name)
-        return target
-    raise FileNotFoundError(f"cannot find the walkthrough notebooks (looked in {checkout} and {packaged})")
+    for folder in (here.parent / "notebooks", here / "notebooks"):
+        if (folder / DEFAULT_NOTEBOOK).is_file():
+            return folder
+    raise FileNotFoundError(f"cannot find the walkthrough notebooks (looked in {here.parent / 'notebooks'} and "
+                            f"{here / 'notebooks'})")
 
 
 def demo_dir(args: argparse.Namespace) -> Path:

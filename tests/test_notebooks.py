@@ -550,3 +550,22 @@ def test_demo_without_jupyterlab_says_how_to_install(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "nbclient", None)
     assert demo.main(["--headless"]) == 2
     assert "pip install" in capsys.readouterr().err
+
+
+def test_the_demo_folder_holds_trusted_copies_and_lab_settings_keep_other_overrides(tmp_path: Path) -> None:
+    """Without --notebook-dir the demo works in ~/nb_registry-demo (HOME is a temporary folder here), never in the
+    shipped notebooks; JupyterLab's overrides add the news settings to the installation's own."""
+    import argparse
+
+    from nbformat.sign import NotebookNotary
+
+    from nb_registry import demo
+
+    folder = demo.demo_dir(argparse.Namespace(notebook_dir=None))
+    assert folder == Path.home() / "nb_registry-demo"
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    demo.trust(folder)
+    assert all(NotebookNotary().check_signature(nbformat.read(p, as_version=4)) for p in folder.glob("*.ipynb"))
+    settings = demo.lab_settings(tmp_path / "lab-settings")
+    overrides = json.loads((settings / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}
