@@ -17,7 +17,8 @@ LAYERS = [
     {"store"},  # TinyDB shards, blobs, hashing, locks
     {"artifact", "references", "registry", "transfer", "serialize", "runs", "models", "lineage", "tracking",
      "retention", "predictions", "api"},  # the domain API
-    {"cli", "__main__", "magics", "widgets", "server", "demo", "integrations", "__init__"},  # the faces: they only call the API
+    {"cli", "cli_text", "__main__", "magics", "widgets", "server", "demo", "integrations",
+     "__init__"},  # the faces: they only call the API
 ]
 FACE_LIBRARIES = {"IPython", "ipywidgets", "ipycytoscape", "jupyter_server", "tornado", "plotly", "nbclient"}
 # imported only by nb_registry/integrations/ (torch also by serialize.py, lazily, to load a state dict)
