@@ -1,6 +1,6 @@
 """Re-execute the walkthrough notebooks and save them with their outputs and widget state.
 
-    bash scripts/regen_notebooks.sh                       # the three walkthroughs
+    bash scripts/regen_notebooks.sh                       # every walkthrough
     bash scripts/regen_notebooks.sh experiment_tracking.ipynb
 
 Each notebook runs in a fresh kernel as a new user's would: in an empty scratch folder, with a temporary HOME and
@@ -20,7 +20,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
-WALKTHROUGHS = ["ensemble_walkthrough.ipynb", "model_registry_walkthrough.ipynb", "experiment_tracking.ipynb"]
+WALKTHROUGHS = ["ensemble_walkthrough.ipynb", "model_registry_walkthrough.ipynb", "experiment_tracking.ipynb",
+               "training_integrations.ipynb"]
 
 
 def regenerate(name: str, timeout: int = 300) -> None:
