@@ -40,9 +40,9 @@ OUTPUTS_JS = """(cell) => {
     svgs: area.querySelectorAll('svg g.node').length,
     tables: [...area.querySelectorAll('table')].filter(visible).map(t => ({
       display: getComputedStyle(t).display,
-      cells: [...t.querySelectorAll('td, th')].map(c => c.innerText.trim()),
+      cells: [...t.querySelectorAll('td, th')].map(c => c.textContent.trim()),
       rows: [...t.querySelectorAll('tr')].slice(0, 2).map(r => [...r.children].map(c => {
-        const b = c.getBoundingClientRect(); return {text: c.innerText.trim(), left: b.left, right: b.right, top: b.top};
+        const b = c.getBoundingClientRect(); return {text: c.textContent.trim(), left: b.left, right: b.right, top: b.top};
       }))})),
   };
 }"""
