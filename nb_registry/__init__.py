@@ -29,6 +29,7 @@ from .errors import (
     NotFoundError,
     QueryError,
     RegistryError,
+    StorageError,
     UnsafePathError,
 )
 
@@ -49,7 +50,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Api", "Artifact", "ArtifactEntry", "Registry", "Run", "init", "finish", "open_registry", "on_alias_change",
     "RegistryError", "NotFoundError", "AlreadyExistsError", "InvalidNameError", "InvalidSpecError", "QueryError",
-    "IntegrityError", "CorruptMetadataError", "UnsafePathError", "LockTimeoutError", "__version__",
+    "IntegrityError", "CorruptMetadataError", "UnsafePathError", "LockTimeoutError", "StorageError",
+    "__version__",
 ]
 
 

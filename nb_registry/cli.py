@@ -15,9 +15,13 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Any, Callable, Sequence
 
+from .cli_text import (_count, _filter_expr, _key_value, _kv, _size, _table, _tree,  # noqa: F401 - tests use them
+                       _version)
 from .errors import IntegrityError, InvalidSpecError, NotFoundError, RegistryError
+from .store.storage_errors import translate
 from .views import to_json
 
 __all__ = ["main", "build_parser"]
@@ -30,91 +34,21 @@ EXIT_CODES = """exit codes:
   4  already exists
   5  integrity: verify failed, a damaged blob, a changed reference, corrupt metadata
   6  another writer held the registry lock for too long
+  7  storage: no credentials, access denied, no such bucket or an unreachable endpoint (the message says
+     which, for which URL, and what the back end reads to fix it)
   130 interrupted"""
 
+SPEC_HELP = "name:alias, name:vN, project/name:alias, or model-registry/NAME:ALIAS for a registered model"
+EXAMPLES = """examples:
+  nb-registry log model ./model.pt ./tokenizer --alias best --metadata val_acc=0.93
+  nb-registry ls model                      the versions of 'model', with their aliases
+  nb-registry alias model:v1 production     point 'production' at v1
+  nb-registry download model:production -o ./model
+  nb-registry --json show model:best        every field, as JSON
+
+"""
+
 Result = tuple[Any, str]  # (JSON-ready data for --json, text for humans)
-
-
-# -- small formatting helpers -----------------------------------------------------------------
-def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    size, unit = float(n), "B"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            break
-        size /= 1024
-    return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, (list, tuple)):
-        return ",".join(map(str, v)) or "-"
-    if isinstance(v, dict):
-        return json.dumps(v, separators=(",", ":"), default=str)
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
-
-
-def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, empty: str = "(none)") -> str:
-    if not rows:
-        return empty
-    cols = list(columns or dict.fromkeys(k for r in rows for k in r))
-    cells = [[_cell(r.get(c))[:60] for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
-
-
-def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
-    width = max(len(k) for k, _ in pairs)
-    return "\n".join(f"{k.ljust(width)}  {_cell(v)}" for k, v in pairs)
-
-
-def _json_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _key_value(text: str) -> tuple[str, Any]:
-    key, eq, value = text.partition("=")
-    if not eq or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, _json_value(value)
-
-
-_FILTER_OPS = [(">=", "$gte"), ("<=", "$lte"), ("!=", "$ne"), ("==", "$eq"), ("=", "$eq"), ("<", "$lt"),
-               (">", "$gt"), ("~", "$contains")]
-
-
-def _filter_expr(text: str) -> tuple[str, str, Any]:
-    """``config.lr<0.01`` -> (``config.lr``, ``$lt``, 0.01): one condition of the query language."""
-    hits = [(text.find(sym), -len(sym), sym, op) for sym, op in _FILTER_OPS if text.find(sym) > 0]
-    if not hits:
-        raise argparse.ArgumentTypeError(
-            f"bad filter {text!r}; expected FIELD OP VALUE with OP one of = != < <= > >= ~ (e.g. summary.acc>=0.9)")
-    pos, _, sym, op = min(hits)
-    return text[:pos].strip(), op, _json_value(text[pos + len(sym):].strip())
-
-
-def _count(least: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            n = int(text)
-        except ValueError:
-            n = None
-        if n is None or n < least:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {text!r}")
-        return n
-
-    parse.__name__ = "count"
-    return parse
 
 
 def _entries(art: Any) -> list[dict[str, Any]]:
@@ -164,8 +98,9 @@ def cmd_log(api: Any, args: argparse.Namespace) -> Result:
     data = {"id": logged.id, "name": logged.name, "version": logged.version, "digest": logged.digest,
             "size": logged.size, "files": logged.info.get("files"), "new_bytes": getattr(logged, "new_bytes", None),
             "deduplicated": logged.deduplicated, "aliases": logged.aliases, "run": run.path}
+    stored = " (all of this content was stored already)" if data["new_bytes"] == 0 and not logged.deduplicated else ""
     text = _kv([("logged", logged.id), ("digest", logged.digest),
-                ("size", f"{_size(logged.size)} in {data['files']} file(s)"), ("new bytes", _size(data["new_bytes"])),
+                ("size", f"{_size(logged.size)} in {data['files']} file(s)"), ("new bytes", _size(data["new_bytes"]) + stored),
                 ("deduplicated", "yes (identical to an existing version)" if logged.deduplicated else "no"),
                 ("aliases", logged.aliases), ("run", run.path)])
     return data, text
@@ -232,7 +167,8 @@ def cmd_ls(api: Any, args: argparse.Namespace) -> Result:
 def cmd_show(api: Any, args: argparse.Namespace) -> Result:
     art = api.artifact(args.spec)
     data = {"id": art.id, **art.info, "entries": _entries(art)}
-    fields = [(k, v) for k, v in data.items() if k not in ("entries", "metadata")]
+    shown = {"version": art.version, "size": _size(art.size)}  # v0, 51 B: as everything else says them
+    fields = [(k, shown.get(k, v)) for k, v in data.items() if k not in ("entries", "metadata")]
     fields += [(f"metadata.{k}", v) for k, v in sorted(art.metadata.items())]
     files = _table([dict(e, digest=e["digest"][:12], size=_size(e["size"])) for e in data["entries"]],
                    ["path", "size", "digest", "ref", "dependency"])
@@ -300,32 +236,6 @@ def cmd_runs(api: Any, args: argparse.Namespace) -> Result:
         filters.setdefault(path, {})[op] = value
     records = api.runs(args.project, filters or None, args.sort or None).to_records()
     return records, _table(records, empty="(no runs)")
-
-
-def _tree(graph: dict[str, Any], root: str, direction: str) -> str:
-    nodes = {n["id"]: n for n in graph["nodes"]}
-    near: dict[str, list[tuple[str, str]]] = {}
-    for e in graph["edges"]:
-        a, b = (e["target"], e["source"]) if direction == "up" else (e["source"], e["target"])
-        near.setdefault(a, []).append((e.get("kind") or e.get("type") or "", b))
-    lines: list[str] = []
-
-    def label(nid: str) -> str:
-        n = nodes.get(nid, {})
-        extra = [n.get("type") or n.get("state"), ",".join(n.get("registered") or [])]
-        return f"{n.get('kind', '?')} {n.get('label') or nid}" + "".join(f" [{x}]" for x in extra if x)
-
-    shown: set[str] = set()  # a node reached twice is expanded once: no repeated subtrees, no cycles
-
-    def walk(nid: str, depth: int, kind: str) -> None:
-        again = nid in shown and bool(near.get(nid))
-        lines.append("  " * depth + (f"<{kind}> " if kind else "") + label(nid) + (" (see above)" if again else ""))
-        shown.add(nid)
-        for k, nxt in ([] if again else near.get(nid, [])):
-            walk(nxt, depth + 1, k)
-
-    walk(root, 0, "")
-    return "\n".join(lines)
 
 
 def cmd_lineage(api: Any, args: argparse.Namespace) -> Result:
@@ -405,20 +315,23 @@ def _model_row(m: Any) -> dict[str, Any]:
 
 def cmd_registry_ls(api: Any, args: argparse.Namespace) -> Result:
     rows = [_model_row(m) for m in api.registered_models(args.tag, args.search)]
-    return rows, _table(rows, empty="(no registered models)")
+    text = [dict(r, aliases=[f"{a}={_version(n)}" for a, n in sorted(r["aliases"].items())]) for r in rows]
+    return rows, _table(text, empty="(no registered models)")
 
 
 def cmd_registry_show(api: Any, args: argparse.Namespace) -> Result:
     m = api.registered_model(args.name)
     data = dict(_model_row(m), model_card=m.model_card, versions=m.versions())
-    head = _kv([(k, v) for k, v in data.items() if k not in ("versions", "model_card")])
+    head = _kv([(k, v if k != "aliases" else [f"{a}={_version(n)}" for a, n in sorted(v.items())])
+                for k, v in data.items() if k not in ("versions", "model_card")])
     versions = _table([dict(v, digest=str(v.get("digest"))[:12]) for v in data["versions"]], empty="(no versions)")
     return data, f"{head}\n\n{versions}" + (f"\n\n{m.model_card}" if m.model_card else "")
 
 
 def cmd_registry_history(api: Any, args: argparse.Namespace) -> Result:
     rows = api.registered_model(args.name).history()
-    return rows, _table(rows, empty="(no alias moves)")
+    text = [dict(r, **{"from": _version(r.get("from")), "to": _version(r.get("to"))}) for r in rows]
+    return rows, _table(text, ["alias", "from", "to", "by", "at"], empty=f"(no alias moves of {args.name!r})")
 
 
 def cmd_promote(api: Any, args: argparse.Namespace) -> Result:
@@ -450,7 +363,7 @@ def _global_options(p: argparse.ArgumentParser, defaults: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _JsonAwareParser(prog="nb-registry", description="A model and artifact registry on your own disk or bucket.",
-                                     epilog=EXIT_CODES, formatter_class=fmt)
+                              epilog=EXAMPLES + EXIT_CODES, formatter_class=fmt)
     _global_options(parser, True)
     common = _JsonAwareParser(add_help=False)
     _global_options(common, False)
@@ -471,23 +384,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ref", action="append", default=[], metavar="SPEC", help="depend on a whole artifact (repeatable)")
     p.add_argument("--description", help="description of this version")
     p = cmd("download", cmd_download, "download the files of SPEC (verified) and print the folder")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("--refs", action="store_true", help="also fetch references and dependencies, recursively")
     p.add_argument("-o", "--output", metavar="DIR", help="target folder (default: the registry cache)")
     p = cmd("alias", cmd_alias, "point ALIAS at SPEC (moving it), or --remove it")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("--remove", action="store_true", help="remove ALIAS from the collection of SPEC")
     p = cmd("ls", cmd_ls, "list artifact collections, or the versions of NAME with their aliases")
-    p.add_argument("name", metavar="NAME", nargs="?")
-    cmd("show", cmd_show, "show every recorded field and the files of SPEC").add_argument("spec", metavar="SPEC")
+    p.add_argument("name", metavar="NAME", nargs="?", help="[project/]name of a collection")
+    cmd("show", cmd_show, "show every recorded field and the files of SPEC").add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p = cmd("diff", cmd_diff, "files added (+), removed (-), changed (~) and metadata changed from A to B")
-    p.add_argument("a", metavar="SPEC_A")
-    p.add_argument("b", metavar="SPEC_B")
+    p.add_argument("a", metavar="SPEC_A", help="the version to compare from (" + SPEC_HELP + ")")
+    p.add_argument("b", metavar="SPEC_B", help="the version to compare to")
     p = cmd("find", cmd_find, "every artifact version holding this content, whatever the file is named")
     p.add_argument("path_or_digest", metavar="PATH_OR_DIGEST")
     p = cmd("verify", cmd_verify, "re-hash the stored files of SPEC and re-check its references (exit 5 on failure)")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("--dir", metavar="DIR", help="verify a downloaded folder instead of the store")
     p = cmd("gc", cmd_gc, "remove blobs no version needs (a dry run unless --yes)")
     p.add_argument("--yes", action="store_true", help="really remove them")
@@ -506,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sort", action="append", default=[], metavar="KEY",
                    help="sort column; descending: --sort=-summary.acc (repeatable)")
     p = cmd("lineage", cmd_lineage, "the runs and artifacts upstream (default) or downstream of SPEC")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--up", dest="direction", action="store_const", const="up", help="what made SPEC (default)")
     g.add_argument("--down", dest="direction", action="store_const", const="down", help="what SPEC was used for")
@@ -514,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(direction="up")
     p.add_argument("--depth", type=int, metavar="N", help="levels to follow (default: all)")
     p = cmd("link", cmd_link, "link artifact version SPEC into registered model REGISTERED (no bytes copied)")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("registered", metavar="REGISTERED")
     p.add_argument("--alias", action="append", default=[], help="stage alias to set, e.g. staging (repeatable)")
     reg = cmd("registry", lambda api, args: reg.error("choose ls, show or history"), "registered models: ls, show, history")
@@ -522,8 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("ls", cmd_registry_ls, "list registered models", rsub)
     p.add_argument("--tag", help="only models with this tag")
     p.add_argument("--search", metavar="TEXT", help="only models with TEXT in name or description")
-    cmd("show", cmd_registry_show, "a registered model: versions, aliases, tags, model card", rsub).add_argument("name", metavar="NAME")
-    cmd("history", cmd_registry_history, "every alias move of a registered model", rsub).add_argument("name", metavar="NAME")
+    cmd("show", cmd_registry_show, "a registered model: versions, aliases, tags, model card", rsub).add_argument("name", metavar="NAME",
+                                                                                                       help="registered model name")
+    cmd("history", cmd_registry_history, "every alias move of a registered model", rsub).add_argument(
+        "name", metavar="NAME", help="registered model name")
     p = cmd("promote", cmd_promote, "point TO_ALIAS at the version REGISTERED:FROM_ALIAS holds")
     p.add_argument("source", metavar="REGISTERED:FROM_ALIAS")
     p.add_argument("to_alias", metavar="TO_ALIAS")
@@ -555,10 +470,6 @@ def build_parser() -> argparse.ArgumentParser:
 # Only 'log' makes a registry where there was none.
 _CREATES_ROOT = {"log"}
 _NO_ROOT = {"migrate"}  # commands that name their registries themselves
-# Errors of storage back ends (no credentials, an unreachable endpoint) that are not OSErrors.
-_BACKEND_MODULES = ("botocore", "aiobotocore", "boto3", "s3fs", "gcsfs", "google", "adlfs", "azure", "fsspec",
-                    "aiohttp", "requests", "urllib3")
-
 
 class _JsonAwareParser(argparse.ArgumentParser):
     """Usage errors exit 2 as usual; with ``--json`` they also print the JSON error document."""
@@ -589,26 +500,47 @@ def _check_root(root: str | None, must_exist: bool) -> None:
     unreachable storage, 3 (for commands that only read) when it does not exist."""
     from .store import check_root
 
-    check_root(root, must_exist)
+    try:
+        check_root(root, must_exist)
+    except RegistryError as e:
+        cause = e.__cause__ or e.__context__
+        storage = translate(cause, _remote_root_url(root), "open the registry at") if type(e) is RegistryError and cause else None
+        if storage is None:
+            raise
+        raise storage from cause
 
 
-def _from_backend(e: BaseException) -> bool:
-    tb = e.__traceback__
-    mods = {type(e).__module__.split(".")[0]}
-    while tb is not None:
-        mods.add(str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0])
-        tb = tb.tb_next
-    return bool(mods & set(_BACKEND_MODULES))
+def _remote_root_url(root: str | None) -> str | None:
+    """The registry root when it is a URL (what a storage error names), else None."""
+    url = str(root or os.environ.get("NB_REGISTRY_ROOT") or "")
+    return url if "://" in url else None
+
+
+def _remote_root(args: argparse.Namespace) -> str | None:
+    return _remote_root_url(getattr(args, "root", None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (see ``EXIT_CODES``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:  # `nb-registry` alone: what it does, with examples, rather than "arguments are required"
+        build_parser().print_help()
+        return 2
     _JsonAwareParser.json_mode = _wants_json(argv)
     try:
         args = build_parser().parse_args(argv)  # usage errors exit 2 here
     finally:
         _JsonAwareParser.json_mode = False
+    with warnings.catch_warnings():  # warnings as one line, like errors, not Python's "file:line: UserWarning"
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    print(f"nb-registry: warning: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         from .api import Api
 
@@ -623,19 +555,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             data, text = args.func(api, args)
     except RegistryError as e:
         return _fail(args, type(e).__name__, str(e), e.exit_code)
-    except OSError as e:
-        message = str(e)
-        root = str(args.root or os.environ.get("NB_REGISTRY_ROOT") or "")
-        if "://" in root and root not in message:  # a bucket's "Forbidden" or "NoSuchBucket" says not whose
-            hint = "; check the credentials" if isinstance(e, PermissionError) else ""
-            message = f"{message} (registry root {root}{hint})"
-        return _fail(args, type(e).__name__, message, 1)
     except KeyboardInterrupt:
         return _fail(args, "KeyboardInterrupt", "interrupted", 130)
-    except Exception as e:  # storage back ends: one line, not a traceback; anything else is a bug
-        if _from_backend(e):
-            return _fail(args, type(e).__name__, f"storage error: {type(e).__name__}: {e}", 1)
-        raise
+    except Exception as e:  # a storage back end's failure is one line (exit 7); any other non-OS error is a bug
+        storage = translate(e, _remote_root(args))
+        if storage is not None:
+            return _fail(args, "StorageError", str(storage), storage.exit_code)
+        if not isinstance(e, OSError):
+            raise
+        return _fail(args, type(e).__name__, str(e), 1)
     try:
         print(to_json(data, indent=2) if args.json else text)
         sys.stdout.flush()

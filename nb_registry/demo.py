@@ -1,9 +1,11 @@
 """``python -m nb_registry.demo``: the README's first command.
 
-* ``python -m nb_registry.demo`` executes ``notebooks/ensemble_walkthrough.ipynb`` in a kernel (nbclient) on the
-  default store (``NB_REGISTRY_ROOT``, else ``~/.nb_registry``; no configuration) and prints what it did: the
-  registered models with their versions and aliases, what the ensemble links to, and where its files were
-  downloaded. Then it opens JupyterLab on the same notebook, listening on 127.0.0.1 only, and prints the URL
+* ``python -m nb_registry.demo`` executes the ensemble walkthrough in a kernel (nbclient) on the default store
+  (``NB_REGISTRY_ROOT``, else ``~/.nb_registry``; no configuration) and prints what it did: the registered models
+  with their versions and aliases, what the ensemble depends on with its aliases, and where its files were
+  downloaded. It saves the executed notebook in ``~/nb_registry-demo/`` (copies of the walkthroughs; or in
+  ``--notebook-dir``), trusts the notebooks there for this user (as ``jupyter trust`` does: the demo made them),
+  then opens JupyterLab on it, listening on 127.0.0.1 only, without the Jupyter news toast, and prints the URL
   (with its token); the Model Registry sidebar already shows what the run logged. Ctrl-C stops it.
 * ``--headless`` only executes and summarizes (``--output executed.ipynb`` keeps the executed notebook);
   ``--lab`` only opens JupyterLab.
@@ -49,21 +51,65 @@ def missing_modules(names: Sequence[str]) -> list[str]:
 
 
 def notebooks_dir() -> Path:
-    """The walkthrough notebooks: ``notebooks/`` of a checkout, else a copy shipped inside the package
-    (copied once to ``~/nb_registry-notebooks`` so that running them does not write into site-packages)."""
+    """The walkthrough notebooks as shipped: ``notebooks/`` of a checkout, else the copy inside the package. The
+    demo only reads them; what it runs and opens is in :func:`demo_dir`."""
     here = Path(__file__).resolve().parent
-    checkout = here.parent / "notebooks"
-    if (checkout / DEFAULT_NOTEBOOK).is_file():
-        return checkout
-    packaged = here / "notebooks"
-    if (packaged / DEFAULT_NOTEBOOK).is_file():
-        target = Path.home() / "nb_registry-notebooks"
-        target.mkdir(parents=True, exist_ok=True)
-        for nb in packaged.glob("*.ipynb"):
-            if not (target / nb.name).exists():
-                shutil.copy2(nb, target / nb.name)
-        return target
-    raise FileNotFoundError(f"cannot find the walkthrough notebooks (looked in {checkout} and {packaged})")
+    for folder in (here.parent / "notebooks", here / "notebooks"):
+        if (folder / DEFAULT_NOTEBOOK).is_file():
+            return folder
+    raise FileNotFoundError(f"cannot find the walkthrough notebooks (looked in {here.parent / 'notebooks'} and "
+                            f"{here / 'notebooks'})")
+
+
+def demo_dir(args: argparse.Namespace) -> Path:
+    """The folder JupyterLab opens: ``--notebook-dir``, else ``~/nb_registry-demo`` holding copies of the
+    walkthroughs (made once; the demo's own run of the walkthrough replaces its copy each time)."""
+    if args.notebook_dir:
+        return Path(args.notebook_dir)
+    target = Path.home() / "nb_registry-demo"
+    target.mkdir(parents=True, exist_ok=True)
+    for nb in notebooks_dir().glob("*.ipynb"):
+        if not (target / nb.name).exists():
+            shutil.copy2(nb, target / nb.name)
+    return target
+
+
+def trust(folder: Path) -> None:
+    """Sign the walkthroughs in ``folder`` for this user, as ``jupyter trust`` does: the demo made or copied them
+    itself, so JupyterLab shows their saved outputs and widgets without an "untrusted notebook" warning."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary()
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as e:  # noqa: BLE001 - a notebook that does not parse is not ours to trust
+            print(f"nb_registry demo: not trusting {path.name}: {e}", file=sys.stderr)
+            continue
+        if not notary.check_signature(nb):
+            notary.sign(nb)
+
+
+def lab_settings(base: Path) -> Path:
+    """JupyterLab settings overrides for the demo: no "Jupyter news" toast, no update check (whatever overrides
+    this installation already has are kept)."""
+    import json
+
+    from jupyterlab.commands import get_app_dir
+
+    overrides: dict[str, Any] = {}
+    existing = Path(get_app_dir()) / "settings" / "overrides.json"
+    if existing.is_file():
+        try:
+            overrides = json.loads(existing.read_text())
+        except ValueError:
+            overrides = {}
+    notification = overrides.setdefault("@jupyterlab/apputils-extension:notification", {})
+    notification.update(fetchNews="false", checkForUpdates=False)
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "overrides.json").write_text(json.dumps(overrides, indent=2))
+    return base
 
 
 def free_port(preferred: int = 8888) -> int:
@@ -121,15 +167,17 @@ def open_lab(args: argparse.Namespace) -> int:
               f"Install them with:\n    {INSTALL_HINT}\n"
               "or run the walkthrough without a browser: python -m nb_registry.demo --headless", file=sys.stderr)
         return 2
-    folder = Path(args.notebook_dir) if args.notebook_dir else notebooks_dir()
+    folder = demo_dir(args)
     if not (folder / args.notebook).is_file():
         print(f"no notebook {args.notebook!r} in {folder}", file=sys.stderr)
         return 2
+    trust(folder)
     port = args.port or free_port()
     token = args.token or secrets.token_hex(16)
+    settings = lab_settings(Path(tempfile.mkdtemp(prefix="nb_registry-demo-lab-")))
     cmd = lab_command(folder, port, token, open_browser=args.open,
                       extra=[f"--ServerApp.default_url=/lab/tree/{args.notebook}", "--ServerApp.log_level=WARN",
-                             "--LabApp.log_level=WARN"])
+                             "--LabApp.log_level=WARN", f"--LabApp.app_settings_dir={settings}"])
     proc = subprocess.Popen(cmd)
     if hasattr(signal, "SIGTERM"):  # a plain kill of this process also stops the server it started
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -153,6 +201,7 @@ def open_lab(args: argparse.Namespace) -> int:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        shutil.rmtree(settings, ignore_errors=True)
 
 
 def notebook_project(nb: Any) -> str | None:
@@ -193,7 +242,8 @@ def summarize(project: str | None) -> list[str]:
         ens = api.artifact("ensemble:latest")
         lines.append(f"ensemble  {ens.id}  aliases: {', '.join(ens.aliases)}")
         for dep in ens.dependencies:
-            lines.append(f"    depends on {dep}")
+            aliases = api.artifact(dep).aliases
+            lines.append(f"    depends on {dep}" + (f"  aliases: {', '.join(aliases)}" if aliases else ""))
         folder = ens.download(refs=True)
         files = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
         lines.append(f"downloaded to {folder}: {', '.join(files)}")
@@ -211,7 +261,7 @@ def run_headless(args: argparse.Namespace) -> int:
     from nbclient.exceptions import CellExecutionError
     from traitlets.config import Config
 
-    folder = Path(args.notebook_dir) if args.notebook_dir else notebooks_dir()
+    folder = Path(args.notebook_dir) if args.notebook_dir else notebooks_dir()  # the walkthrough as shipped
     path = folder / args.notebook
     if not path.is_file():
         print(f"no notebook {args.notebook!r} in {folder}", file=sys.stderr)
@@ -237,6 +287,8 @@ def run_headless(args: argparse.Namespace) -> int:
     if args.output:
         nbformat.write(nb, args.output)
         print(f"executed notebook saved to {args.output}")
+    elif not args.headless and not failed:  # JupyterLab opens it next: the outputs of this run, on this registry
+        nbformat.write(nb, demo_dir(args) / args.notebook)
     if failed:
         print(f"the walkthrough stopped at {failed}", file=sys.stderr)
         return 1

@@ -11,6 +11,16 @@ from functools import lru_cache
 from typing import Any
 
 
+def user_path(path: str) -> str:
+    """A local path as a person reads it: the home folder as ``~`` (``~/.nb_registry``), so that what a notebook
+    shows names no machine's home; URLs and other paths unchanged."""
+    home = os.path.expanduser("~").rstrip(os.sep)
+    text = str(path)
+    if home and home != os.sep and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home):]
+    return text
+
+
 def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
 

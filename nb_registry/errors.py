@@ -17,6 +17,7 @@ __all__ = [
     "UnsafePathError",
     "LockTimeoutError",
     "QueryError",
+    "StorageError",
 ]
 
 
@@ -76,3 +77,13 @@ class LockTimeoutError(RegistryError, TimeoutError):
     """Another writer held the registry lock for too long."""
 
     exit_code = 6
+
+
+class StorageError(RegistryError):
+    """A storage back end failed: missing credentials, access denied, an unknown bucket, an unreachable
+    endpoint. The message names the URL, what failed and what the back end reads to fix it; the back end's
+    own exception is chained (``__cause__``). Made by :mod:`nb_registry.store.storage_errors`."""
+
+    exit_code = 7
+    url: str | None = None  # what was being read or written
+    kind: str | None = None  # "credentials", "denied", "bucket", "unreachable" or "failed"

@@ -29,12 +29,13 @@ from .errors import AlreadyExistsError, RegistryError
 from .names import check_alias, check_name
 from .progress import report_to
 from .runs import Run, current
+from .store.storage_errors import translate
 
 
 def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the errors a user can act on into a one-paragraph UsageError (no traceback from inside
-    nb_registry): the registry's own, files that cannot be read or written, a missing optional package,
-    a stored object that does not parse."""
+    nb_registry): the registry's own, files that cannot be read or written, a storage back end's failure,
+    a missing optional package, a stored object that does not parse."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -49,8 +50,14 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except json.JSONDecodeError as e:
             raise UsageError(f"a stored JSON file does not parse ({e}); run api.artifact(...).verify() "
                              "to check the version's files") from None
-        except OSError as e:
-            raise UsageError(f"{type(e).__name__}: {e}") from None
+        except Exception as e:  # a storage back end's failure (no credentials ...) is one paragraph too
+            root = str(getattr(args[0], "root", None) or os.environ.get("NB_REGISTRY_ROOT") or "") if args else ""
+            storage = translate(e, root if "://" in root else None)
+            if storage is not None:
+                raise UsageError(f"StorageError: {storage}") from None
+            if isinstance(e, OSError):
+                raise UsageError(f"{type(e).__name__}: {e}") from None
+            raise
 
     return wrapper
 
@@ -320,7 +327,8 @@ class RegistryMagics(Magics):
             live.finish()  # the implicit run belongs to the previous root or project; the next magic starts one
         if args.project is not None:
             self.project = args.project
-        print(f"nb_registry: root {open_registry(self.root).url}, project {self.project or self.api().project}")
+        print(f"nb_registry: root {envinfo.user_path(open_registry(self.root).url)}, "
+              f"project {self.project or self.api().project}")
         return None
 
 

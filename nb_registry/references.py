@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 import uuid
+import warnings
 from typing import Any
 
 import fsspec
 
 from .errors import IntegrityError, InvalidSpecError, NotFoundError
 from .store.hashing import hash_stream
+from .store.storage_errors import storage_errors, translate
 
 
 def _fs(uri: str) -> tuple[Any, str]:
     try:
-        return fsspec.core.url_to_fs(uri)
+        fs, path = fsspec.core.url_to_fs(uri)
     except ImportError as e:
         raise InvalidSpecError(f"cannot open {uri}: {e}") from None
     except ValueError as e:
         raise InvalidSpecError(f"cannot open {uri}: {e}") from None
+    if uri.startswith("file:") and "%" in path:  # a file URI is percent-encoded (RFC 8089; Path.as_uri() writes them)
+        decoded = urllib.parse.unquote(path)
+        if os.path.exists(decoded) or not os.path.exists(path):  # a reference recorded unencoded still resolves
+            path = decoded
+    return fs, path
 
 
 def _protocol(fs: Any) -> str:
@@ -49,7 +57,7 @@ def _checksum(fs: Any, path: str, info: dict[str, Any], checksum: bool) -> tuple
 def _url(fs: Any, path: str) -> str:
     proto = _protocol(fs)
     if proto in ("file", "local"):
-        return "file://" + path
+        return "file://" + urllib.parse.quote(path)  # decoded again by _fs
     if proto in ("http", "https"):
         return path
     return f"{proto}://{path.lstrip('/') if proto != 'memory' else path.lstrip('/')}"
@@ -58,14 +66,17 @@ def _url(fs: Any, path: str) -> str:
 def describe_reference(uri: str, checksum: bool = True, max_objects: int | None = None) -> list[tuple[str, dict[str, Any]]]:
     """[(name below the URL, entry record)] for a URL to one object or to a folder of them."""
     fs, path = _fs(uri)
+    with storage_errors(uri, "read"):
+        return _describe(uri, fs, path, checksum, max_objects)
+
+
+def _describe(uri: str, fs: Any, path: str, checksum: bool, max_objects: int | None) -> list[tuple[str, dict[str, Any]]]:
     fs.invalidate_cache(path)  # fsspec instances are shared per process: never answer from an old listing
     try:
         info = fs.info(path)
     except FileNotFoundError as e:
-        cause = e.__cause__ or e.__context__
-        if cause is not None and "connect" in type(cause).__name__.lower():  # fsspec's http wraps a refused connection
-            raise OSError(f"reference {uri} could not be reached ({type(cause).__name__}: {cause}); "
-                          "check the address and the network") from None
+        if translate(e, uri) is not None:  # a missing bucket, a refused connection (fsspec's http wraps it):
+            raise  # the storage's failure, named by storage_errors, not a missing object
         raise NotFoundError(f"reference {uri} does not exist") from None
     if info.get("type") == "directory":
         found = fs.find(path, detail=True)
@@ -106,8 +117,11 @@ def fetch_reference(rec: dict[str, Any], dest: str) -> None:
     fs, path = _fs(rec["ref"])
     tmp = f"{dest}.{uuid.uuid4().hex[:8]}.part"
     try:
-        fs.get_file(path, tmp)
-        if rec.get("checksum") == "blake3":
+        with storage_errors(rec["ref"], "download"):
+            fs.get_file(path, tmp)
+        if rec.get("checksum") == "none":
+            _warn_unchecked(rec, os.path.getsize(tmp))
+        elif rec.get("checksum") == "blake3":
             with open(tmp, "rb") as f:
                 if hash_stream(f)[0] != rec["digest"]:
                     raise IntegrityError(f"refusing to download {rec['ref']}: its content changed since it was logged")
@@ -115,3 +129,13 @@ def fetch_reference(rec: dict[str, Any], dest: str) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _warn_unchecked(rec: dict[str, Any], size: int) -> None:
+    """A reference logged with ``checksum=False`` has nothing to check its content against: say so on download,
+    and say when even its size differs from the one recorded."""
+    recorded = rec.get("size")
+    changed = f"; its size changed since it was logged ({recorded} bytes then, {size} now)" \
+        if isinstance(recorded, int) and recorded != size else ""
+    warnings.warn(f"{rec['ref']} was logged without a checksum (checksum=False), so its content was downloaded "
+                  f"unchecked{changed}; log it with a checksum to have downloads verified", stacklevel=4)

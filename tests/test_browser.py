@@ -208,6 +208,8 @@ def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path)
                     && g.canvases.some(c => c.layer === 'layer2-node' && c.painted > 1000))""", timeout=20_000)
         draw = page.evaluate("() => window.__nbrDraw")
         graphs = page.evaluate(CY_STATE_JS)
+        # the static picture saved beside the widget (for viewers without widgets) hides where the widget is drawn
+        pictures = graph_cell.evaluate("c => [...c.querySelectorAll('img.nbr-lineage-picture')].map(i => i.offsetParent !== null)")
 
         # Clicking a node shows its details beside the graph (a round trip through the kernel).
         centre = page.evaluate("""() => {
@@ -228,7 +230,8 @@ def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path)
         browser_cell = _cell(page, re.compile(r"^%registry$"))
         browser_cell.scroll_into_view_if_needed()
         tab_titles = [t.strip() for t in browser_cell.locator(".jp-OutputArea-output .lm-TabBar-tabLabel").all_inner_texts()]
-        browser_text = browser_cell.locator(".jp-OutputArea-output").inner_text()
+        browser_text = "\n".join(browser_cell.locator(".jp-OutputArea-output").all_inner_texts())  # summary (hidden) + widget
+        summaries = browser_cell.evaluate("c => [...c.querySelectorAll('.nbr-static')].map(e => e.offsetParent !== null)")
 
         graph_cell.scroll_into_view_if_needed()
         page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='filebrowser']").click()  # more room
@@ -242,6 +245,8 @@ def test_ensemble_walkthrough_in_jupyterlab(lab: dict[str, Any], tmp_path: Path)
     print(f"\npage load to kernel idle {t_idle - t0:.1f} s; run all {t_done - t_run:.1f} s; {drawn}; screenshot {shot}")
 
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert pictures == [False], f"the live graph's static picture: {pictures} (one, hidden)"
+    assert summaries == [False], f"the live browser's static summary: {summaries} (one, hidden)"
     final = next(g for g in graphs if g["source"].startswith("%lineage ensemble:latest"))
     for prefix in ("ensemble:v0", "m1:v0", "m2:v0", "m3:v0", "dataset:v0", "assemble-ensemble", "train-m1", "train-m2",
                    "train-m3", "generate-data"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -162,6 +163,12 @@ def test_argument_parsers() -> None:
         _filter_expr("config.lr")
 
 
+def test_no_command_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert "examples:" in out and "nb-registry log model" in out and "exit codes:" in out and "7  storage" in out
+
+
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["log"], ["--root", str(tmp_path), "log", "m", "f", "--metadata", "x"], ["nope"],
                  ["--root", str(tmp_path), "runs", "--filter", "config.lr"]):
@@ -198,6 +205,8 @@ def test_text_output(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(capsys, root, "show", "m:v1")
     assert code == 0 and ["metadata.acc", "0.6"] in [line.split() for line in out.splitlines()]
     assert "tok/a.json" in out and "uncategorized/m:v1" in out
+    fields = {line.split()[0]: line.split()[1:] for line in out.split("\n\n")[0].splitlines()}
+    assert fields["version"] == ["v1"] and fields["size"] == ["1018", "B"], fields  # as the rest of the output says them
     code, out, _ = run_main(capsys, root, "diff", "m:v0", "m:v1")
     assert "+ tok/a.json" in out and "~ metadata.acc: 0.5 -> 0.6" in out and "model.bin" not in out
     code, out, _ = run_main(capsys, root, "ls")
@@ -257,6 +266,17 @@ def test_lineage_link_registry_promote(files: Path, capsys: pytest.CaptureFixtur
     assert code == 3 and "staging" in err
     code, _, err = run_main(capsys, root, "registry", "show", "nope")
     assert code == 3 and "clf" in err
+
+    # the text output says versions as vN everywhere, aliases as alias=vN, times to the second
+    code, out, _ = run_main(capsys, root, "registry", "ls")
+    assert code == 0 and "production=v0,staging=v0" in out and "{" not in out, out
+    code, out, _ = run_main(capsys, root, "registry", "show", "clf")
+    assert "production=v0,staging=v0" in out and "{" not in out.split("\n\n")[0], out
+    code, out, _ = run_main(capsys, root, "registry", "history", "clf")
+    lines = out.splitlines()
+    assert lines[0].split() == ["ALIAS", "FROM", "TO", "BY", "AT"], out
+    assert lines[1].split()[:3] == ["staging", "-", "v0"] and lines[2].split()[:3] == ["production", "-", "v0"], out
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", lines[1]) and "+00:00" not in out, out
 
 
 def test_retention_policy_then_gc_dry_run(tmp_path: Path) -> None:
@@ -345,10 +365,10 @@ def test_bad_root_is_one_line_error_not_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "w.bin").write_bytes(b"weights")
     for args in (["ls"], ["--json", "runs"], ["log", "m", str(tmp_path / "w.bin")]):
         s3 = _cli_root(tmp_path, "s3://no-such-bucket-nbr/reg", *args, env=env)
-        assert s3.returncode == 1, s3.stderr
+        assert s3.returncode == 7, s3.stderr  # a StorageError
         assert "Traceback" not in s3.stderr and "credentials" in s3.stderr.lower()
         if "--json" in args:
-            assert json.loads(s3.stdout)["error"]["exit_code"] == 1
+            assert json.loads(s3.stdout)["error"]["exit_code"] == 7
 
     try:
         import gcsfs  # noqa: F401

@@ -144,6 +144,17 @@ def test_hyperparameters_go_to_the_config_and_metrics_to_the_history_at_the_trai
     assert not nbr.Api(root=reg_root).artifact_collections(PROJECT), "log_model=False logs no checkpoint"
 
 
+def test_a_checkpoint_folder_inside_the_working_folder_is_recorded_relative_to_it(reg_root: str, tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lightning makes every dirpath absolute; in a shared registry a teammate needs the folder as the project
+    names it, not one machine's absolute path."""
+    monkeypatch.chdir(tmp_path)
+    logger, _, _, _, _ = fit(reg_root, Path("ckpt"), "all")
+    api = nbr.Api(root=reg_root, project=PROJECT)
+    versions = api.artifact_versions(collection(api, api.run(logger.experiment.path)))
+    assert {v.metadata["ModelCheckpoint"]["dirpath"] for v in versions} == {"ckpt"}
+
+
 def test_log_model_true_logs_the_kept_checkpoints_when_training_ends(reg_root: str, tmp_path: Path) -> None:
     logger, cb, counter, _, _ = fit(reg_root, tmp_path / "ckpt", True)
     api = nbr.Api(root=reg_root, project=PROJECT)

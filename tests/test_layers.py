@@ -20,7 +20,7 @@ LAYERS = [
     {"store"},  # the metadata interface and its backends, blobs, hashing
     {"artifact", "manifest", "references", "artifacts", "registry", "transfer", "serialize", "runs", "models", "lineage",
      "tracking", "retention", "predictions", "automations", "migrate", "api"},  # the domain API
-    {"cli", "__main__", "magics", "widgets", "server", "demo", "integrations", "__init__"},  # the faces: they only call the API
+    {"cli", "cli_text", "__main__", "magics", "widgets", "server", "demo", "integrations", "__init__"},  # the faces: they only call the API
 ]
 FACE_LIBRARIES = {"IPython", "ipywidgets", "ipycytoscape", "jupyter_server", "tornado", "plotly", "nbclient"}
 # imported only by nb_registry/integrations/ (torch also by serialize.py, lazily, to load a state dict)
@@ -82,9 +82,11 @@ def test_lower_layers_never_import_higher_ones() -> None:
 # What the layers above the store may import from it: the interface, its records, the blob store, hashing and
 # writing files without following links (nofollow),
 # and the package itself (open_store). Backends and their files (shards, TinyDB tables, SQL) stay inside.
-STORE_PUBLIC = {"store", "store.interface", "store.records", "store.blobs", "store.hashing", "store.nofollow"}
-# Private names of the standard library that are its public API in all but name.
-STDLIB_PRIVATE = {"_exit", "_getframe", "_asdict", "_replace", "_fields", "_make", "_current_frames"}
+STORE_PUBLIC = {"store", "store.interface", "store.records", "store.blobs", "store.hashing", "store.nofollow",
+                "store.storage_errors"}
+# Private names of the standard library that are its public API in all but name, and IPython's display protocol.
+STDLIB_PRIVATE = {"_exit", "_getframe", "_asdict", "_replace", "_fields", "_make", "_current_frames",
+                  "_repr_mimebundle_", "_repr_html_", "_repr_png_", "_repr_svg_", "_ipython_display_"}
 
 
 def test_nothing_above_the_store_reaches_into_a_backend() -> None:

@@ -174,15 +174,49 @@ def test_notebooks_are_saved_executed_for_static_readers_and_start_with_a_colab_
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), f"{name}: saved without running every cell"
     for cell in code:
-        for out in cell.outputs:
+        for i, out in enumerate(cell.outputs):
             assert out.output_type != "error", f"{name}: a saved output is an error in {cell.source[:40]!r}"
-            if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
-                assert "text/html" in out.data, f"{name}: widget without an HTML fallback in {cell.source[:40]!r}"
+            if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):  # a fallback in it, or just before it
+                static = i > 0 and "nbr-static" in cell.outputs[i - 1].get("data", {}).get("text/html", "")
+                assert out.data.get("text/html") or static, f"{name}: widget without an HTML fallback in {cell.source[:40]!r}"
     setup = next(c for c in nb.cells if c.cell_type == "code").source
     assert '"google.colab" in sys.modules' in setup and "enable_custom_widget_manager()" in setup
     assert "%pip install" in setup and "%load_ext nb_registry" in setup
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+MACHINE_PATH = re.compile(r"(?<![\w.])(/tmp/|/var/tmp/|/var/folders/|/private/var/|/home/[^/\s\"']+/|/Users/[^/\s\"']+/|/root/"
+                          r"|[A-Za-z]:\\\\Users\\\\)")
+
+
+def machine_paths(text: str) -> list[str]:
+    """Absolute paths of a machine in ``text``: temporary folders, home folders, this checkout."""
+    import pwd
+    import tempfile
+
+    found = [m.group(0) for m in MACHINE_PATH.finditer(text)]
+    for local in {str(PROJECT_ROOT), tempfile.gettempdir(), pwd.getpwuid(os.getuid()).pw_dir}:
+        if len(local) > 1 and local in text:
+            found.append(local)
+    return found
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_saved_notebooks_name_no_machine_paths_and_no_timings(name: str) -> None:
+    """What a reader sees was not made on a particular machine: outputs and widget state hold no absolute temporary,
+    home or checkout path (the registry shows as ~/.nb_registry), and no cell keeps its execution timings.
+    ``bash scripts/regen_notebooks.sh`` saves them so."""
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            found = machine_paths(json.dumps(out))
+            assert not found, f"{name}: the output of {cell.source[:50]!r} names {found}"
+        assert "execution" not in cell.metadata, f"{name}: timings saved in {cell.source[:50]!r}"
+    found = machine_paths(json.dumps(nb.metadata))
+    assert not found, f"{name}: the notebook metadata (widget state) names {found}"
+    setup = cell_text(next(c for c in nb.cells if c.cell_type == "code"))
+    assert "root ~/.nb_registry," in setup, setup
 
 
 # -- the ensemble walkthrough ----------------------------------------------------------------------------
@@ -210,15 +244,17 @@ def test_ensemble_graph_widgets_hold_the_dag(ensemble: Executed) -> None:
     for prefix in ("ensemble:v0", "m1:v0", "m2:v0", "m3:v0", "dataset:v0", "assemble-ensemble", "train-m1"):
         assert any(label.startswith(prefix) for label in labels), (prefix, labels)
     assert any("best" in label for label in labels if label.startswith("m1:v0")), "aliases are on the labels"
-    # a static rendering (GitHub, nbviewer) still gets text
-    out = ensemble.cell("%lineage ensemble:latest").outputs[0]
-    assert "LineageView" in out["data"]["text/plain"]
+    # a static rendering (GitHub, nbviewer, an untrusted notebook) gets the graph as a picture, in its own output
+    picture, widget = ensemble.cell("%lineage ensemble:latest").outputs
+    assert "nbr-lineage-picture" in picture["data"]["text/html"] and "<svg" in picture["data"]["image/svg+xml"]
+    assert "LineageView" in widget["data"]["text/plain"] and WIDGET_VIEW in widget["data"]
 
 
 def test_ensemble_registry_browser_renders(ensemble: Executed) -> None:
     cell = ensemble.cell("%registry")
     assert widget_views(cell), "the browser is a widget"
-    assert "RegistryBrowser" in cell.outputs[0]["data"]["text/plain"]
+    summary, widget = cell.outputs
+    assert "RegistryBrowser" in widget["data"]["text/plain"] and "<table>" in summary["data"]["text/html"]
     state = widget_strings(ensemble, cell)
     for title in ("Registered models", "Artifacts", "Runs"):
         assert title in state, f"tab {title!r} missing"
@@ -497,7 +533,7 @@ def test_demo_headless_runs_the_walkthrough_and_says_what_it_did(tmp_path: Path)
     for k in (1, 2, 3):
         assert f"registered model  model-registry/ensemble_m{k}" in out
         assert f"v0 -> ensemble-walkthrough/m{k}:v0  [staging]" in out
-        assert f"depends on ensemble-walkthrough/m{k}:v0" in out
+        assert f"depends on ensemble-walkthrough/m{k}:v0  aliases: latest, best" in out  # the aliases it moved
     assert "v0 -> ensemble-walkthrough/ensemble:v0  [staging]" in out
     assert re.search(r"downloaded to \S+: .*m1/m1\.json", out)
     executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
@@ -520,9 +556,10 @@ def test_demo_runs_the_walkthrough_then_opens_jupyterlab(tmp_path: Path) -> None
 
     notebooks = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, notebooks)
+    server_log = open(tmp_path / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "nb_registry.demo", "--notebook-dir", str(notebooks),
                              "--port", str(free_port(0))],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=server_log, text=True,
                             env=kernel_env(tmp_path), cwd=tmp_path, start_new_session=True)
     lines: list[str] = []
     try:
@@ -540,9 +577,25 @@ def test_demo_runs_the_walkthrough_then_opens_jupyterlab(tmp_path: Path) -> None
             urllib.request.urlopen(status_url, timeout=30)  # behind Jupyter's token
         status = json.loads(urllib.request.urlopen(f"{status_url}?token={url.group(2)}", timeout=30).read())
         assert status["root"] == str(tmp_path / "registry")  # the server extension sees the demo's registry
+        # JupyterLab opens the walkthrough as this run executed it, trusted: its widgets show, no "not trusted" warning
+        from nbformat.sign import NotebookNotary
+
+        executed = nbformat.read(notebooks / "ensemble_walkthrough.ipynb", as_version=4)
+        assert f"root {tmp_path / 'registry'}," in cell_text(executed.cells[2]), "the demo's own run, on its registry"
+        for name in NOTEBOOK_NAMES:
+            assert NotebookNotary().check_signature(nbformat.read(notebooks / name, as_version=4)), f"{name} not trusted"
+        contents = f"{url.group(1)}/api/contents/ensemble_walkthrough.ipynb?token={url.group(2)}"
+        assert json.loads(urllib.request.urlopen(contents, timeout=30).read())["content"]["cells"], "the server reads it"
+        # and without the "Jupyter news" toast
+        settings = f"{url.group(1)}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={url.group(2)}"
+        schema = json.loads(urllib.request.urlopen(settings, timeout=30).read())["schema"]["properties"]
+        assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False, schema
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+        server_log.close()
+    log = (tmp_path / "server.log").read_text()
+    assert "not trusted" not in log, log
 
 
 def test_demo_without_jupyterlab_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
@@ -556,3 +609,22 @@ def test_demo_without_jupyterlab_says_how_to_install(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "nbclient", None)
     assert demo.main(["--headless"]) == 2
     assert "pip install" in capsys.readouterr().err
+
+
+def test_the_demo_folder_holds_trusted_copies_and_lab_settings_keep_other_overrides(tmp_path: Path) -> None:
+    """Without --notebook-dir the demo works in ~/nb_registry-demo (HOME is a temporary folder here), never in the
+    shipped notebooks; JupyterLab's overrides add the news settings to the installation's own."""
+    import argparse
+
+    from nbformat.sign import NotebookNotary
+
+    from nb_registry import demo
+
+    folder = demo.demo_dir(argparse.Namespace(notebook_dir=None))
+    assert folder == Path.home() / "nb_registry-demo"
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    demo.trust(folder)
+    assert all(NotebookNotary().check_signature(nbformat.read(p, as_version=4)) for p in folder.glob("*.ipynb"))
+    settings = demo.lab_settings(tmp_path / "lab-settings")
+    overrides = json.loads((settings / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}

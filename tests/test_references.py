@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import make_file
 
-from nb_registry import Artifact, IntegrityError, NotFoundError, Registry
+from nb_registry import Artifact, IntegrityError, NotFoundError, Registry, StorageError
 from nb_registry.store.hashing import hash_bytes
 
 
@@ -193,5 +193,38 @@ def test_an_unreachable_http_reference_is_not_called_missing() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     art = Artifact("r")
-    with pytest.raises(OSError, match="could not be reached"):
+    with pytest.raises(StorageError, match="could not be reached") as info:
         art.add_reference(f"http://127.0.0.1:{port}/model.bin")
+    assert f"http://127.0.0.1:{port}/model.bin" in str(info.value) and info.value.__cause__ is not None
+
+
+def test_a_file_uri_with_percent_encoded_characters_is_found(local_reg: Registry, tmp_path: Path) -> None:
+    """Path.as_uri() encodes a space, '=' and '!' (RFC 8089); the path they name is what is read."""
+    data = make_file(tmp_path / "my data" / "split=train!.csv", "a,b\n1,2\n")
+    uri = data.as_uri()
+    assert "%20" in uri and "%3D" in uri and "%21" in uri
+    art = Artifact("ds", type="dataset")
+    [entry] = art.add_reference(uri)
+    assert entry.digest == hash_bytes(b"a,b\n1,2\n")
+    make_file(tmp_path / "my data" / "sub dir" / "x=1.txt", "x")
+    folder = art.add_reference((tmp_path / "my data").as_uri(), name="folder")
+    assert sorted(e.path for e in folder) == ["folder/split=train!.csv", "folder/sub dir/x=1.txt"]
+    logged = local_reg.log(art, project="p")
+    assert logged.verify() == []
+    out = Path(logged.download(str(tmp_path / "out"), refs=True))
+    assert (out / entry.path).read_text() == "a,b\n1,2\n"
+    assert (out / "folder" / "sub dir" / "x=1.txt").read_text() == "x"
+
+
+def test_a_reference_without_checksum_warns_when_downloaded(local_reg: Registry, tmp_path: Path) -> None:
+    data = make_file(tmp_path / "big.bin", "x" * 10)
+    art = Artifact("ds", type="dataset")
+    art.add_reference(f"file://{data}", checksum=False)
+    logged = local_reg.log(art, project="p")
+    with pytest.warns(UserWarning, match="without a checksum .* downloaded unchecked") as caught:
+        logged.download(str(tmp_path / "out"), refs=True)
+    assert str(data) in str(caught[0].message) and "size changed" not in str(caught[0].message)
+    data.write_text("changed")
+    with pytest.warns(UserWarning, match=r"size changed since it was logged \(10 bytes then, 7 now\)"):
+        logged.download(str(tmp_path / "out2"), refs=True)
+    assert (tmp_path / "out2" / "big.bin").read_text() == "changed"

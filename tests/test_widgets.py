@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -227,13 +228,46 @@ def test_lineage_view_builds_nodes_edges_and_shows_a_clicked_node(tmp_path: Path
     assert view.cyto.layout.width != width
     view.fit_button.click()
     assert view.cyto.layout.width == width
-    bundle = view._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle and "LineageView" in bundle["text/plain"]
-    assert "<svg" in bundle["text/html"] and "<script" not in bundle["text/html"]  # static renderings
+    picture, widget = displayed(view)  # two outputs: the picture every viewer shows, then the widget
+    assert "application/vnd.jupyter.widget-view+json" in widget and "LineageView" in widget["text/plain"]
+    assert widget["text/html"] == "" and "image/svg+xml" not in widget  # shown once where widgets are not drawn
+    assert_static_picture(picture, graph)  # what untrusted JupyterLab, nbviewer and GitHub show
+    uid = re.search(r"nbr-static-([0-9a-f]+)", picture["text/html"]).group(1)
+    assert f"nbr-live-{uid}" in view._dom_classes  # the live view's class, which hides the picture where it is drawn
+    assert f"body:has(.nbr-live-{uid}) .nbr-static-{uid}" in picture["text/html"]
     monkeypatch.chdir(tmp_path)
     view.export_button.click()
     assert (tmp_path / "lineage.html").read_text().count(" data-i=") == len(graph["nodes"])
     assert "saved" in view.status.value
+
+
+def displayed(obj: Any) -> list[dict[str, Any]]:
+    """The outputs ``display(obj)`` makes in an IPython shell, as mime bundles."""
+    from IPython.display import display
+    from IPython.testing.globalipapp import get_ipython
+    from IPython.utils.capture import capture_output
+
+    get_ipython()
+    with capture_output() as captured:
+        display(obj)
+    return [dict(o.data) for o in captured.outputs]
+
+
+def assert_static_picture(bundle: dict[str, Any], graph: dict[str, Any]) -> None:
+    """The saved picture: image/svg+xml is one well-formed SVG with every node, and text/html holds that same SVG as an
+    <img> data URI (no inline <svg>, which sanitizers strip, and no script)."""
+    import base64
+    import re
+    import xml.etree.ElementTree as ET
+
+    svg = bundle["image/svg+xml"]
+    root = ET.fromstring(svg)
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}g[@data-i]")) == len(graph["nodes"])
+    assert "<script" not in svg and "href=" not in svg.replace("marker-end='url(#", "")
+    page = re.sub(r"<style>[^<]*</style>", "", bundle["text/html"])
+    assert "<svg" not in page and "<script" not in page
+    m = re.search(r"<img class='nbr-lineage-picture' src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)' width='(\d+)'", page)
+    assert m and base64.b64decode(m.group(1)).decode() == svg and int(m.group(2)) > 0
 
 
 def test_lineage_view_of_a_registry_marks_registered_versions(api: Any) -> None:
@@ -274,7 +308,7 @@ def test_show_lineage_keeps_the_widget_for_small_graphs_and_sends_one_mime_outpu
     out = show_lineage(graph)
     assert isinstance(out, LineageOutput)
     bundle = out._repr_mimebundle_()
-    assert set(bundle) == {LINEAGE_MIME_TYPE, "text/html", "text/plain"}
+    assert set(bundle) == {LINEAGE_MIME_TYPE, "text/html", "image/svg+xml", "text/plain"}
     data = json.loads(json.dumps(bundle[LINEAGE_MIME_TYPE], allow_nan=False))  # plain JSON, as the kernel sends it
     assert len(data["nodes"]) == len(graph["nodes"]) and len(data["edges"]) == len(graph["edges"])
     assert {n["data"]["id"] for n in data["nodes"]} == {n["id"] for n in graph["nodes"]}
@@ -290,8 +324,7 @@ def test_show_lineage_keeps_the_widget_for_small_graphs_and_sends_one_mime_outpu
     assert data["root"] == graph["root"]
     run = next(n for n in data["nodes"] if n["data"]["kind"] == "run")
     assert "run" in run["classes"].split() and ["job_type", "train"] in run["data"]["details"]
-    svg = bundle["text/html"]  # what GitHub and nbviewer show
-    assert "<svg" in svg and "<script" not in svg and svg.count(" data-i=") == len(graph["nodes"])
+    assert_static_picture(bundle, graph)
     assert f"{len(graph['nodes'])} nodes" in bundle["text/plain"] and "LineageOutput" in bundle["text/plain"]
 
 

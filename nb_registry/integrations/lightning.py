@@ -230,7 +230,7 @@ class NbRegistryLogger(Logger):
             meta = {"score": score_of(score), "original_filename": os.path.basename(path), "epoch": epoch,
                     "global_step": step, "monitor": getattr(callback, "monitor", None),
                     "mode": getattr(callback, "mode", None),
-                    callback.__class__.__name__: {k.lstrip("_"): jsonable(getattr(callback, k))
+                    callback.__class__.__name__: {k.lstrip("_"): jsonable(_portable(k, getattr(callback, k)))
                                               for k in SETTINGS if hasattr(callback, k)}}
             logged = log.log(run, path, score=score, best=os.path.abspath(path) == best_path, metadata=meta,
                              entry_name="model.ckpt")
@@ -238,6 +238,15 @@ class NbRegistryLogger(Logger):
                 self._by_path[path] = logged
         if best_path is not None:
             log.mark_best(best_path, callback.best_model_score)
+
+
+def _portable(key: str, value: Any) -> Any:
+    """A checkpoint folder as a teammate reading the shared registry can use it: relative to the working
+    folder when it lies inside it (Lightning makes every dirpath absolute), else as it is."""
+    if key != "dirpath" or not isinstance(value, str) or not os.path.isabs(value):
+        return value
+    rel = os.path.relpath(value, os.getcwd())
+    return rel if not rel.startswith(os.pardir) else value
 
 
 def _candidates(callback: Any) -> dict[str, Any]:

@@ -23,12 +23,14 @@ from jupyter_server.utils import url_path_join
 
 from .. import __version__
 from ..errors import (AlreadyExistsError, CorruptMetadataError, IntegrityError, LockTimeoutError, NotFoundError,
-                      RegistryError)
+                      RegistryError, StorageError)
 from ..names import check_name
+from ..store.storage_errors import translate
 from ..views import model_summary, model_view, to_json, version_view
 
-STATUS = [(NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409), (LockTimeoutError, 503),
-          (CorruptMetadataError, 500), (RegistryError, 400), (ValueError, 400), (TypeError, 400), (KeyError, 400)]
+STATUS = [(StorageError, 502), (NotFoundError, 404), (AlreadyExistsError, 409), (IntegrityError, 409),
+          (LockTimeoutError, 503), (CorruptMetadataError, 500), (RegistryError, 400), (ValueError, 400),
+          (TypeError, 400), (KeyError, 400)]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Registry work blocks (a lock wait of up to LOCK_TIMEOUT, a large read), so it never runs on the server's
 # event loop, which also carries every notebook's kernel traffic. Reads and writes get their own threads:
@@ -40,6 +42,12 @@ _SEGMENT_NAMES = {"project": "project", "name": "name", "alias": "alias", "versi
 
 class BadRequest(ValueError):
     """Malformed input that the API never saw (a body that is not a JSON object, a bad number)."""
+
+
+def _remote(handler: "Base") -> str | None:
+    """The served registry's root when it is a URL (what a storage error names)."""
+    url = str(getattr(handler.settings.get("nb_registry_api"), "registry", None) and handler.api.registry.url or "")
+    return url if "://" in url else None
 
 
 class Base(APIHandler):
@@ -98,6 +106,9 @@ class Base(APIHandler):
         if isinstance(e, tornado.web.HTTPError):  # e.g. a required query argument missing
             message = self._without_paths(e.log_message % e.args if e.log_message and e.args else e.log_message or "")
             return e.status_code, json.dumps({"error": message or e.reason or "", "status": e.status_code}), "application/json"
+        storage = translate(e, _remote(self))  # a storage back end's failure (no credentials ...): a 502
+        if storage is not None and storage is not e:
+            storage.__cause__, e = e, storage  # the server log keeps the back end's own exception
         status = next((code for kind, code in STATUS if isinstance(e, kind)), None)
         if status is None or status >= 500:
             self.log.error("nb_registry: %s %s failed", self.request.method, self.request.path, exc_info=e)

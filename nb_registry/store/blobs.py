@@ -322,3 +322,10 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+# on object stores, a back end's failure (no credentials, no bucket, unreachable) is one StorageError naming the store
+from .storage_errors import guard_methods  # noqa: E402 - applied once the class exists
+
+guard_methods(BlobStore, ("exists", "size", "put_bytes", "put_file", "read_bytes", "get_file", "verify", "digests",
+                          "delete"))

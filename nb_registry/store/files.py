@@ -44,6 +44,8 @@ ABSENT: Any = _Absent()  # ``expect=ABSENT``: write only if the file does not ex
 class Conflict(Exception):
     """A conditional write found the object changed (or created) since it was read."""
 
+    nb_registry_signal = True  # a signal to retry, not a storage failure (see storage_errors)
+
 
 class ReadOnlyStoreError(RegistryError):
     """The storage cannot be written safely by several writers (no conditional writes)."""

@@ -34,6 +34,7 @@ import fsspec
 import fsspec.asyn
 
 from .files import ABSENT, Conflict, Files, ReadOnlyStoreError
+from .storage_errors import guard_methods, storage_errors
 
 HEADER = re.compile(rb"^#nbr-log through=(\d{12}) body=(\d{15})\n")
 HEADER_LEN = len(b"#nbr-log through=000000000000 body=000000000000000\n")
@@ -68,7 +69,13 @@ class ObjectFiles(Files):
         self._next_part: dict[str, int] = {}
         self._bases: dict[str, tuple[Any, int, bytes, set[str]]] = {}
         self._part_cache: dict[str, bytes] = {}
-        self.read_only = not self._conditional_writes_work()
+        self._writable: bool | None = None  # probed at the first write: opening a registry touches no network
+
+    @property
+    def read_only(self) -> bool:
+        if self._writable is None:
+            self._writable = self._conditional_writes_work()
+        return not self._writable
 
     def _p(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -80,7 +87,8 @@ class ObjectFiles(Files):
         if key not in _PROBED:
             probe = self._p(f".probe/{uuid.uuid4().hex}")
             try:
-                self.fs.pipe_file(probe, b"1")
+                with storage_errors(self.url, "write to"):
+                    self.fs.pipe_file(probe, b"1")
                 try:
                     self.fs.pipe_file(probe, b"2", IfNoneMatch="*")
                     _PROBED[key] = False  # overwrote an existing object under If-None-Match
@@ -273,3 +281,7 @@ def _parse_base(raw: bytes) -> tuple[int, bytes, set[str]]:
         names = raw[n + 11:length - 1].decode()
         return 0, raw[length:], set(names.split(",")) if names else set()
     return 0, raw, set()
+
+
+# every request to the object store: its failures (no credentials, no bucket, unreachable) are one StorageError
+guard_methods(ObjectFiles, ("token", "reread", "write", "delete", "listdir", "append", "read_from", "size"))

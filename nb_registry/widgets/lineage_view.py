@@ -8,8 +8,9 @@ about 1,500 widget models, created through the kernel and the page). :func:`show
 returns) keeps the widget up to :data:`LINEAGE_WIDGET_MAX_NODES` nodes; above that it returns a
 :class:`LineageOutput`: one display message with the same cytoscape elements under
 ``application/vnd.nb-registry.lineage+json``, drawn by the nb-registry JupyterLab extension's MIME renderer
-(labextension/src/mime.ts; no kernel needed), plus the graph as inline SVG (``text/html``) for static
-renderers such as GitHub and nbviewer, and a ``text/plain`` line.
+(labextension/src/mime.ts; no kernel needed). Both also carry the graph as a picture (:func:`static_bundle`:
+``image/svg+xml``, and ``text/html`` holding it as an ``<img>``) for every other viewer: an untrusted notebook in
+JupyterLab, nbconvert and nbviewer, GitHub; and a ``text/plain`` line.
 
 This is the only module that imports ipycytoscape (last released in 2022, one widget per node), so
 the rest of the package does not depend on it. The layout is ours (:mod:`nb_registry.graph_layout`,
@@ -21,7 +22,7 @@ node shows its details beside the graph; "Export HTML" writes the standalone fil
 
 from __future__ import annotations
 
-from ..htmlsafe import h, join
+import base64
 import math
 import os
 from typing import Any, Mapping, Sequence
@@ -39,11 +40,13 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from ..graph_layout import NODE_HEIGHT, label_width, layout
-from ..lineage_html import (EDGE_COLORS, REGISTERED_BORDER, lineage_to_svg, node_color, node_details, save_lineage_html,
-                            short_label)
+from ..htmlsafe import Markup, h, join, trusted
+from ..lineage_html import (EDGE_COLORS, REGISTERED_BORDER, RUN_COLOR, lineage_to_svg, node_color, node_details,
+                            save_lineage_html, short_label)
+from ._static import display_with_static
 
 __all__ = ["LineageView", "LineageOutput", "show_lineage", "lineage_mime_data", "cytoscape_elements", "cytoscape_style",
-           "LINEAGE_MIME_TYPE", "LINEAGE_WIDGET_MAX_NODES"]
+           "lineage_picture", "static_bundle", "LINEAGE_MIME_TYPE", "LINEAGE_WIDGET_MAX_NODES"]
 
 LINEAGE_WIDGET_MAX_NODES = 200  # above this, one display message for the lab extension's renderer (LineageOutput)
 LINEAGE_MIME_TYPE = "application/vnd.nb-registry.lineage+json"
@@ -140,6 +143,82 @@ def details_html(node: Mapping[str, Any] | None) -> str:
              node_color(node), kind, rows)
 
 
+# -- the saved picture: what every viewer shows -------------------------------------------------------------------
+# JupyterLab picks the first mime type, by rank, that it may render: for an untrusted notebook (any notebook opened
+# from disk before it is run or trusted) only "safe" renderers count. The widget view and image/svg+xml are not safe
+# (the SVG renderer prints "Cannot display an untrusted SVG"); text/html is, but sanitized: inline <svg> is not an
+# allowed tag, so it is removed and its texts run together. An <img> is allowed, with a data: URI (the sanitizer
+# checks the scheme of href and cite only), and a browser runs no script and loads nothing in an SVG loaded as an
+# image. So the HTML holds the graph as <img src="data:image/svg+xml;base64,...">: the same picture in untrusted
+# JupyterLab, nbconvert's HTML (nbviewer) and any Markdown/HTML viewer; image/svg+xml is the picture again, on its
+# own, for viewers that show images but not HTML (LaTeX/PDF export, some IDEs). For the widget, the picture is an
+# output of its own beside the widget's (nbconvert would pick the widget view of a shared bundle): see _static.py.
+_CHAR_W, _LINE = 7.3, 18  # approximate 12px monospace advance; a line of the header
+_PICTURE_TEXT = "<lineage picture: {} nodes, {} edges>"  # the picture's text/plain (plain text, not HTML)
+
+
+def _legend_svg(nodes: Sequence[Mapping[str, Any]], y: float) -> tuple[Markup, float]:
+    """The legend as one row of SVG swatches and labels; returns (svg, width)."""
+    items: list[tuple[Markup, str]] = [
+        (h("<rect width='18' height='12' rx='6' fill='{}' fill-opacity='0.6'/>", RUN_COLOR), "run")]
+    for t in sorted({str(n.get("type")) for n in nodes if n.get("kind") == "artifact"}):
+        items.append((h("<rect width='18' height='12' rx='3' fill='{}'/>", node_color({"type": t})), t))
+    items.append((h("<rect x='1.5' y='1.5' width='15' height='9' rx='2' fill='#ffffff' stroke='{}' "
+                    "stroke-width='3'/>", REGISTERED_BORDER), "registered"))
+    for kind, colour in EDGE_COLORS.items():
+        dash = h(" stroke-dasharray='5 3'") if kind == "depends-on" else h("")
+        items.append((h("<line x1='0' y1='6' x2='22' y2='6' stroke='{}' stroke-width='2'{}/>", colour, dash), kind))
+    out, x = [], 8.0
+    for swatch, label in items:
+        out.append(h("<g transform='translate({},{})'>{}<text x='27' y='10.5' font-size='12' fill='#333333'>{}</text></g>",
+                     f"{x:.1f}", f"{y:.1f}", swatch, label))
+        x += 27 + _CHAR_W * len(label) + 16
+    return join(out), x
+
+
+def lineage_picture(graph: Mapping[str, Any]) -> tuple[Markup, float, float]:
+    """The graph as one standalone SVG document, with its title, summary and legend drawn in: (svg, width, height).
+    Nothing in it depends on the page (no CSS, no script, no external resource)."""
+    fragment = lineage_to_svg(graph)  # summary, legend, then the one inline <svg> of the graph (built by htmlsafe)
+    inner = fragment[fragment.index("<svg"):fragment.rindex("</svg>") + len("</svg>")]
+    gw, gh = (float(v) for v in (_attr(inner, "width"), _attr(inner, "height")))
+    nodes = list(graph.get("nodes", []))
+    by_id = {str(n["id"]): n for n in nodes}
+    root = by_id.get(str(graph.get("root")))
+    title = f"Lineage of {root.get('label') if root else 'artifacts'}"
+    summary = (f"{sum(1 for n in nodes if n.get('kind') == 'artifact')} artifact versions, "
+               f"{sum(1 for n in nodes if n.get('kind') == 'run')} runs, {len(graph.get('edges', []))} edges; "
+               "data flows upwards")
+    legend, legend_w = _legend_svg(nodes, _LINE + 10)
+    top = 2 * _LINE + 20
+    width = max(gw, legend_w, 16 + _CHAR_W * (len(title) + len(summary) + 2))
+    height = top + gh
+    # the graph's own <svg>, placed below the header: a slice of lineage_to_svg's markup, whose values it escaped
+    nested = h("<svg x='{}' y='{}' ", f"{(width - gw) / 2:.1f}", f"{top:.0f}") + trusted(inner[len("<svg "):])
+    svg = h("<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{ht}' viewBox='0 0 {w} {ht}' "
+            "font-family='monospace' font-size='12'><title>{title}</title><rect width='100%' height='100%' fill='#ffffff'/>"
+            "<text x='8' y='{line}' font-weight='bold' fill='#1d1d1d'>{title}"
+            "<tspan font-weight='normal' fill='#666666'>  {summary}</tspan></text>{legend}{nested}</svg>",
+            w=f"{width:.0f}", ht=f"{height:.0f}", title=title, line=_LINE, summary=summary, legend=legend, nested=nested)
+    return svg, width, height
+
+
+def _attr(tag: str, name: str) -> str:
+    start = tag.index(f" {name}='") + len(name) + 3
+    return tag[start:tag.index("'", start)]
+
+
+def static_bundle(graph: Mapping[str, Any]) -> dict[str, Markup]:
+    """``text/html`` (the picture as an ``<img>``, which sanitizers keep) and ``image/svg+xml`` (the picture)."""
+    svg, width, height = lineage_picture(graph)
+    nodes = graph.get("nodes", [])
+    alt = f"lineage graph: {', '.join(short_label(n) for n in nodes[:12])}" + (" ..." if len(nodes) > 12 else "")
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    img = h("<img class='nbr-lineage-picture' src='data:image/svg+xml;base64,{}' width='{}' height='{}' "
+            "style='max-width:100%;height:auto' alt='{}'>", data, f"{width:.0f}", f"{height:.0f}", alt)
+    return {"text/html": h("<div class='nbr-lineage-static'>{}</div>", img), "image/svg+xml": svg}
+
+
 class LineageView(W.HBox):
     """The lineage graph (left) and the clicked node's details (right), with Fit and Export HTML.
 
@@ -178,12 +257,14 @@ class LineageView(W.HBox):
     def __repr__(self) -> str:
         return f"<LineageView {len(self._nodes)} nodes, {len(self.graph_data.get('edges', []))} edges>"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget view, plus the graph as inline SVG for static renderings (nbviewer, GitHub)."""
-        data = super()._repr_mimebundle_(**kwargs)
-        if isinstance(data, dict) and self.graph_data.get("nodes"):
-            data["text/html"] = lineage_to_svg(self.graph_data)
-        return data
+    def _ipython_display_(self) -> None:
+        """The graph as a picture (:func:`static_bundle`, its own output, for every viewer without widgets), then
+        the widget; where the widget is drawn the picture hides itself (see :mod:`nb_registry.widgets._static`)."""
+        if not self.graph_data.get("nodes"):
+            display_widget(self)
+            return
+        nodes, edges = len(self.graph_data["nodes"]), len(self.graph_data.get("edges", []))
+        display_with_static(self, static_bundle(self.graph_data), _PICTURE_TEXT.format(nodes, edges))
 
     def refresh(self, graph: Mapping[str, Any]) -> None:
         """Draw ``graph``: one ``add_graph_from_json`` call, preset positions from our layout."""
@@ -237,6 +318,12 @@ class LineageView(W.HBox):
         return out
 
 
+def display_widget(widget: W.Widget) -> None:
+    from IPython.display import display
+
+    display(widget._repr_mimebundle_(), raw=True)
+
+
 def lineage_mime_data(graph: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON of :data:`LINEAGE_MIME_TYPE`: the cytoscape elements of :func:`cytoscape_elements` (preset
     positions, widths, colours, classes), each bent edge's ``segments`` and each node's ``details`` rows (what the
@@ -261,8 +348,8 @@ def lineage_mime_data(graph: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class LineageOutput:
-    """A large lineage graph as one rich output: the lab extension draws :data:`LINEAGE_MIME_TYPE`, static
-    renderers show the ``text/html`` SVG, plain terminals the ``text/plain`` line. No widget, no comm.
+    """A large lineage graph as one rich output: the lab extension draws :data:`LINEAGE_MIME_TYPE`, other viewers
+    show the picture of :func:`static_bundle`, plain terminals the ``text/plain`` line. No widget, no comm.
 
     ``output.export(path)`` saves the standalone HTML file, as the widget's "Export HTML" button does.
     """
@@ -276,7 +363,7 @@ class LineageOutput:
         return f"<LineageOutput {nodes} nodes, {edges} edges" + (f" of {root}>" if root else ">")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
-        return {LINEAGE_MIME_TYPE: lineage_mime_data(self.graph_data), "text/html": lineage_to_svg(self.graph_data),
+        return {LINEAGE_MIME_TYPE: lineage_mime_data(self.graph_data), **static_bundle(self.graph_data),
                 "text/plain": repr(self)}
 
     def export(self, path: str = "lineage.html") -> str:

@@ -22,7 +22,9 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..envinfo import user_path
 from ..htmlsafe import Markup, h, join
+from ._static import display_with_static
 from .artifact_panel import ArtifactsPanel
 from .model_panel import ModelsPanel
 from .run_panel import RunsPanel
@@ -45,14 +47,13 @@ class RegistryBrowser(W.Tab):
         self.observe(self._on_tab, "selected_index")
 
     def __repr__(self) -> str:
-        return f"<RegistryBrowser {self.api.registry.url} project={self.api.project}>"
+        return f"<RegistryBrowser {user_path(self.api.registry.url)} project={self.api.project}>"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget view, plus an HTML summary for static renderings (nbviewer, GitHub)."""
-        data = super()._repr_mimebundle_(**kwargs)
-        if isinstance(data, dict):
-            data["text/html"] = browser_summary_html(self.api)
-        return data
+    def _ipython_display_(self) -> None:
+        """An HTML summary (its own output, for viewers without widgets: nbviewer, GitHub, untrusted JupyterLab),
+        then the widget; where the widget is drawn the summary hides itself (:mod:`._static`)."""
+        summary = browser_summary_html(self.api) + self.runs.static_html()  # the runs too, once their view was shown
+        display_with_static(self, {"text/html": summary}, "<registry summary>")
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         panel = {1: self.artifacts, 2: self.runs}.get(change["new"])
@@ -80,4 +81,4 @@ def browser_summary_html(api: Any, limit: int = 20) -> Markup:
              "<table><thead><tr><th>registered model</th><th>aliases</th><th>versions</th><th>tags</th></tr></thead>"
              "<tbody>{}</tbody></table>"
              "<table><thead><tr><th>artifact collection</th><th>type</th></tr></thead><tbody>{}</tbody></table></div>",
-             api.registry.url, len(models), len(colls), rows, coll_rows)
+             user_path(api.registry.url), len(models), len(colls), rows, coll_rows)

@@ -20,7 +20,7 @@ import ipywidgets as W
 
 from ..errors import RegistryError
 from ._quiet import Quiet
-from ._html import error, h, table_html
+from ._html import Markup, error, h, section, table_html
 
 __all__ = ["RunsPanel", "parse_filter"]
 
@@ -203,10 +203,21 @@ class RunsPanel(Quiet, W.VBox):
         return f"{row['project']}/{row['id']}"
 
     def _show_table(self) -> None:
+        self.table.value = self._table(ROWS_SHOWN)
+
+    def _table(self, limit: int) -> Markup:
         cols = ["name", "state", "job_type", "started_at",
                 *(c for c in self.columns if c.startswith(("config.", "summary.")))]
         rows = [dict(r, started_at=str(r.get("started_at") or "")[:16].replace("T", " ")) for r in self.rows]
-        self.table.value = table_html(rows, cols, [c.replace("summary.", "Σ ") for c in cols], limit=ROWS_SHOWN)
+        return table_html(rows, cols, [c.replace("summary.", "Σ ") for c in cols], limit=limit)
+
+    def static_html(self, limit: int = 20) -> Markup:
+        """The runs table as the view shows it (filter and sort applied), for viewers without widgets; '' until
+        the view has been loaded."""
+        if not self.loaded:
+            return h("")
+        where = "all projects" if self.project.value == ALL_PROJECTS else f"project {self.project.value}"
+        return section(f"Runs ({len(self.rows)}, {where})", self._table(limit))
 
     def compare(self, runs: Sequence[str] | None = None, metric: str | None = None) -> bool:
         """Chart the selected runs (or ``runs``): ``metric`` history and the parallel coordinates of the

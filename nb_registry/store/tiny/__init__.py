@@ -44,11 +44,15 @@ class TinyDBStore(VersionsMixin, RunsMixin, ModelsMixin, ImportsMixin, MetadataS
         self.files = files
         self.shards = Shards(files, normalize={layout.REGISTRY: layout.normalize_registry}, validate=layout.problem)
         self.url = files.url
-        self.read_only = bool(getattr(files, "read_only", False))
         self._digest_maps: dict[str, Any] = {}
         self._content: tuple[int, dict[str, list[tuple[str, str]]]] = (0, {})
         self._content_lock = threading.Lock()
         self._upgraded = False
+
+    @property  # type: ignore[override]
+    def read_only(self) -> bool:
+        """An object store that cannot write conditionally (probed at the first write, not when opened)."""
+        return bool(getattr(self.files, "read_only", False))
 
     def _now(self) -> str:
         return envinfo.now()
