@@ -210,7 +210,7 @@ def main() -> None:
     header("bench_registry: a registry of many versions", args)
     use_child_env(args.dir)
     table = Table()
-    small = args.collections  # the "100 versions" point: one version per collection
+    small = max(args.collections, 100)  # the "100 versions" point: one version per collection (or 100 in one)
     prof_log = cProfile.Profile() if args.profile else None
     prof_res = cProfile.Profile() if args.profile else None
     with Scratch(args.dir, "registry", args.keep) as sc:

@@ -133,6 +133,80 @@ def _matches(record: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
     return True
 
 
+def _getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
+    parts = path.split(".")
+    if len(parts) == 1:
+        key = parts[0]
+        return lambda r: r[key] if key in r else _MISSING
+
+    def get(record: Mapping[str, Any]) -> Any:
+        cur: Any = record
+        for part in parts:
+            if isinstance(cur, Mapping) and part in cur:
+                cur = cur[part]
+            else:
+                return _MISSING
+        return cur
+
+    return get
+
+
+def _compiled_op(op: str, arg: Any, path: str) -> Callable[[Any], bool]:
+    """``value -> bool`` for one operator, as :func:`_compare` decides it, with what can be read once read once."""
+    if op == "$exists":
+        want = bool(arg)
+        return lambda v: (v is not _MISSING) == want
+    fn = _OPS[op]
+    missing = op in ("$ne", "$nin")
+    if path.rpartition(".")[2] != "version":  # no "vN" argument to convert: the common case, kept short
+        def plain(v: Any) -> bool:
+            if v is _MISSING:
+                return missing
+            try:
+                return bool(fn(v, arg))
+            except TypeError:
+                return False
+            except re.error as e:
+                raise QueryError(f"bad $regex for {path!r}: {e}") from None
+        return plain
+    return lambda v: _compare(op, v, arg, path)
+
+
+def compile_filter(flt: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate equivalent to matching ``flt`` (see the module docstring), with its paths and operators
+    read once: filtering 50,000 records costs a closure call each."""
+    tests: list[Callable[[Mapping[str, Any]], bool]] = []
+    for key, cond in flt.items():
+        if key == "$and":
+            subs = [compile_filter(f) for f in cond]
+            tests.append(lambda r, subs=subs: all(t(r) for t in subs))
+        elif key == "$or":
+            subs = [compile_filter(f) for f in cond]
+            tests.append(lambda r, subs=subs: any(t(r) for t in subs))
+        elif key == "$not":
+            sub = compile_filter(cond)
+            tests.append(lambda r, sub=sub: not sub(r))
+        else:
+            get = _getter(key)
+            if isinstance(cond, Mapping) and cond and all(str(k).startswith("$") for k in cond):
+                ops = list(cond.items())
+            else:
+                ops = [("$eq", cond)]
+            checks = [_compiled_op(op, arg, key) for op, arg in ops]
+
+            def test(r: Mapping[str, Any], get: Any = get, checks: Any = checks) -> bool:
+                value = get(r)
+                for check in checks:
+                    if not check(value):
+                        return False
+                return True
+
+            tests.append(test)
+    if len(tests) == 1:
+        return tests[0]
+    return lambda r: all(t(r) for t in tests)
+
+
 def _validate(flt: Any, known: set[str] | None) -> None:
     if not isinstance(flt, Mapping):
         raise QueryError(f"a filter is a dict of path -> condition, not {type(flt).__name__}")
@@ -209,6 +283,12 @@ def sort_records(records: list[dict[str, Any]], order: str | Sequence[str] | Non
     return records
 
 
+def paths_of(filters: Mapping[str, Any] | None, order: str | Sequence[str] | None) -> set[str]:
+    """The top-level fields a filter and an order read (so a caller can skip computing the others)."""
+    out = {p.split(".")[0] for p in _paths_in(filters or {})}
+    return out | {k.lstrip("+-").split(".")[0] for k in _order_keys(order)}
+
+
 def query(records: Iterable[dict[str, Any]], filters: Mapping[str, Any] | None = None,
           order: str | Sequence[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Filter, sort and cut ``records``; unknown fields and operators raise :class:`QueryError`."""
@@ -221,6 +301,7 @@ def query(records: Iterable[dict[str, Any]], filters: Mapping[str, Any] | None =
     if keys and rows:
         _check_paths(rows, [k.lstrip("+-") for k in keys], sort=True)
     if filters:
-        rows = [r for r in rows if _matches(r, filters)]
+        keep = compile_filter(filters)
+        rows = [r for r in rows if keep(r)]
     rows = sort_records(rows, keys)
     return rows[:limit] if limit is not None else rows

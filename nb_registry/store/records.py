@@ -73,13 +73,20 @@ class Version:
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any], aliases: tuple[str, ...] = ()) -> "Version":
-        known, extra = _split(doc, cls.STORED)
+        if _STORED_SET.issuperset(doc):  # the common case: no field of a newer writer to keep aside
+            known = dict(doc)
+            extra: dict[str, Any] = {}
+        else:
+            known, extra = _split(doc, cls.STORED)
         known["deps"] = tuple(known.get("deps") or ())
         known["metadata"] = known.get("metadata") or {}
         return cls(**known, aliases=tuple(aliases), extra=extra)
 
     def with_aliases(self, aliases: tuple[str, ...]) -> "Version":
         return dataclasses.replace(self, aliases=tuple(aliases))
+
+
+_STORED_SET = frozenset(Version.STORED)
 
 
 @dataclass(frozen=True)
