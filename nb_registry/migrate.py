@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from .artifacts import Artifacts
 from .errors import IntegrityError, NotFoundError
+from .store.records import replay_aliases
 
 Say = Callable[[str], None]
 
@@ -129,13 +130,7 @@ def check(src: Artifacts, dst: Artifacts) -> dict[str, Any]:
                 continue
             if there.digest != v.digest or there.aliases != v.aliases:
                 problems.append(f"{v.id} differs (digest {there.digest[:12]} vs {v.digest[:12]}, aliases {there.aliases} vs {v.aliases})")
-        replayed: dict[str, int] = {}
-        for e in dst.meta.alias_history(info.project, info.name):
-            if e.to_version is None:
-                replayed.pop(e.alias, None)
-            else:
-                replayed[e.alias] = e.to_version
-        if replayed != dict(dst.meta.collection(info.project, info.name).aliases):
+        if replay_aliases(dst.meta.alias_history(info.project, info.name)) != dict(dst.meta.collection(info.project, info.name).aliases):
             problems.append(f"the alias history of {info.project}/{info.name} does not replay to its aliases")
     for model in src.meta.models():
         try:

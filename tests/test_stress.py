@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from nb_registry import NotFoundError, Registry
+from nb_registry.store.records import replay_aliases
 
 HERE = Path(__file__).resolve().parent
 WORKER = str(HERE / "stress_worker.py")
@@ -72,12 +73,7 @@ def check(reg: Registry, reports: list[dict[str, Any]], strict: bool) -> dict[st
         assert coll.latest == max(numbers)
         for alias, n in coll.aliases.items():
             assert n in numbers, f"{info.name}: alias {alias} on v{n}, which is gone"
-        replay: dict[str, int] = {}
-        for e in reg.meta.alias_history(info.project, info.name):
-            if e.to_version is None:
-                replay.pop(e.alias, None)
-            else:
-                replay[e.alias] = e.to_version
+        replay = replay_aliases(reg.meta.alias_history(info.project, info.name))
         assert replay == dict(coll.aliases), f"{info.name}: the history does not replay to the aliases"
         for v in versions:
             assert reg.artifact(v.id).verify() == [], f"{v.id} lost a blob"
@@ -98,13 +94,7 @@ def check(reg: Registry, reports: list[dict[str, Any]], strict: bool) -> dict[st
                 raise AssertionError(f"{model.name} links {vid}, which is gone") from None
         for alias, n in model.aliases.items():
             assert n in links, f"{model.name}: alias {alias} on v{n}, which is not registered"
-        replay = {}
-        for e in reg.meta.model_history(model.name):
-            if e.to_version is None:
-                replay.pop(e.alias, None)
-            else:
-                replay[e.alias] = e.to_version
-        assert replay == dict(model.aliases)
+        assert replay_aliases(reg.meta.model_history(model.name)) == dict(model.aliases)
     finished = [r for r in reg.meta.runs() if r.state == "finished"]
     for run in finished:
         rows = reg.run(run.path).history().to_records()

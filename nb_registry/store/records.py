@@ -143,6 +143,33 @@ class AliasEvent:
         return cls(d["alias"], d.get("from"), d.get("to"), d.get("by") or "", d.get("at") or "", d.get("model"))
 
 
+def move_aliases(current: Mapping[str, int], version: int, aliases: Any, by: str, at: str,
+                 model: str | None = None) -> tuple[dict[str, int], list[AliasEvent]]:
+    """Point ``aliases`` at ``version``: the new alias map, and one history event per alias that moved (one
+    already on ``version`` does not). Every backend and both kinds of alias (a collection's, a registered
+    model's) move by this one rule."""
+    out = dict(current)
+    events = []
+    for a in aliases:
+        before = out.get(a)
+        if before == version:
+            continue
+        out[a] = version
+        events.append(AliasEvent(a, before, version, by, at, model))
+    return out, events
+
+
+def replay_aliases(history: Any) -> dict[str, int]:
+    """The aliases an alias history leads to, replayed from its first event (a removal has ``to_version`` None)."""
+    out: dict[str, int] = {}
+    for e in history:
+        if e.to_version is None:
+            out.pop(e.alias, None)
+        else:
+            out[e.alias] = e.to_version
+    return out
+
+
 @dataclass(frozen=True)
 class RunRecord:
     """A run: a training job, a notebook kernel, a CLI call. Written by the process that owns it."""

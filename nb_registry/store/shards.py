@@ -213,16 +213,20 @@ class Shards:
         """The parsed shard, from the cache while its token is unchanged. Never mutate it."""
         if self._in_tx():
             return self._fresh(rel)[0]
+        return self._checked(rel)[0]
+
+    def _checked(self, rel: str, journal: int | None = None) -> tuple[dict[str, Any] | None, Hashable | None]:
+        """The shard and its token, re-read only when the token differs from the cached copy's."""
         cached = self._cache.get(rel)
         changed, raw, tok = self.files.reread(rel, cached.token if cached is not None else None)
         if not changed and cached is not None:
-            return cached.data
+            return cached.data, cached.token
         if raw is None:
             self._cache.pop(rel, None)
-            return None
+            return None, None
         data = self._parse(rel, raw)
-        self._cache[rel] = _Parsed(tok, data, None)
-        return data
+        self._cache[rel] = _Parsed(tok, data, journal)
+        return data, tok
 
     peek = read  # the name a transaction uses for reading without editing
 
@@ -237,16 +241,7 @@ class Shards:
                     and cached.token == self.files.token(rel):
                 return cached.data, cached.token
         else:  # no lock: the file's token (an ETag) says whether a copy is current, in the same request
-            journal = None
-            changed, raw, tok = self.files.reread(rel, cached.token if cached is not None else None)
-            if not changed and cached is not None:
-                return cached.data, cached.token
-            if raw is None:
-                self._cache.pop(rel, None)
-                return None, None
-            data = self._parse(rel, raw)
-            self._cache[rel] = _Parsed(tok, data, journal)
-            return data, tok
+            return self._checked(rel)
         raw, tok = self.files.read(rel)
         if raw is None:
             self._cache.pop(rel, None)
@@ -258,15 +253,7 @@ class Shards:
     def cached(self, rel: str) -> dict[str, Any] | None:
         """Like :meth:`read` (cache checked by token) even inside a transaction: for data a transaction
         only uses as a hint and checks again fresh (sealed chunks when looking for a digest)."""
-        cached = self._cache.get(rel)
-        changed, raw, tok = self.files.reread(rel, cached.token if cached is not None else None)
-        if not changed and cached is not None:
-            return cached.data
-        if raw is None:
-            return None
-        data = self._parse(rel, raw)
-        self._cache[rel] = _Parsed(tok, data, None)
-        return data
+        return self._checked(rel)[0]
 
     def table(self, rel: str, name: str) -> Table:
         """A TinyDB table for reading (query cache off: other processes change the file under it)."""

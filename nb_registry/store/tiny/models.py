@@ -9,7 +9,7 @@ from tinydb import Query
 from tinydb.table import Document
 
 from ...errors import AlreadyExistsError, InvalidSpecError, NotFoundError
-from ..records import AliasEvent, Delivery, Event, Linked, ModelRecord, ModelVersion
+from ..records import AliasEvent, Delivery, Event, Linked, ModelRecord, ModelVersion, move_aliases
 from ..shards import Shards, Tx
 from . import heads, layout
 
@@ -126,22 +126,15 @@ class ModelsMixin:
         rel = layout.model(name)
         model = _doc(tx.peek(rel))
         assert model is not None
-        current = dict(model.get("aliases", {}))
-        events = []
-        for a in aliases:
-            before = current.get(a)
-            if before == version:
-                continue
-            current[a] = version
-            events.append({"model": name, "alias": a, "from": before, "to": version, "by": by, "at": self._now()})
+        current, events = move_aliases(model.get("aliases", {}), version, aliases, by, self._now(), name)
         if events:
             table = tx.table(rel, "history")
             first = max((int(k) for k in (tx.peek(rel) or {}).get("history", {})), default=0) + 1
-            table.insert_multiple(Document(e, doc_id=first + i) for i, e in enumerate(events))
+            table.insert_multiple(Document(e.to_dict(), doc_id=first + i) for i, e in enumerate(events))
             tx.table(rel, "model").update({"aliases": current}, doc_ids=[1])
             for e in events:
-                self._emit(tx, name, "alias", e["alias"], e["from"], e["to"], self._artifact_of(tx, name, e["to"]), by)
-        return [AliasEvent.from_dict(e) for e in events]
+                self._emit(tx, name, "alias", e.alias, e.from_version, e.to_version, self._artifact_of(tx, name, e.to_version), by)
+        return events
 
     def _artifact_of(self, src: Any, name: str, version: int | None) -> str | None:
         if version is None:

@@ -10,7 +10,7 @@ from tinydb.table import Document
 from ...errors import InvalidSpecError, NotFoundError
 from ...query import paths_of, query
 from ..interface import StaleGeneration, check_selector
-from ..records import AliasEvent, Collection, CollectionInfo, Committed, Removed, Version, version_id
+from ..records import AliasEvent, Collection, CollectionInfo, Committed, Removed, Version, move_aliases, version_id
 from ..shards import Shards, Tx
 from . import heads, layout
 
@@ -135,20 +135,13 @@ class VersionsMixin:
         rel = layout.head(p, n)
         c = heads.coll(tx.peek(rel))
         assert c is not None
-        current = dict(c["aliases"])
-        events = []
-        for a in aliases:
-            before = current.get(a)
-            if before == version:
-                continue
-            current[a] = version
-            events.append(_event(a, before, version, by, self._now()))
+        current, events = move_aliases(c["aliases"], version, aliases, by, self._now())
         if events:
             heads.archive_history_if_long(tx, p, n)
             first = heads.next_event_id(tx.peek(rel))
-            tx.table(rel, "alias_history").insert_multiple(Document(e, doc_id=first + i) for i, e in enumerate(events))
+            tx.table(rel, "alias_history").insert_multiple(Document(e.to_dict(), doc_id=first + i) for i, e in enumerate(events))
             heads.set_coll(tx, p, n, aliases=current)
-        return [AliasEvent.from_dict(e) for e in events]
+        return events
 
     def _pin(self, tx: Tx, vid: str, why: str = "", ref: str | None = None) -> None:
         """Mark a version as one retention keeps, and check it exists: for good (``why``: it is linked, or was
