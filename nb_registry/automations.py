@@ -189,13 +189,17 @@ class Worker:
             made += 1
         return made
 
-    def serve(self, poll: float = 2.0, until: Callable[[], bool] | None = None) -> None:
-        """Deliver until stopped (:meth:`stop`, Ctrl-C, or ``until()`` true), looking for new events every ``poll`` s."""
+    def serve(self, poll: float = 2.0, until: Callable[[], bool] | None = None,
+              on_error: Callable[[RegistryError], Any] | None = None) -> None:
+        """Deliver until stopped (:meth:`stop`, Ctrl-C, or ``until()`` true), looking for new events every ``poll`` s.
+        A round that fails (a registry briefly unreachable, a bad configuration) is passed to ``on_error``, if given,
+        and the next round retries."""
         while not self._stop.is_set() and not (until and until()):
             try:
                 self.run_once()
-            except RegistryError:
-                pass  # a registry briefly unreachable: the next round retries
+            except RegistryError as e:
+                if on_error is not None:
+                    on_error(e)
             self._stop.wait(poll)
 
     def stop(self) -> None:
