@@ -96,6 +96,7 @@ def _origin(url: str) -> str:
     except ValueError:  # not a port number: the request would fail anyway
         port = ""
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
     rest = "/…" if parts.path.strip("/") or parts.query else "/"
     return f"{parts.scheme}://{host}{port}{rest}"
 
