@@ -90,14 +90,16 @@ def unload_ipython_extension(ipython: Any) -> None:
     unload(ipython)
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "nb_registry"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server import NbRegistry  # an ExtensionApp: the server stops it (and its automation worker) at shutdown
+
+    return [{"module": "nb_registry", "app": NbRegistry}]
 
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
-    from .server import load
+    from .server import NbRegistry
 
-    load(server_app)
+    NbRegistry._load_jupyter_server_extension(server_app)
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -130,6 +130,18 @@ def hooks_for(model: str) -> list[dict[str, Any]]:
     return [h for h in hooks if h.get("model", "*") in ("*", model)]
 
 
+def all_events(meta: Any, page: int = 1000) -> list[Event]:
+    """Every event of the registry's outbox, page by page (a store answers at most ``limit`` at a time)."""
+    out: list[Event] = []
+    after = 0
+    while True:
+        batch = meta.events(after=after, limit=page)
+        out.extend(batch)
+        if len(batch) < page:
+            return out
+        after = batch[-1].id
+
+
 def _matches(hook: Mapping[str, Any], event: Event) -> bool:
     if hook.get("model", "*") not in ("*", event.model) or event.kind not in hook.get("events", ["alias"]):
         return False
@@ -160,7 +172,7 @@ class Worker:
             return []
         done = {(d.event, d.hook): d for d in self.reg.meta.deliveries()}
         out = []
-        for event in self.reg.meta.events():
+        for event in all_events(self.reg.meta):
             for hook in hooks:
                 if not _matches(hook, event):
                     continue
@@ -189,13 +201,17 @@ class Worker:
             made += 1
         return made
 
-    def serve(self, poll: float = 2.0, until: Callable[[], bool] | None = None) -> None:
-        """Deliver until stopped (:meth:`stop`, Ctrl-C, or ``until()`` true), looking for new events every ``poll`` s."""
+    def serve(self, poll: float = 2.0, until: Callable[[], bool] | None = None,
+              on_error: Callable[[RegistryError], Any] | None = None) -> None:
+        """Deliver until stopped (:meth:`stop`, Ctrl-C, or ``until()`` true), looking for new events every ``poll`` s.
+        A round that fails (a registry briefly unreachable, a bad configuration) is passed to ``on_error``, if given,
+        and the next round retries."""
         while not self._stop.is_set() and not (until and until()):
             try:
                 self.run_once()
-            except RegistryError:
-                pass  # a registry briefly unreachable: the next round retries
+            except RegistryError as e:
+                if on_error is not None:
+                    on_error(e)
             self._stop.wait(poll)
 
     def stop(self) -> None:

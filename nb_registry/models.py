@@ -236,7 +236,9 @@ class RegisteredModel:
 
     def events(self) -> list[dict[str, Any]]:
         """The events this model's alias moves and links announced, oldest first."""
-        return [e.to_dict() for e in self._reg.meta.events() if e.model == self.name]
+        from .automations import all_events
+
+        return [e.to_dict() for e in all_events(self._reg.meta) if e.model == self.name]
 
     def deliveries(self) -> list[dict[str, Any]]:
         """What automation workers did with this model's events (the newest record per event and hook)."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,9 +60,56 @@ def model_summary(rm: "RegisteredModel") -> dict[str, Any]:
             "versions": rm.version_count, "created_at": rm.created_at}
 
 
+DELIVERIES_SHOWN = 20
+DETAIL_SHOWN = 2000  # characters: the tail of a hook's output (the registry keeps more)
+
+
 def model_view(rm: "RegisteredModel") -> dict[str, Any]:
+    """A registered model's page: summary, card, versions (with their tags), alias history, the hooks of *your*
+    configuration that react to it, and the latest deliveries of its events (newest first)."""
+    deliveries = rm.deliveries()
+    events = {e["id"]: e for e in rm.events()} if deliveries else {}
     return {**model_summary(rm), "model_card": rm.model_card, "versions": rm.versions(), "history": rm.history(),
-            "automations": rm.automations(), "automation_runs": rm.automation_runs(), "deliveries": rm.deliveries()}
+            "automations": [hook_view(h) for h in rm.automations()],
+            "deliveries": [delivery_view(d, events.get(d["event"])) for d in deliveries[::-1][:DELIVERIES_SHOWN]],
+            "deliveries_total": len(deliveries)}
+
+
+def hook_view(hook: dict[str, Any]) -> dict[str, Any]:
+    """A hook of the user's configuration as a page shows it: what it reacts to and what it does, never its
+    secret; a webhook by its origin only (a path or query may hold a token, as Slack's URLs do)."""
+    if "webhook" in hook:
+        kind, target = "webhook", _origin(str(hook["webhook"]))
+    else:
+        command = hook.get("command")
+        kind, target = "command", shlex.join(map(str, command)) if isinstance(command, list) else str(command)
+    return {"name": hook.get("name"), "model": hook.get("model", "*"), "alias": hook.get("alias", "*"),
+            "events": list(hook.get("events", ["alias"])), "kind": kind, "target": target,
+            "signed": kind == "webhook" and bool(hook.get("secret") or hook.get("secret_env")),
+            "on_remove": bool(hook.get("on_remove", False)), "since": hook.get("since")}
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port number: the request would fail anyway
+        port = ""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    rest = "/…" if parts.path.strip("/") or parts.query else "/"
+    return f"{parts.scheme}://{host}{port}{rest}"
+
+
+def delivery_view(d: dict[str, Any], event: dict[str, Any] | None) -> dict[str, Any]:
+    """One delivery record with the event it delivered (kind, alias, from and to version, artifact)."""
+    event = event or {}
+    detail = str(d.get("detail") or "")
+    return {"event": d.get("event"), "hook": d.get("hook"), "status": d.get("status"), "attempts": d.get("attempts"),
+            "at": d.get("at"), "worker": d.get("worker"),
+            "detail": detail if len(detail) <= DETAIL_SHOWN else "…" + detail[-DETAIL_SHOWN:],
+            "kind": event.get("kind"), "alias": event.get("alias"), "from": event.get("from"),
+            "version": event.get("to"), "artifact": event.get("artifact")}
 
 
 def run_view(run: "Run") -> dict[str, Any]:

@@ -287,3 +287,21 @@ def test_automation_needs_a_model_and_a_command(api: Any) -> None:
     api.create_registered_model("real")
     with pytest.raises(nbr.InvalidSpecError):
         api.add_automation("real", alias="production", command="  ")
+
+
+def test_every_event_is_seen_past_a_page_of_the_outbox(api: Any, linked: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """A store answers events a page at a time (1,000 by default): the worker and the model page read them all."""
+    from nb_registry import automations
+
+    rm = api.registered_model("clf-prod")
+    for i in range(12):
+        rm.set_alias("staging", i % 2)
+    events = automations.all_events(api.registry.meta, page=5)
+    assert len(events) == 14 and [e.id for e in events] == sorted(e.id for e in events)
+    save_hook({"name": "late", "model": "clf-prod", "alias": "production", "command": f"echo ok >> {tmp_path}/late"})
+    rm.set_alias("production", 1)
+    real = automations.all_events
+    monkeypatch.setattr(automations, "all_events", lambda meta, page=5: real(meta, page))
+    assert Worker(api.registry).run_once() == 1, "the newest event, past the first pages, is delivered"
+    assert (tmp_path / "late").read_text() == "ok\n"

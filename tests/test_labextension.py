@@ -12,6 +12,8 @@ registered model, opens its page (rendered model card, versions, alias history),
 checks through the Python API that the alias moved and the history recorded it. Then: moving ``production``
 asks for confirmation (Cancel changes nothing, confirming moves it), "Insert into notebook" adds the ``%use``
 cell, and a change made from Python shows up in the sidebar by itself (the frontend polls the status generation).
+With the server's automation worker turned on (``--NbRegistry.serve_automations=True``), the model page lists the
+owner's hook and, after production is moved in the page, its delivery with its status, all hostile text as text.
 Screenshots go to the test's tmp folder; the sidebar one is copied to ``docs/screenshot-labextension.png`` when
 that file is missing (or always, with ``NB_REGISTRY_UPDATE_SCREENSHOT=1``).
 """
@@ -77,6 +79,11 @@ def _write_notebook(path: Path) -> None:
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    yield from _lab(tmp_path)
+
+
+def _lab(tmp_path: Path, extra: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """JupyterLab on a prepared registry; the server owner's automation configuration is ``tmp/config``."""
     require_chromium()
     require_built_extension()
     registry = tmp_path / "registry"
@@ -85,12 +92,13 @@ def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
     notebooks.mkdir()
     _write_notebook(notebooks / NOTEBOOK)
     env = dict(os.environ, NB_REGISTRY_ROOT=str(registry), NB_REGISTRY_CACHE=str(tmp_path / "cache"),
+               NB_REGISTRY_CONFIG=str(tmp_path / "config"),
                JUPYTER_PATH=os.pathsep.join(p for p in [str(jupyter_path(tmp_path)), os.environ.get("JUPYTER_PATH", "")] if p),
                JUPYTERLAB_SETTINGS_DIR=str(settings_dir(tmp_path)), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
                PYTHONPATH=os.pathsep.join(p for p in [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")] if p))
     env.pop("NB_REGISTRY_PROJECT", None)
     port, token = free_port(0), "nbr-labext-token"
-    cmd = lab_command(notebooks, port, token, extra=["--ServerApp.jpserver_extensions=nb_registry=True"])
+    cmd = lab_command(notebooks, port, token, extra=["--ServerApp.jpserver_extensions=nb_registry=True", *extra])
     started = time.monotonic()
     with open(tmp_path / "server.log", "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
@@ -138,6 +146,8 @@ def test_sidebar_moves_an_alias_and_the_registry_records_it(lab: dict[str, Any])
         card.locator("h1", has_text="Churn classifier").wait_for(timeout=10_000)
         assert card.locator("strong", has_text="churn").count() == 1, "the Markdown is rendered, not shown raw"
         assert model_page.locator("[data-testid=nbr-history-table] tr.nbr-history-row").count() == 1
+        automations = model_page.locator("[data-testid=nbr-automations]").inner_text()
+        assert "No worker runs in this server" in automations and "None of your hooks" in automations, automations
 
         # Move staging to v1.
         t1 = time.monotonic()
@@ -230,4 +240,64 @@ def test_each_collection_has_its_own_page_and_a_card_form_does_not_submit(lab: d
         button.click()
         page.wait_for_timeout(1_000)
         assert page.evaluate("window.__nbrStillHere === true") and page.url == url
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+HOSTILE = '<img src=x onerror="window.__nbrPwned=1">'
+
+
+@pytest.fixture
+def lab_with_worker(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """JupyterLab whose server runs an automation worker (its owner turned it on)."""
+    yield from _lab(tmp_path, ("--NbRegistry.serve_automations=True", "--NbRegistry.automations_poll=0.3"))
+
+
+def test_model_page_shows_your_hooks_deliveries_and_version_tags_as_text(lab_with_worker: dict[str, Any]) -> None:
+    """A hook of the owner's configuration (its name hostile HTML) reacts to production; moving production in the
+    page makes the server's worker run it, and the page lists the hook and the delivery with its status; the hook
+    name and the delivery's detail (the hook's output, also hostile HTML) show as text. A version tag shows too."""
+    from nb_registry.automations import save_hook
+
+    lab = lab_with_worker
+    save_hook({"name": f"deploy{HOSTILE}", "model": "churn", "alias": "production",
+               "command": f"echo '{HOSTILE}'; echo \"deployed $NB_REGISTRY_VERSION\""},
+              str(lab["tmp"] / "config" / "automations.json"))
+    _model(lab["registry"]).set_version_tag("v1", "validation_status", "approved")
+    with chromium_page({"width": 1400, "height": 1000}) as (page, errors):
+        page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK}?token={lab['token']}&reset")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=30_000)
+        page.locator(".jp-SideBar [data-id='nb-registry-sidebar']").click()
+        page.locator("[data-testid=nbr-sidebar] [data-testid=nbr-model-row][data-name=churn]").click()
+        model_page = page.locator("[data-testid=nbr-model-page][data-name=churn]")
+        section = model_page.locator("[data-testid=nbr-automations]")
+        hook_row = section.locator("[data-testid=nbr-hooks-table] tr.nbr-hook-row")
+        hook_row.wait_for(timeout=10_000)
+        assert hook_row.count() == 1 and f"deploy{HOSTILE}" in hook_row.inner_text()
+        note = section.locator("[data-testid=nbr-automations-note]").inner_text()
+        assert "your own configuration" in note and "run only in a worker you start" in note, note
+        assert "This server runs one" in note, note
+        assert section.locator("[data-testid=nbr-deliveries-empty]").count() == 1
+
+        tags = model_page.locator("tr.nbr-version-row[data-version=v1] [data-testid=nbr-version-tags]")
+        assert tags.inner_text().strip() == "validation_status=approved"
+        assert model_page.locator("tr.nbr-version-row[data-version=v0] [data-testid=nbr-version-tags]").inner_text().strip() == ""
+
+        # move production in the page; the server's worker delivers, and the page shows it by itself
+        model_page.locator("[data-testid=nbr-alias-select]").select_option("production")
+        model_page.locator("[data-testid=nbr-version-select]").select_option("v1")
+        model_page.locator("[data-testid=nbr-move-alias]").click()
+        page.locator(".jp-Dialog button.jp-mod-warn").click()
+        delivered = section.locator("[data-testid=nbr-deliveries-table] tr.nbr-delivery-row[data-status=delivered]")
+        delivered.wait_for(timeout=30_000)
+        row = delivered.inner_text()
+        assert f"deploy{HOSTILE}" in row and "production" in row and "→ v1" in row and "delivered" in row, row
+        delivered.locator("summary").click()
+        output = delivered.locator("pre.nbr-output").inner_text()
+        assert HOSTILE in output and "deployed v1" in output, output
+        page.wait_for_timeout(500)
+        assert model_page.locator("img").count() == 0, "hostile HTML stays text"
+        assert page.evaluate("window.__nbrPwned === undefined")
+        page.screenshot(path=str(lab["tmp"] / "labextension-automations.png"))
+    delivery = _model(lab["registry"]).deliveries()
+    assert [(d["status"], d["attempts"]) for d in delivery] == [("delivered", 1)]
     assert not errors, f"JavaScript errors on the page: {errors}"

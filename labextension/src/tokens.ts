@@ -41,6 +41,8 @@ export interface IModelVersion {
   run: string | null;
   metadata: JSONRecord;
   type?: string;
+  /** MLflow-style version tags (`set_version_tag`), `{key: value}`. */
+  tags?: Record<string, string>;
   /** Set when the source artifact version no longer exists. */
   missing?: boolean;
 }
@@ -63,9 +65,52 @@ export interface IModelDetail {
   aliases: Record<string, number>;
   versions: IModelVersion[];
   history: IAliasEvent[];
-  automations: JSONRecord[];
-  automation_runs: JSONRecord[];
+  /** The hooks of *your* configuration (the server owner's) that react to this model. */
+  automations: IHook[];
+  /** What is wrong with that configuration, or null. */
+  automations_error?: string | null;
+  /** The automation worker this server runs (`c.NbRegistry.serve_automations`), or null. */
+  automation_worker?: { name: string; running: boolean } | null;
+  /** The latest deliveries of this model's events, newest first, by any worker. */
+  deliveries: IDelivery[];
+  deliveries_total?: number;
   created_at?: string | null;
+}
+
+/** A hook of the viewer's own automation configuration (never a secret; a webhook by its origin). */
+export interface IHook {
+  name: string;
+  /** A model name or `*`. */
+  model: string;
+  /** An alias or `*`. */
+  alias: string;
+  events: ('alias' | 'link')[];
+  kind: 'command' | 'webhook';
+  /** The command, or the webhook's origin. */
+  target: string;
+  /** A webhook signed with an HMAC secret. */
+  signed: boolean;
+  on_remove: boolean;
+  since: string | null;
+}
+
+/** What a worker did with one event for one hook. */
+export interface IDelivery {
+  event: number;
+  hook: string;
+  /** `running`, `delivered`, `failed` (retried with backoff) or `gave_up`. */
+  status: string;
+  attempts: number;
+  at: string;
+  worker: string | null;
+  /** Exit code and the tail of the output, or the HTTP status. */
+  detail: string;
+  kind: 'alias' | 'link' | null;
+  alias: string | null;
+  from: number | null;
+  /** The version the alias moved to (or was linked); null when it was removed. */
+  version: number | null;
+  artifact: string | null;
 }
 
 /** PATCH models/{name} */

@@ -131,6 +131,21 @@ class Base(APIHandler):
                 message = message.replace(os.path.abspath(prefix), shown)
         return _PATH.sub("<path>", message)
 
+    def model(self, rm: Any) -> dict[str, Any]:
+        """The model page (:func:`model_view`), with whether this server runs an automation worker and what is
+        wrong with the server owner's automation configuration, if anything."""
+        from ..automations import load_hooks
+
+        out = model_view(rm)
+        worker = self.settings.get("nb_registry_worker")
+        out["automation_worker"] = {"name": worker.name, "running": worker.running} if worker else None
+        try:
+            load_hooks()
+            out["automations_error"] = None
+        except RegistryError as e:
+            out["automations_error"] = self._without_paths(str(e))
+        return out
+
     def body(self) -> dict[str, Any]:
         try:
             data = json.loads(self.request.body or b"{}")
@@ -201,12 +216,12 @@ class Models(Base):
                                               None if desc is None else _text(desc, "description"),
                                               None if card is None else _text(card, "model_card"),
                                               _strings(b.get("tags"), "tags"))
-        self.send(model_view(rm), 201)
+        self.send(self.model(rm), 201)
 
 
 class Model(Base):
     def do_get(self, name: str) -> None:
-        self.send(model_view(self.api.registered_model(name)))
+        self.send(self.model(self.api.registered_model(name)))
 
     def do_patch(self, name: str) -> None:
         b = self.body()
@@ -214,7 +229,7 @@ class Model(Base):
         rm.update(description=None if b.get("description") is None else _text(b["description"], "description"),
                   model_card=None if b.get("model_card") is None else _text(b["model_card"], "model_card"),
                   tags=None if b.get("tags") is None else _strings(b["tags"], "tags"))
-        self.send(model_view(rm))
+        self.send(self.model(rm))
 
 
 class ModelAlias(Base):
@@ -222,10 +237,10 @@ class ModelAlias(Base):
         version = self.body().get("version")
         if not isinstance(version, (str, int)) or isinstance(version, bool):
             raise BadRequest('give the version as {"version": "v1"}, a number, or an artifact spec')
-        self.send(model_view(self.api.registered_model(name).set_alias(alias, version)))
+        self.send(self.model(self.api.registered_model(name).set_alias(alias, version)))
 
     def do_delete(self, name: str, alias: str) -> None:
-        self.send(model_view(self.api.registered_model(name).remove_alias(alias)))
+        self.send(self.model(self.api.registered_model(name).remove_alias(alias)))
 
 
 class ModelLinks(Base):

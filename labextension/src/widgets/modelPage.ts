@@ -1,6 +1,7 @@
 /**
  * The page of one registered model (main area): header with aliases and tags, the `%use` bar,
- * alias and link forms, the rendered model card (editable), the versions table and alias history.
+ * alias and link forms, the rendered model card (editable), the versions table (with version tags), the alias
+ * history, and the automations: your hooks for this model and the latest deliveries of its events.
  */
 import { Message as LuminoMessage } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
@@ -9,6 +10,7 @@ import { RegistryModel } from '../model';
 import { IAliasEvent, IModelDetail, IModelVersion } from '../tokens';
 import { IRegistryActions } from './actions';
 import { chip, errorText, fill, h, keyValues, table, when } from './dom';
+import { automationsSection } from './automations';
 import { AliasForm, LinkForm, Message, UseBar } from './modelForms';
 
 export class ModelPage extends Widget {
@@ -78,8 +80,7 @@ export class ModelPage extends Widget {
     }
     this._versions.replaceChildren(h('h3', {}, `Versions (${detail.versions.length})`), this._versionsTable(detail.versions));
     this._history.replaceChildren(h('h3', {}, 'Alias history'), this._historyTable(detail.history));
-    this._automations.hidden = detail.automations.length === 0;
-    this._automations.replaceChildren(h('h3', {}, 'Automations'), ...this._automationsList(detail));
+    fill(this._automations, automationsSection(detail));
   }
 
   private _showCard(detail: IModelDetail): void {
@@ -139,10 +140,15 @@ export class ModelPage extends Widget {
       this._actions.openCollection(project, name, version);
     };
     const rows = [...versions].reverse();
+    const tagged = versions.some(v => Object.keys(v.tags ?? {}).length > 0);
+    const tags = (v: IModelVersion) =>
+      h('span', { class: 'nbr-chips', 'data-testid': 'nbr-version-tags' },
+        Object.entries(v.tags ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, value]) => chip(`${k}=${value}`, 'tag')));
     return table<IModelVersion>(
         [
           { title: 'Version', cell: v => h('strong', {}, v.version) },
           { title: 'Aliases', cell: v => v.aliases.map(a => chip(a, 'alias')) },
+          ...(tagged ? [{ title: 'Tags', cell: tags }] : []),
           {
             title: 'Artifact',
             cell: v =>
@@ -178,21 +184,6 @@ export class ModelPage extends Widget {
             rows,
             { testid: 'nbr-history-table', rowClass: 'nbr-history-row' }
           );
-  }
-
-  private _automationsList(detail: IModelDetail): HTMLElement[] {
-    const text = (r: Record<string, unknown>, k: string) => String(r[k] ?? '');
-    const runs = detail.automation_runs;
-    return [
-      table(
-        [
-          { title: 'On alias', cell: (a: Record<string, unknown>) => text(a, 'alias') },
-          { title: 'Command', cell: (a: Record<string, unknown>) => h('code', {}, text(a, 'command')) }
-        ],
-        detail.automations
-      ),
-      h('p', {}, runs.length ? `${runs.length} run(s); last: ${keyValues(runs[runs.length - 1])}` : 'Not triggered yet.')
-    ];
   }
 
   private _detail: IModelDetail | null = null;

@@ -420,4 +420,46 @@ tr.nbr-mod-selected {
 .nbr-pager .nbr-count {
   margin-left: 0;
 }
-`,""]),e.d(o,{},{A:i})},314(r){r.exports=function(r){var o=[];return o.toString=function(){return this.map(function(o){var e="",n=void 0!==o[5];return o[4]&&(e+="@supports (".concat(o[4],") {")),o[2]&&(e+="@media ".concat(o[2]," {")),n&&(e+="@layer".concat(o[5].length>0?" ".concat(o[5]):""," {")),e+=r(o),n&&(e+="}"),o[2]&&(e+="}"),o[4]&&(e+="}"),e}).join("")},o.i=function(r,e,n,t,a){"string"==typeof r&&(r=[[null,r,void 0]]);var i={};if(n)for(var p=0;p<this.length;p++){var l=this[p][0];null!=l&&(i[l]=!0)}for(var d=0;d<r.length;d++){var c=[].concat(r[d]);n&&i[c[0]]||(void 0!==a&&(void 0===c[5]||(c[1]="@layer".concat(c[5].length>0?" ".concat(c[5]):""," {").concat(c[1],"}")),c[5]=a),e&&(c[2]&&(c[1]="@media ".concat(c[2]," {").concat(c[1],"}")),c[2]=e),t&&(c[4]?(c[1]="@supports (".concat(c[4],") {").concat(c[1],"}"),c[4]=t):c[4]="".concat(t)),o.push(c))}},o}},601(r){r.exports=function(r){return r[1]}},72(r){var o=[];function e(r){for(var e=-1,n=0;n<o.length;n++)if(o[n].identifier===r){e=n;break}return e}function n(r,n){for(var t={},a=[],i=0;i<r.length;i++){var p=r[i],l=n.base?p[0]+n.base:p[0],d=t[l]||0,c="".concat(l," ").concat(d);t[l]=d+1;var s=e(c),b={css:p[1],media:p[2],sourceMap:p[3],supports:p[4],layer:p[5]};if(-1!==s)o[s].references++,o[s].updater(b);else{var u=function(r,o){var e=o.domAPI(o);return e.update(r),function(o){o?(o.css!==r.css||o.media!==r.media||o.sourceMap!==r.sourceMap||o.supports!==r.supports||o.layer!==r.layer)&&e.update(r=o):e.remove()}}(b,n);n.byIndex=i,o.splice(i,0,{identifier:c,updater:u,references:1})}a.push(c)}return a}r.exports=function(r,t){var a=n(r=r||[],t=t||{});return function(r){r=r||[];for(var i=0;i<a.length;i++){var p=e(a[i]);o[p].references--}for(var l=n(r,t),d=0;d<a.length;d++){var c=e(a[d]);0===o[c].references&&(o[c].updater(),o.splice(c,1))}a=l}}},659(r){var o={};r.exports=function(r,e){var n=function(r){if(void 0===o[r]){var e=document.querySelector(r);if(window.HTMLIFrameElement&&e instanceof window.HTMLIFrameElement)try{e=e.contentDocument.head}catch(r){e=null}o[r]=e}return o[r]}(r);if(!n)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");n.appendChild(e)}},540(r){r.exports=function(r){var o=document.createElement("style");return r.setAttributes(o,r.attributes),r.insert(o,r.options),o}},56(r,o,e){r.exports=function(r){var o=e.nc;o&&r.setAttribute("nonce",o)}},825(r){r.exports=function(r){if("u"<typeof document)return{update:function(){},remove:function(){}};var o=r.insertStyleElement(r);return{update:function(e){var n,t,a;n="",e.supports&&(n+="@supports (".concat(e.supports,") {")),e.media&&(n+="@media ".concat(e.media," {")),(t=void 0!==e.layer)&&(n+="@layer".concat(e.layer.length>0?" ".concat(e.layer):""," {")),n+=e.css,t&&(n+="}"),e.media&&(n+="}"),e.supports&&(n+="}"),(a=e.sourceMap)&&"u">typeof btoa&&(n+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(a))))," */")),r.styleTagTransform(n,o,r.options)},remove:function(){var r;null===(r=o).parentNode||r.parentNode.removeChild(r)}}}},113(r){r.exports=function(r,o){if(o.styleSheet)o.styleSheet.cssText=r;else{for(;o.firstChild;)o.removeChild(o.firstChild);o.appendChild(document.createTextNode(r))}}},579(r,o,e){var n=e(72),t=e.n(n),a=e(825),i=e.n(a),p=e(659),l=e.n(p),d=e(56),c=e.n(d),s=e(540),b=e.n(s),u=e(113),f=e.n(u),v=e(475),x={};x.styleTagTransform=f(),x.setAttributes=c(),x.insert=l().bind(null,"head"),x.domAPI=i(),x.insertStyleElement=b(),t()(v.A,x),v.A&&v.A.locals&&v.A.locals}}]);
+
+/* automations on a model page */
+.nbr-note {
+  color: var(--jp-ui-font-color2);
+  font-size: var(--jp-ui-font-size1);
+  max-width: 80ch;
+}
+
+.nbr-status-delivered {
+  background: var(--jp-success-color3);
+  color: var(--jp-success-color0);
+}
+
+.nbr-status-running {
+  background: var(--jp-info-color3);
+  color: var(--jp-info-color0);
+}
+
+.nbr-status-failed {
+  background: var(--jp-warn-color3);
+  color: var(--jp-warn-color0);
+}
+
+.nbr-status-gave_up {
+  background: var(--jp-error-color3);
+  color: var(--jp-error-color0);
+}
+
+.nbr-delivery-detail summary {
+  cursor: pointer;
+  font-family: var(--jp-code-font-family);
+  overflow-wrap: anywhere;
+}
+
+.nbr-output {
+  font-family: var(--jp-code-font-family);
+  font-size: var(--jp-code-font-size);
+  max-height: 16em;
+  max-width: 60ch;
+  overflow: auto;
+  white-space: pre-wrap;
+}
+`,""]),e.d(o,{},{A:i})},314(r){r.exports=function(r){var o=[];return o.toString=function(){return this.map(function(o){var e="",n=void 0!==o[5];return o[4]&&(e+="@supports (".concat(o[4],") {")),o[2]&&(e+="@media ".concat(o[2]," {")),n&&(e+="@layer".concat(o[5].length>0?" ".concat(o[5]):""," {")),e+=r(o),n&&(e+="}"),o[2]&&(e+="}"),o[4]&&(e+="}"),e}).join("")},o.i=function(r,e,n,t,a){"string"==typeof r&&(r=[[null,r,void 0]]);var i={};if(n)for(var p=0;p<this.length;p++){var l=this[p][0];null!=l&&(i[l]=!0)}for(var c=0;c<r.length;c++){var d=[].concat(r[c]);n&&i[d[0]]||(void 0!==a&&(void 0===d[5]||(d[1]="@layer".concat(d[5].length>0?" ".concat(d[5]):""," {").concat(d[1],"}")),d[5]=a),e&&(d[2]&&(d[1]="@media ".concat(d[2]," {").concat(d[1],"}")),d[2]=e),t&&(d[4]?(d[1]="@supports (".concat(d[4],") {").concat(d[1],"}"),d[4]=t):d[4]="".concat(t)),o.push(d))}},o}},601(r){r.exports=function(r){return r[1]}},72(r){var o=[];function e(r){for(var e=-1,n=0;n<o.length;n++)if(o[n].identifier===r){e=n;break}return e}function n(r,n){for(var t={},a=[],i=0;i<r.length;i++){var p=r[i],l=n.base?p[0]+n.base:p[0],c=t[l]||0,d="".concat(l," ").concat(c);t[l]=c+1;var s=e(d),b={css:p[1],media:p[2],sourceMap:p[3],supports:p[4],layer:p[5]};if(-1!==s)o[s].references++,o[s].updater(b);else{var u=function(r,o){var e=o.domAPI(o);return e.update(r),function(o){o?(o.css!==r.css||o.media!==r.media||o.sourceMap!==r.sourceMap||o.supports!==r.supports||o.layer!==r.layer)&&e.update(r=o):e.remove()}}(b,n);n.byIndex=i,o.splice(i,0,{identifier:d,updater:u,references:1})}a.push(d)}return a}r.exports=function(r,t){var a=n(r=r||[],t=t||{});return function(r){r=r||[];for(var i=0;i<a.length;i++){var p=e(a[i]);o[p].references--}for(var l=n(r,t),c=0;c<a.length;c++){var d=e(a[c]);0===o[d].references&&(o[d].updater(),o.splice(d,1))}a=l}}},659(r){var o={};r.exports=function(r,e){var n=function(r){if(void 0===o[r]){var e=document.querySelector(r);if(window.HTMLIFrameElement&&e instanceof window.HTMLIFrameElement)try{e=e.contentDocument.head}catch(r){e=null}o[r]=e}return o[r]}(r);if(!n)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");n.appendChild(e)}},540(r){r.exports=function(r){var o=document.createElement("style");return r.setAttributes(o,r.attributes),r.insert(o,r.options),o}},56(r,o,e){r.exports=function(r){var o=e.nc;o&&r.setAttribute("nonce",o)}},825(r){r.exports=function(r){if("u"<typeof document)return{update:function(){},remove:function(){}};var o=r.insertStyleElement(r);return{update:function(e){var n,t,a;n="",e.supports&&(n+="@supports (".concat(e.supports,") {")),e.media&&(n+="@media ".concat(e.media," {")),(t=void 0!==e.layer)&&(n+="@layer".concat(e.layer.length>0?" ".concat(e.layer):""," {")),n+=e.css,t&&(n+="}"),e.media&&(n+="}"),e.supports&&(n+="}"),(a=e.sourceMap)&&"u">typeof btoa&&(n+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(a))))," */")),r.styleTagTransform(n,o,r.options)},remove:function(){var r;null===(r=o).parentNode||r.parentNode.removeChild(r)}}}},494(r){r.exports=function(r,o){if(o.styleSheet)o.styleSheet.cssText=r;else{for(;o.firstChild;)o.removeChild(o.firstChild);o.appendChild(document.createTextNode(r))}}},579(r,o,e){var n=e(72),t=e.n(n),a=e(825),i=e.n(a),p=e(659),l=e.n(p),c=e(56),d=e.n(c),s=e(540),b=e.n(s),u=e(494),f=e.n(u),v=e(475),g={};g.styleTagTransform=f(),g.setAttributes=d(),g.insert=l().bind(null,"head"),g.domAPI=i(),g.insertStyleElement=b(),t()(v.A,g),v.A&&v.A.locals&&v.A.locals}}]);
