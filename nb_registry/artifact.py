@@ -31,7 +31,8 @@ class ArtifactBackend(Protocol):
     def load_manifest(self, digest: str) -> dict[str, dict[str, Any]]: ...
     def read_blob(self, digest: str) -> bytes: ...
     def local_blob(self, digest: str) -> str: ...
-    def download(self, art: "Artifact", root: str | None = None, refs: bool = False) -> str: ...
+    def download(self, art: "Artifact", root: str | None = None, refs: bool = False, path_prefix: str | None = None,
+                 allow_missing: bool = False) -> str: ...
     def download_entry(self, art: "Artifact", entry: "ArtifactEntry", root: str | None = None) -> str: ...
     def verify(self, art: "Artifact", root: str | None = None) -> list[str]: ...
     def update(self, art: "Artifact") -> "Artifact": ...
@@ -526,10 +527,17 @@ class Artifact:
 
     get_path = get_entry  # W&B's name for the same thing
 
-    def download(self, root: str | None = None, refs: bool = False) -> str:
-        """Materialise every file (verified) under ``root``; with ``refs=True`` also fetch URL
-        references and whole-artifact dependencies (recursively, into ``root/<entry name>/``)."""
-        return self._backend_required().download(self, root, refs=refs)
+    def download(self, root: str | None = None, allow_missing_references: bool = False, skip_cache: bool | None = None,
+                 path_prefix: str | None = None, multipart: bool | None = None, refs: bool = False) -> str:
+        """Materialise every entry (verified) under ``root``, as W&B does: stored files and references to
+        URLs (s3, gs, http, file ...), each checked against the ETag or checksum recorded when it was logged.
+
+        ``path_prefix`` fetches only the entries whose name starts with it; ``refs=True`` also brings the
+        artifacts this one depends on (recursively, into ``root/<entry name>/``); ``allow_missing_references``
+        skips (with a warning) a reference that no longer exists instead of failing. ``skip_cache`` and
+        ``multipart`` are W&B's and change nothing here."""
+        return self._backend_required().download(self, root, refs=refs, path_prefix=path_prefix,
+                                                 allow_missing=allow_missing_references)
 
     def verify(self, root: str | None = None) -> list[str]:
         """Re-hash the stored files (or those under ``root``) and re-check references.

@@ -368,8 +368,9 @@ class Artifacts:
         }
 
     # -- transfers ---------------------------------------------------------------------------
-    def download(self, art: Artifact, root: str | None = None, refs: bool = False) -> str:
-        return transfer.download(self, art, root, refs)
+    def download(self, art: Artifact, root: str | None = None, refs: bool = False, path_prefix: str | None = None,
+                 allow_missing: bool = False) -> str:
+        return transfer.download(self, art, root, refs, path_prefix=path_prefix, allow_missing=allow_missing)
 
     def download_entry(self, art: Artifact, entry: Any, root: str | None = None) -> str:
         return transfer.download_entry(self, art, entry, root)
