@@ -522,7 +522,7 @@ class Artifact:
         if rec is None:
             names = sorted(self.manifest)
             shown = ", ".join(names[:20]) + (f" ... ({len(names)} in all)" if len(names) > 20 else "")
-            raise NotFoundError(f"{self.id} has no file {name!r}; it has: {shown or '(no files)'}")
+            raise EntryNotFoundError(f"{self.id} has no file {name!r}; it has: {shown or '(no files)'}")
         return self._entry(key, rec)
 
     get_path = get_entry  # W&B's name for the same thing
