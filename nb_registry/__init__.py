@@ -11,7 +11,10 @@
     path = model.download()
 
 The names follow Weights & Biases (``Artifact``, ``add_file``, ``add_reference``, ``log_artifact``,
-``use_artifact``, ``download``, ``verify``, ``link_artifact``) so code moves over with few changes.
+``use_artifact``, ``download``, ``verify``, ``link_artifact``) so code moves over by changing the import
+(``import nb_registry as wandb``): the module-level ``nbr.log``, ``nbr.config``, ``nbr.summary``, ``nbr.run``,
+``nbr.log_artifact``, ``nbr.use_artifact``, ``nbr.link_artifact``, ``nbr.log_model``, ``nbr.use_model``,
+``nbr.link_model`` and ``nbr.finish`` act on the current run.
 Importing this package is light: Jupyter and widget libraries load only when a notebook face is used.
 """
 
@@ -21,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AlreadyExistsError,
+    ArtifactStateError,
+    EntryNotFoundError,
     CorruptMetadataError,
     IntegrityError,
     InvalidNameError,
@@ -43,13 +48,18 @@ if TYPE_CHECKING:
 _LAZY = {
     "Api": "api", "init": "api", "finish": "api", "open_registry": "api",
     "Artifact": "artifact", "ArtifactEntry": "artifact", "Registry": "registry", "Run": "runs",
+    "log": "current", "log_artifact": "current", "use_artifact": "current", "link_artifact": "current",
+    "log_model": "current", "use_model": "current", "link_model": "current",
 }
+# Names that follow the current run, so they are looked up on every use: nbr.run, nbr.config, nbr.summary
+_CURRENT = {"config": "config", "summary": "summary"}
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Api", "Artifact", "ArtifactEntry", "Registry", "Run", "init", "finish", "open_registry", "on_alias_change",
-    "RegistryError", "NotFoundError", "AlreadyExistsError", "InvalidNameError", "InvalidSpecError", "QueryError",
+    "log", "log_artifact", "use_artifact", "link_artifact", "log_model", "use_model", "link_model",
+    "RegistryError", "NotFoundError", "EntryNotFoundError", "AlreadyExistsError", "ArtifactStateError", "InvalidNameError", "InvalidSpecError", "QueryError",
     "IntegrityError", "CorruptMetadataError", "UnsafePathError", "LockTimeoutError", "StorageError",
     "__version__",
 ]
@@ -73,6 +83,10 @@ def __getattr__(name: str) -> Any:
         from .runs import current
 
         return current()
+    if name in _CURRENT:  # nbr.config, nbr.summary: the current run's (a stand-in before init)
+        from . import current as module
+
+        return getattr(module, _CURRENT[name])()
     raise AttributeError(f"module 'nb_registry' has no attribute {name!r}")
 
 

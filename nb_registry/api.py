@@ -7,7 +7,7 @@ import threading
 from typing import Any, Iterable, Mapping, Sequence
 
 from .artifact import Artifact
-from .errors import NotFoundError
+from .errors import InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT
 from .registry import Registry
 from .runs import Run, current, start_run
@@ -35,14 +35,56 @@ def open_registry(root: str | None = None, cache_dir: str | None = None, blobs: 
         return reg
 
 
+MODES = ("online", "offline", "disabled", "shared")
+REINIT = (None, True, False, "default", "finish_previous", "return_previous", "create_new")
+
+
 def init(project: str | None = None, name: str | None = None, job_type: str | None = None,
-         config: Mapping[str, Any] | None = None, tags: Iterable[str] = (), notes: str | None = None,
-         root: str | None = None, code: str | None = None, notebook: str | None = None) -> Run:
-    """Start a run (finishing the previous one of this process, if any). Use it as a context manager too."""
+         config: Mapping[str, Any] | None = None, tags: Iterable[str] | None = (), notes: str | None = None,
+         root: str | None = None, code: str | None = None, notebook: str | None = None, *,
+         entity: str | None = None, group: str | None = None, dir: str | None = None, id: str | None = None,
+         resume: "bool | str | None" = None, reinit: "bool | str | None" = None, save_code: bool | None = None,
+         mode: str | None = None, **ignored: Any) -> Any:
+    """Start a run (finishing the previous one of this process, if any). Use it as a context manager too.
+
+    W&B's keywords are accepted: ``entity``, ``group`` and ``dir`` are recorded on the run (there are no
+    accounts, so an entity is never an error); ``id`` with ``resume`` continues a run after a restart (see
+    :func:`nb_registry.runs.start_run`); ``reinit=False`` (or ``"return_previous"``) returns the run already
+    going, ``"create_new"`` starts another beside it; ``save_code=True`` stores the script's source;
+    ``mode="disabled"`` (or ``NB_REGISTRY_MODE``/``WANDB_MODE=disabled``) returns a run on which every call is a
+    cheap no-op and nothing is written; ``"offline"`` and ``"online"`` are the default (everything is local).
+    Other W&B keywords (``settings``, ``anonymous``, ``sync_tensorboard`` ...) are accepted and ignored."""
+    mode = mode or os.environ.get("NB_REGISTRY_MODE") or os.environ.get("WANDB_MODE") or "online"
+    if mode not in MODES + ("dryrun", "run"):
+        raise InvalidSpecError(f"mode={mode!r}: use one of {', '.join(MODES)}")
+    if reinit not in REINIT:
+        raise InvalidSpecError(f"reinit={reinit!r}: use True, False or one of {', '.join(repr(r) for r in REINIT[3:])}")
+    if mode == "disabled":
+        from .current import DisabledRun
+
+        return DisabledRun.start(project, name, job_type, config, tags, notes, id)
     prev = current()
-    if prev is not None:
+    if prev is not None and prev.live and reinit in (False, "return_previous"):
+        return prev
+    if prev is not None and reinit != "create_new":
         prev.finish()
-    return start_run(open_registry(root), project, name, job_type, config, tags, notes, code=code, notebook=notebook)
+    if save_code and code is None:
+        code = _script_source()
+    extra = {k: v for k, v in (("entity", entity), ("group", group), ("dir", dir)) if v is not None}
+    return start_run(open_registry(root), project, name, job_type, config, tags or (), notes, code=code,
+                     notebook=notebook, run_id=id, resume=resume, **extra)
+
+
+def _script_source() -> str | None:
+    """The main script's source, for ``save_code=True`` (None in a notebook or an interactive session)."""
+    import sys
+
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    try:
+        with open(main, encoding="utf-8") as f:  # type: ignore[arg-type]
+            return f.read()
+    except (OSError, TypeError, UnicodeDecodeError):
+        return None
 
 
 def finish(exit_code: int = 0) -> None:
@@ -57,14 +99,22 @@ class Api:
     def __init__(self, root: str | None = None, project: str | None = None, blobs: str | None = None,
                  **storage_options: Any) -> None:
         self.registry = open_registry(root, blobs=blobs, **storage_options)
-        self.project = project or os.environ.get("NB_REGISTRY_PROJECT") or DEFAULT_PROJECT
+        chosen = project or os.environ.get("NB_REGISTRY_PROJECT")
+        self.project = chosen or DEFAULT_PROJECT
+        # a bare "name:alias" is looked for in every project when none was chosen (see Registry.artifact)
+        self.project_chosen = bool(chosen)
 
     def __repr__(self) -> str:
         return f"<Api {self.registry.url} project={self.project}>"
 
     # -- artifacts -----------------------------------------------------------------------
+    def _project(self) -> str | None:
+        return self.project if self.project_chosen else None
+
     def artifact(self, spec: str, type: str | None = None) -> Artifact:
-        return self.registry.artifact(spec, self.project, type)
+        """Resolve a spec: ``[project/]name[:alias|:vN]``, ``model-registry/NAME:ALIAS``, ``models:/NAME@ALIAS``
+        or ``models:/NAME/VERSION``. W&B's ``api.artifact(name, type=None)``."""
+        return self.registry.artifact(spec, self._project(), type)
 
     def artifact_exists(self, spec: str) -> bool:
         try:
@@ -73,9 +123,23 @@ class Api:
         except NotFoundError:
             return False
 
-    def artifact_versions(self, name: str, filters: Mapping[str, Any] | None = None,
-                          order: str | Sequence[str] | None = None, limit: int | None = None) -> list[Artifact]:
-        return self.registry.versions(name, self.project, filters, order, limit)
+    def artifact_versions(self, name: str, filters: "Mapping[str, Any] | str | None" = None,
+                          order: str | Sequence[str] | None = None, limit: int | None = None,
+                          per_page: int | None = None) -> list[Artifact]:
+        """Versions of a collection: ``(name, filters=..., order=..., limit=...)``, or W&B's
+        ``(type_name, name)`` when the second argument is a collection name."""
+        if isinstance(filters, str):
+            return self.artifacts(name, filters)
+        return self.registry.versions(name, self._project(), filters, order, limit)
+
+    def artifacts(self, type_name: str, name: str, per_page: int | None = None) -> list[Artifact]:
+        """W&B's ``api.artifacts(type_name, name)``: every version of collection ``name`` (``[project/]name``)
+        whose type is ``type_name``; a collection of another type is NotFoundError."""
+        versions = self.registry.versions(name, self._project())
+        if versions and versions[0].type != type_name:
+            raise NotFoundError(f"{versions[0].project}/{versions[0].collection} holds artifacts of type "
+                                f"{versions[0].type!r}, not {type_name!r}")
+        return versions
 
     def artifact_collections(self, project: str | None = None, type: str | None = None) -> list[dict[str, Any]]:
         return self.registry.collections(project, type)

@@ -13,12 +13,14 @@ import builtins
 import json
 import os
 import tempfile
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol
 
-from .errors import AlreadyExistsError, InvalidNameError, InvalidSpecError, NotFoundError, RegistryError
+from .errors import (AlreadyExistsError, ArtifactStateError, EntryNotFoundError, InvalidNameError, InvalidSpecError,
+                     NotFoundError, RegistryError)
 from .names import Spec, check_metadata, check_name, check_text, safe_entry_name  # check_metadata: used here and re-exported
 from .store.records import Version
 
@@ -29,12 +31,14 @@ class ArtifactBackend(Protocol):
     def load_manifest(self, digest: str) -> dict[str, dict[str, Any]]: ...
     def read_blob(self, digest: str) -> bytes: ...
     def local_blob(self, digest: str) -> str: ...
-    def download(self, art: "Artifact", root: str | None = None, refs: bool = False) -> str: ...
+    def download(self, art: "Artifact", root: str | None = None, refs: bool = False, path_prefix: str | None = None,
+                 allow_missing: bool = False) -> str: ...
     def download_entry(self, art: "Artifact", entry: "ArtifactEntry", root: str | None = None) -> str: ...
     def verify(self, art: "Artifact", root: str | None = None) -> list[str]: ...
     def update(self, art: "Artifact") -> "Artifact": ...
     def run(self, run_path: str) -> Any: ...
     def used_by(self, art: "Artifact") -> list[Any]: ...
+    def delete_version(self, art: "Artifact", delete_aliases: bool = False) -> None: ...
 
 ARTIFACT_SCHEME = "nbr://"
 
@@ -60,6 +64,59 @@ def _parents(name: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
+POLICIES = ("mutable", "immutable")
+
+
+def _local(path: str, policy: str, size: int | None = None) -> dict[str, Any]:
+    """The pending entry of a local file: what the log stores."""
+    if policy not in POLICIES:
+        raise InvalidSpecError(f"policy={policy!r}: use 'mutable' (copied into the store) or 'immutable' (linked)")
+    entry: dict[str, Any] = {"local": path, "size": os.path.getsize(path) if size is None else size}
+    if policy == "immutable":
+        entry["policy"] = "immutable"
+    return entry
+
+
+def _same_content(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether two pending entries store the same thing: the same file (or files of equal content), the same
+    reference, the same stored blob."""
+    if "local" in old and "local" in new:
+        if old["local"] == new["local"] or os.path.samefile(old["local"], new["local"]):
+            return True
+        if os.path.getsize(old["local"]) != os.path.getsize(new["local"]):
+            return False
+        from .store.hashing import hash_file
+
+        return bool(hash_file(old["local"]) == hash_file(new["local"]))
+    keys = ("ref", "artifact", "artifact_file", "digest")
+    return all(old.get(k) == new.get(k) for k in keys) and any(k in old for k in keys)
+
+
+def _walk(root: str) -> Iterator[tuple[str, str]]:
+    """(path, entry name below ``root``) of every file below a folder, in name order. Symbolic links are
+    followed, to files and to folders alike (a checkpoint folder often links its shards); a link to a folder that
+    contains it is a loop and is refused, as is a name that is not UTF-8."""
+    above = {root: frozenset([os.path.realpath(root)])}  # each folder walked -> itself and its ancestors, resolved
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        for d in dirs:
+            child = os.path.join(folder, d)
+            real = os.path.realpath(child)
+            if real in above[folder]:
+                raise InvalidSpecError(f"add_dir: {child} links to {real}, a folder that contains it (a loop); "
+                                       "remove the link or add the folders one by one")
+            above[child] = above[folder] | {real}
+        dirs.sort()
+        for f in sorted(files):
+            full = os.path.join(folder, f)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            try:
+                check_text(rel, "file name")
+            except InvalidNameError:
+                raise InvalidNameError(f"add_dir: the name of {os.fsencode(full)!r} is not UTF-8, so it cannot be an "
+                                       "entry name; rename the file, or add it with add_file(path, name=...)") from None
+            yield full, rel
+
+
 @dataclass(frozen=True)
 class ArtifactEntry:
     """One file or reference of an artifact version (W&B's ``ArtifactManifestEntry``)."""
@@ -76,6 +133,18 @@ class ArtifactEntry:
         if self.artifact is None or self.artifact.state != "COMMITTED":
             raise RegistryError("only entries of a logged artifact can be referenced")
         return f"{ARTIFACT_SCHEME}{self.artifact.id}/{self.path}"
+
+    ref_url = ref_uri  # W&B's name
+
+    def ref_target(self) -> str:
+        """The URL (or ``nbr://`` address) this reference entry points at (W&B's ``entry.ref_target()``);
+        ArtifactStateError for a stored file, which points at nothing."""
+        if self.ref is None and self.dependency is None:
+            raise ArtifactStateError(f"entry {self.path!r} is a stored file, not a reference")
+        return self.ref or f"{ARTIFACT_SCHEME}{self.dependency}"
+
+    def is_reference(self) -> bool:
+        return self.ref is not None or self.dependency is not None
 
     def download(self, root: str | None = None) -> str:
         """Fetch this one file (verified) and return its local path."""
@@ -180,7 +249,8 @@ class Artifact:
 
     def _logged(self) -> Version:
         if self._record is None:
-            raise RegistryError(f"artifact {self._collection!r} is not logged yet; call run.log_artifact(artifact) first")
+            raise ArtifactStateError(f"artifact {self._collection!r} is not logged yet; call run.log_artifact(artifact) "
+                                     "(or artifact.save()) first")
         return self._record
 
     def blob_path(self, digest: str) -> str:
@@ -215,6 +285,25 @@ class Artifact:
     @property
     def created_at(self) -> str | None:
         return self._record.created_at if self._record else None
+
+    @property
+    def updated_at(self) -> str | None:
+        """When the version's record last changed (its metadata or description saved), else when it was made."""
+        return (self._record.extra.get("updated_at") or self._record.created_at) if self._record else None
+
+    @property
+    def entity(self) -> str | None:
+        """Who made the version (there are no W&B entities: the user name, or the entity its run recorded)."""
+        return self._record.created_by if self._record else None
+
+    @property
+    def source_version(self) -> str | None:
+        """The version of the artifact itself (``vN``), also when it was reached through a registered model."""
+        return self.version
+
+    @property
+    def source_collection(self) -> str:
+        return self._collection
 
     @property
     def created_by(self) -> str | None:
@@ -262,73 +351,77 @@ class Artifact:
 
     def _draft(self) -> None:
         if self._record is not None:
-            raise RegistryError(f"{self.id} is logged and immutable; create a new Artifact for a new version")
+            raise ArtifactStateError(f"{self.id} is logged and immutable; edit a new version with "
+                                     f"{self.collection}.new_draft() (or create a new Artifact)")
 
-    def _put(self, name: str, entry: dict[str, Any]) -> str:
-        """Add an entry; a name used twice is an error (as in W&B), never a silent overwrite."""
+    def _lock(self) -> threading.RLock:
+        lock = self.__dict__.get("_edit_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_edit_lock", threading.RLock())
+        return lock
+
+    def _put(self, name: str, entry: dict[str, Any], overwrite: bool = False) -> str:
+        """Add an entry. A name used twice for the same unchanged file is one entry (as in W&B, from any thread);
+        for other content it is an error (a ValueError) unless ``overwrite``, never a silent replacement."""
         name = safe_entry_name(name)
-        if name in self._pending:
-            raise AlreadyExistsError(
-                f"{self._collection} already has an entry {name!r}; pass name=... to add this one under another name"
-                + (" or remove() the first" if "local" in entry else ""))
-        folders = self.__dict__.get("_folders")
-        if folders is None:  # every folder the entries sit in, so that a file and a folder cannot share a name
-            folders = self.__dict__["_folders"] = {p for n in self._pending for p in _parents(n)}
-        parents = _parents(name)
-        clash = next((p for p in parents if p in self._pending), None)
-        if name in folders:
-            raise AlreadyExistsError(f"{self._collection}: entry {name!r} would be a file, but other entries already make "
-                                     f"{name!r} a folder; pass name=... to put it elsewhere")
-        if clash is not None:
-            raise AlreadyExistsError(f"{self._collection}: entry {name!r} needs {clash!r} to be a folder, but {clash!r} "
-                                     "is already a file entry; pass name=... to put one of them elsewhere")
-        folders.update(parents)
-        self._pending[name] = entry
+        with self._lock():
+            old = self._pending.get(name)
+            if old is not None and not overwrite:
+                if _same_content(old, entry):
+                    return name
+                raise AlreadyExistsError(
+                    f"{self._collection} already has an entry {name!r} with other content; pass overwrite=True to "
+                    "replace it (add_dir: merge=True), or name=... to add this one under another name")
+            folders = self.__dict__.get("_folders")
+            if folders is None:  # every folder the entries sit in, so that a file and a folder cannot share a name
+                folders = self.__dict__["_folders"] = {p for n in self._pending for p in _parents(n)}
+            parents = _parents(name)
+            clash = next((p for p in parents if p in self._pending), None)
+            if name in folders:
+                raise AlreadyExistsError(f"{self._collection}: entry {name!r} would be a file, but other entries already "
+                                         f"make {name!r} a folder; pass name=... to put it elsewhere")
+            if clash is not None:
+                raise AlreadyExistsError(f"{self._collection}: entry {name!r} needs {clash!r} to be a folder, but "
+                                         f"{clash!r} is already a file entry; pass name=... to put one of them elsewhere")
+            folders.update(parents)
+            self._pending[name] = entry
         return name
 
-    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> ArtifactEntry:
-        """Add a local file under ``name`` (default: its base name). It is read when the artifact is logged."""
+    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None, is_tmp: bool = False,
+                 skip_cache: bool | None = None, policy: str = "mutable", overwrite: bool = False) -> ArtifactEntry:
+        """Add a local file under ``name`` (default: its base name). It is read when the artifact is logged.
+
+        ``policy="mutable"`` (the default) copies it into the store; ``"immutable"`` is your promise never to
+        change the file: it is hashed in place and stored as a reflink, or else a hard link made read-only (the
+        file itself becomes read-only, and editing it in place would damage the stored version: replace it
+        instead, as ``torch.save`` does), falling back to a copy where neither can be made (another
+        filesystem, an object store). ``overwrite=True`` replaces an entry of that name.
+        ``is_tmp`` and ``skip_cache`` are W&B's and change nothing here."""
         self._draft()
         path = os.path.abspath(os.fspath(local_path))
         if not os.path.isfile(path):
-            raise NotFoundError(f"no such file: {local_path}" + (" (it is a folder: use add_dir)" if os.path.isdir(path) else ""))
-        entry_name = name or os.path.basename(path)
-        self._put(entry_name, {"local": path, "size": os.path.getsize(path)})
-        return ArtifactEntry(safe_entry_name(entry_name), "", os.path.getsize(path))
+            raise EntryNotFoundError(f"no such file: {local_path}" + (" (it is a folder: use add_dir)" if os.path.isdir(path) else ""))
+        entry_name = self._put(name or os.path.basename(path), _local(path, policy), overwrite)
+        return ArtifactEntry(entry_name, "", os.path.getsize(path))
 
-    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> None:
-        """Add every file below a folder, under ``name/`` (default: at the top of the artifact)."""
+    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None, skip_cache: bool | None = None,
+                policy: str = "mutable", merge: bool = False) -> None:
+        """Add every file below a folder, under ``name/`` (default: at the top of the artifact).
+
+        A file already added with the same content is kept; one whose content changed is an error unless
+        ``merge=True``, which replaces it (W&B's rule). ``policy`` is as for :meth:`add_file`."""
         self._draft()
         root = os.path.abspath(os.fspath(local_path))
         if not os.path.isdir(root):
-            raise NotFoundError(f"no such folder: {local_path}")
+            raise EntryNotFoundError(f"no such folder: {local_path}")
         prefix = (safe_entry_name(name) + "/") if name else ""
-        # Symbolic links are followed, to files and to folders alike (a checkpoint folder often links its
-        # shards); a link to a folder that contains it is a loop and is refused, as is a broken link.
-        above = {root: frozenset([os.path.realpath(root)])}  # each folder walked -> itself and its ancestors, resolved
-        for folder, dirs, files in os.walk(root, followlinks=True):
-            for d in dirs:
-                child = os.path.join(folder, d)
-                real = os.path.realpath(child)
-                if real in above[folder]:
-                    raise InvalidSpecError(f"add_dir: {child} links to {real}, a folder that contains it (a loop); "
-                                           "remove the link or add the folders one by one")
-                above[child] = above[folder] | {real}
-            dirs.sort()
-            for f in sorted(files):
-                full = os.path.join(folder, f)
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                try:
-                    check_text(rel, "file name")
-                except InvalidNameError:
-                    raise InvalidNameError(f"add_dir: the name of {os.fsencode(full)!r} is not UTF-8, so it cannot be an "
-                                           "entry name; rename the file, or add it with add_file(path, name=...)") from None
-                try:
-                    size = os.path.getsize(full)
-                except FileNotFoundError:
-                    raise NotFoundError(f"add_dir: {full} is a broken symbolic link (to {os.readlink(full)!r}); "
-                                        "fix or remove it") from None
-                self._put(prefix + rel, {"local": full, "size": size})
+        for full, rel in _walk(root):
+            try:
+                size = os.path.getsize(full)
+            except FileNotFoundError:
+                raise EntryNotFoundError(f"add_dir: {full} is a broken symbolic link (to {os.readlink(full)!r}); "
+                                         "fix or remove it") from None
+            self._put(prefix + rel, _local(full, policy, size), overwrite=merge)
 
     @contextmanager
     def new_file(self, name: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:
@@ -379,13 +472,35 @@ class Artifact:
             out.append(ArtifactEntry(entry_name, rec["digest"], rec.get("size"), ref=rec["ref"]))
         return out
 
-    def remove(self, name: str) -> None:
+    def remove(self, item: "str | os.PathLike[str] | ArtifactEntry") -> None:
+        """Remove an entry (W&B's ``remove``): by entry name, by folder (every entry below it), by an entry
+        (``art.add_file(...)`` returns one), or by a local path that was added (a file, or a folder added with
+        ``add_dir``). EntryNotFoundError (a FileNotFoundError) when nothing matches, naming the entries."""
         self._draft()
-        try:
-            del self._pending[safe_entry_name(name)]
+        with self._lock():
+            if isinstance(item, ArtifactEntry):
+                item = item.path
+            names = self._matching(item)
+            if not names:
+                shown = ", ".join(sorted(self._pending)[:20])
+                raise EntryNotFoundError(f"{self._collection} has no entry, folder or added file {os.fspath(item)!r}; "
+                                         f"entries: {shown or '(none)'}")
+            for n in names:
+                del self._pending[n]
             self.__dict__.pop("_folders", None)  # rebuilt on the next add
-        except KeyError:
-            raise NotFoundError(f"{self._collection} has no entry {name!r}; entries: {', '.join(sorted(self._pending))}") from None
+
+    def _matching(self, item: "str | os.PathLike[str]") -> list[str]:
+        """The entry names ``item`` names: an entry, a folder of entries, or a local file or folder added."""
+        text = os.fspath(item)
+        try:
+            key = safe_entry_name(text)
+        except (RegistryError, ValueError):
+            key = None
+        if key is not None and (key in self._pending or any(n.startswith(key + "/") for n in self._pending)):
+            return [n for n in self._pending if n == key or n.startswith(key + "/")]
+        path = os.path.abspath(text)
+        return [n for n, e in self._pending.items() if "local" in e
+                and (e["local"] == path or e["local"].startswith(path.rstrip(os.sep) + os.sep))]
 
     # -- reading a logged version -----------------------------------------------------------
     @property
@@ -407,15 +522,22 @@ class Artifact:
         if rec is None:
             names = sorted(self.manifest)
             shown = ", ".join(names[:20]) + (f" ... ({len(names)} in all)" if len(names) > 20 else "")
-            raise NotFoundError(f"{self.id} has no file {name!r}; it has: {shown or '(no files)'}")
+            raise EntryNotFoundError(f"{self.id} has no file {name!r}; it has: {shown or '(no files)'}")
         return self._entry(key, rec)
 
     get_path = get_entry  # W&B's name for the same thing
 
-    def download(self, root: str | None = None, refs: bool = False) -> str:
-        """Materialise every file (verified) under ``root``; with ``refs=True`` also fetch URL
-        references and whole-artifact dependencies (recursively, into ``root/<entry name>/``)."""
-        return self._backend_required().download(self, root, refs=refs)
+    def download(self, root: str | None = None, allow_missing_references: bool = False, skip_cache: bool | None = None,
+                 path_prefix: str | None = None, multipart: bool | None = None, refs: bool = False) -> str:
+        """Materialise every entry (verified) under ``root``, as W&B does: stored files and references to
+        URLs (s3, gs, http, file ...), each checked against the ETag or checksum recorded when it was logged.
+
+        ``path_prefix`` fetches only the entries whose name starts with it; ``refs=True`` also brings the
+        artifacts this one depends on (recursively, into ``root/<entry name>/``); ``allow_missing_references``
+        skips (with a warning) a reference that no longer exists instead of failing. ``skip_cache`` and
+        ``multipart`` are W&B's and change nothing here."""
+        return self._backend_required().download(self, root, refs=refs, path_prefix=path_prefix,
+                                                 allow_missing=allow_missing_references)
 
     def verify(self, root: str | None = None) -> list[str]:
         """Re-hash the stored files (or those under ``root``) and re-check references.
@@ -423,9 +545,50 @@ class Artifact:
         Returns the list of problems; raises :class:`IntegrityError` if there is any."""
         return self._backend_required().verify(self, root)
 
-    def save(self) -> "Artifact":
-        """Write back changes to ``description``, ``metadata`` and ``aliases`` of a logged version."""
-        return self._backend_required().update(self)
+    def save(self, project: str | None = None) -> "Artifact":
+        """A logged version: write back changes to ``description``, ``metadata`` and ``aliases``. A draft: log it
+        (W&B's ``artifact.save()``), on the current run, or else on a run of job type ``auto`` started (and
+        finished) for it, in ``project`` (default: the artifact's own, or the default project)."""
+        if self._record is not None:
+            return self._backend_required().update(self)
+        from .api import init
+        from .runs import current
+
+        run = current()
+        if run is not None and run.live:
+            run.log_artifact(self)
+        else:
+            with init(project=project or self.project, job_type="auto") as auto:
+                auto.log_artifact(self)
+        return self
+
+    def new_draft(self) -> "Artifact":
+        """A draft holding this version's files, references, description and metadata, to edit and log as the next
+        version (W&B's ``new_draft``). Stored files are not copied again: the new version shares their blobs."""
+        self._logged()
+        draft = Artifact(self._collection, self.type, self.description, json.loads(json.dumps(self.metadata)))
+        draft._project = self.project
+        for name, rec in self.manifest.items():
+            if "artifact" in rec:
+                entry = {k: rec[k] for k in ("artifact", "digest", "size")}
+            elif str(rec.get("ref", "")).startswith(ARTIFACT_SCHEME):
+                entry = {"artifact_file": rec["ref"]}
+            elif "ref" in rec:
+                entry = dict(rec)
+            else:
+                entry = {"digest": rec["digest"], "size": rec.get("size"), "stored": True}
+            draft._put(name, entry)
+        return draft
+
+    def is_draft(self) -> bool:
+        return self._record is None
+
+    def delete(self, delete_aliases: bool = False) -> None:
+        """Delete this version (W&B's ``artifact.delete``). Refused while it holds aliases (unless
+        ``delete_aliases=True``, which removes them, recorded in the history), is linked to a registered model,
+        is a dependency of another version or was used by a run: those would lose their record of it. The blobs
+        are freed by the next ``gc``."""
+        self._backend_required().delete_version(self, delete_aliases)
 
     def logged_by(self) -> Any:
         run = self.producer_run

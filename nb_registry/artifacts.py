@@ -87,7 +87,8 @@ class Artifacts:
             name, e = item
             if not os.path.isfile(e["local"]):
                 raise NotFoundError(f"file {e['local']} (entry {name!r}) no longer exists")
-            stored = self.blobs.put_file(e["local"])
+            stored = self.blobs.put_immutable(e["local"]) if e.get("policy") == "immutable" else \
+                self.blobs.put_file(e["local"])
             tracker.add(stored[1])
             return (name, *stored)
 
@@ -114,6 +115,11 @@ class Artifacts:
                 deps.append(e["artifact"])
             elif "ref" in e:
                 entries[name] = dict(e)
+            elif e.get("stored"):  # carried over by new_draft(): its blob is in the store already
+                if not self.blobs.exists(e["digest"]):
+                    raise NotFoundError(f"entry {name!r}: blob {e['digest'][:12]} is no longer in the store "
+                                        "(its version was deleted and collected); add the file again")
+                entries[name] = {"digest": e["digest"], "size": e["size"]}
         return entries, sorted(set(deps)), new_bytes
 
     def log(self, art: Artifact, project: str | None = None, aliases: Iterable[str] = (),
@@ -181,15 +187,53 @@ class Artifacts:
 
     # -- resolving ---------------------------------------------------------------------------
     def artifact(self, spec: "str | Spec", project: str | None = None, type: str | None = None) -> Artifact:
-        """Resolve ``[project/]name[:alias|:vN]`` (default ``latest``) or ``model-registry/NAME:ALIAS``."""
+        """Resolve ``[project/]name[:alias|:vN]`` (default ``latest``), ``model-registry/NAME:ALIAS`` or MLflow's
+        ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION``.
+
+        A bare ``name:alias`` that is no collection of the project it is read in resolves, as W&B code expects,
+        to the registered model of that name; and when no project was chosen (``project`` None), to the one
+        project that has such a collection. More than one candidate is an error naming each full form."""
         s = spec if isinstance(spec, Spec) else Spec.parse(spec, project or DEFAULT_PROJECT)
         if s.is_registry and not self._has_collection(s.project, s.name):
             return self.registered(s.name, s.selector)
         n = version_number(s.selector)
-        record = self.meta.get_version(s.project, s.name, n if n is not None else s.selector)
+        try:
+            record = self.meta.get_version(s.project, s.name, n if n is not None else s.selector)
+        except NotFoundError:
+            if s.explicit or self._has_collection(s.project, s.name):
+                raise
+            return self._elsewhere(s, project is None, type)
         if type is not None and record.type != type:
             raise NotFoundError(f"{record.id} is of type {record.type!r}, not {type!r}")
         return self._artifact(record)
+
+    def _elsewhere(self, s: Spec, any_project: bool, type: str | None) -> Artifact:
+        """A bare spec whose project has no such collection: a registered model of that name, or (when no
+        project was chosen) the one project holding it. Raises NotFoundError naming what exists."""
+        found = [f"{c.project}/{s.name}:{s.selector}" for c in self.meta.collections()
+                 if c.name == s.name and c.project != s.project and any_project]
+        if self._has_model(s.name):
+            found.insert(0, f"model-registry/{s.name}:{s.selector}")
+        if len(found) == 1:
+            return self.artifact(found[0], type=type)
+        where = "no project was chosen" if any_project else f"it is read in project {s.project!r}"
+        if found:
+            raise NotFoundError(f"{s.name}:{s.selector} is ambiguous ({where}, and project {s.project!r} has no "
+                                f"collection {s.name!r}); name one of: {', '.join(found)}")
+        try:
+            self.meta.collection(s.project, s.name)  # the store's own message names the project's collections
+        except NotFoundError as e:
+            elsewhere = "no other project has it, and " if any_project else ""
+            raise NotFoundError(f"{e}; {elsewhere}there is no registered model {s.name!r} (name another project's "
+                                f"with project/{s.name}:{s.selector})") from None
+        raise NotFoundError(f"{s.project}/{s.name} has no version {s.selector!r}")
+
+    def _has_model(self, name: str) -> bool:
+        try:
+            self.meta.get_model(name)
+            return True
+        except NotFoundError:
+            return False
 
     def _has_collection(self, project: str, name: str) -> bool:
         try:
@@ -230,6 +274,13 @@ class Artifacts:
                  order: str | Sequence[str] | None = None, limit: int | None = None) -> list[Artifact]:
         """Versions of a collection, optionally filtered and sorted with :mod:`nb_registry.query`."""
         s = Spec.parse(name, project or DEFAULT_PROJECT)
+        if project is None and not s.explicit and not self._has_collection(s.project, s.name):
+            holders = sorted(c.project for c in self.meta.collections() if c.name == s.name)
+            if len(holders) == 1:  # no project chosen: the one project that has it, as artifact() reads it
+                s = Spec(holders[0], s.name, s.selector)
+            elif holders:
+                raise NotFoundError(f"{s.name!r} is ambiguous (no project was chosen): name one of "
+                                    + ", ".join(f"{p}/{s.name}" for p in holders))
         return [self._artifact(r) for r in self.meta.versions(s.project, s.name, filters, order, limit)]
 
     def version_exists(self, vid: str) -> bool:
@@ -258,6 +309,14 @@ class Artifacts:
     def alias_history(self, name: str, project: str | None = None) -> list[dict[str, Any]]:
         s = Spec.parse(name, project or DEFAULT_PROJECT)
         return [e.to_dict() for e in self.meta.alias_history(s.project, s.name)]
+
+    def delete_version(self, art: Artifact, delete_aliases: bool = False) -> None:
+        """Delete one version a user asked to (see :meth:`Artifact.delete`); InvalidSpecError saying what protects it."""
+        r = art.record
+        done = self.meta.delete_version(r.project, r.name, r.version, by=envinfo.user(), delete_aliases=delete_aliases)
+        if not done.removed:
+            hint = "; pass delete_aliases=True to remove them with it" if "alias" in done.reason else ""
+            raise InvalidSpecError(f"{r.id} was not deleted: it {done.reason.removeprefix('it ')}{hint}")
 
     def update(self, art: Artifact) -> Artifact:
         """Save a logged version's description, metadata and aliases (the W&B ``artifact.save()``)."""
@@ -309,8 +368,9 @@ class Artifacts:
         }
 
     # -- transfers ---------------------------------------------------------------------------
-    def download(self, art: Artifact, root: str | None = None, refs: bool = False) -> str:
-        return transfer.download(self, art, root, refs)
+    def download(self, art: Artifact, root: str | None = None, refs: bool = False, path_prefix: str | None = None,
+                 allow_missing: bool = False) -> str:
+        return transfer.download(self, art, root, refs, path_prefix=path_prefix, allow_missing=allow_missing)
 
     def download_entry(self, art: Artifact, entry: Any, root: str | None = None) -> str:
         return transfer.download_entry(self, art, entry, root)

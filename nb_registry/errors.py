@@ -9,7 +9,9 @@ from __future__ import annotations
 __all__ = [
     "RegistryError",
     "NotFoundError",
+    "EntryNotFoundError",
     "AlreadyExistsError",
+    "ArtifactStateError",
     "InvalidNameError",
     "InvalidSpecError",
     "IntegrityError",
@@ -33,10 +35,23 @@ class NotFoundError(RegistryError, LookupError):
     exit_code = 3
 
 
-class AlreadyExistsError(RegistryError):
-    """Creating something whose name is taken."""
+class EntryNotFoundError(NotFoundError, FileNotFoundError, KeyError):
+    """A local file to add, or an entry of an artifact, that does not exist. Also a ``FileNotFoundError``
+    and a ``KeyError``, which W&B code catches for the same cases (``add_file``, ``get_entry``)."""
+
+
+class AlreadyExistsError(RegistryError, ValueError):
+    """Creating something whose name is taken (also a ``ValueError``, as W&B raises for a duplicate name)."""
 
     exit_code = 4
+
+
+class ArtifactStateError(RegistryError, ValueError, AttributeError):
+    """An operation the artifact's state does not allow: editing a logged version, reading what only a logged
+    version has from a draft. Also a ``ValueError`` and an ``AttributeError`` (W&B's ``ArtifactFinalizedError``
+    and ``ArtifactNotLoggedError`` are the latter), so either ``except`` clause of W&B code catches it."""
+
+    exit_code = 2
 
 
 class InvalidNameError(RegistryError, ValueError):

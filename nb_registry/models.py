@@ -19,7 +19,7 @@ from . import envinfo
 from .artifact import Artifact
 from .artifacts import Artifacts
 from .errors import InvalidSpecError, NotFoundError
-from .names import Spec, check_alias, check_movable_alias, check_name, version_number
+from .names import Spec, check_alias, check_model_name, check_movable_alias, check_name, version_number
 from .store.records import AliasEvent, ModelRecord
 
 _callbacks: list[Callable[[dict[str, Any]], Any]] = []
@@ -33,7 +33,7 @@ def on_alias_change(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, 
 
 def create_registered_model(reg: Artifacts, name: str, description: str | None = None,
                             model_card: str | None = None, tags: Iterable[str] = ()) -> "RegisteredModel":
-    check_name(name, "registered model name")
+    check_model_name(name)
     record = ModelRecord(name, description, model_card or "", tuple(sorted({check_name(t, "tag") for t in tags})),
                          created_by=envinfo.user())
     reg.meta.create_model(record)
@@ -56,7 +56,7 @@ def link(reg: Artifacts, art: Artifact, name: str, aliases: Iterable[str] = ()) 
     """Bookmark a logged artifact version as the next version of registered model ``name``
     (created on first link, as W&B does). Linking the same version again only moves aliases."""
     art.require_logged()
-    check_name(name, "registered model name")
+    check_model_name(name)
     aliases = [check_alias(a) for a in dict.fromkeys(aliases) if a != "latest"]
     try:
         linked = reg.meta.link(name, art.id, aliases=aliases, by=envinfo.user())
@@ -112,7 +112,7 @@ class RegisteredModel:
 
     @classmethod
     def load(cls, reg: Artifacts, name: str, project: str | None = None) -> "RegisteredModel":
-        check_name(name, "registered model name")
+        check_model_name(name)
         return cls(reg, reg.meta.get_model(name), project)
 
     def _refresh(self) -> "RegisteredModel":

@@ -14,13 +14,28 @@ NAME_RULE = "1-128 characters: letters, digits, '.', '_' and '-', starting with 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _VERSION = re.compile(r"^v(\d+)$")
 REGISTRY_PROJECT = "model-registry"
+REGISTRY_PREFIX = "wandb-registry-"  # W&B's newer Registry: ``wandb-registry-model/NAME:alias`` names a registered model
+MLFLOW_SCHEME = "models:/"  # MLflow's model URIs: models:/NAME@ALIAS, models:/NAME/VERSION, models:/NAME/latest
 DEFAULT_PROJECT = "uncategorized"
+MODEL_NAME_RULE = ("1-128 characters, any but '/', ':' and control characters, not starting or ending with a space "
+                   "(as W&B allows: 'My Registered Model')")
+_MODEL_NAME_BAD = re.compile(r"[/:\x00-\x1f\x7f]")
 
 
 def check_name(value: str, what: str = "name") -> str:
     """Return ``value`` if it is a valid collection, project, alias or tag name, else raise."""
     if not isinstance(value, str) or not _NAME.match(value):
         raise InvalidNameError(f"invalid {what} {value!r}: names are {NAME_RULE}")
+    return value
+
+
+def check_model_name(value: str, what: str = "registered model name") -> str:
+    """Return ``value`` if it is a valid registered-model name (W&B's wider rule, :data:`MODEL_NAME_RULE`), else
+    raise. Stores keep such a name under a safe key; collection, project, alias and tag names stay strict."""
+    if (not isinstance(value, str) or not value or len(value) > 128 or value != value.strip()
+            or _MODEL_NAME_BAD.search(value)):
+        raise InvalidNameError(f"invalid {what} {value!r}: registered model names are {MODEL_NAME_RULE}")
+    check_text(value, what)
     return value
 
 
@@ -46,19 +61,31 @@ def version_number(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+SPEC_FORMS = ("[project/]name[:alias|:vN], model-registry/NAME[:alias|:vN], models:/NAME@ALIAS or "
+              "models:/NAME/VERSION")
+
+
 @dataclass(frozen=True)
 class Spec:
-    """A parsed ``[project/]name[:alias|:vN]``. ``selector`` is an alias or ``vN``."""
+    """A parsed ``[project/]name[:alias|:vN]``. ``selector`` is an alias or ``vN``.
+
+    ``explicit`` says whether the text named its project (``project/name``, a registry form, an MLflow URI): a
+    bare ``name:alias`` may then be looked for elsewhere (a registered model, the one project that has it).
+    A name that cannot be a collection but can be a registered model (``My Model:production``) is read as one."""
 
     project: str
     name: str
     selector: str = "latest"
+    explicit: bool = True
 
     @classmethod
     def parse(cls, text: str, default_project: str = DEFAULT_PROJECT) -> "Spec":
         if not isinstance(text, str) or not text.strip():
-            raise InvalidSpecError(f"empty artifact spec {text!r}; expected [project/]name[:alias|:vN]")
-        body, _, selector = text.strip().partition(":")
+            raise InvalidSpecError(f"empty artifact spec {text!r}; expected {SPEC_FORMS}")
+        text = text.strip()
+        if text.startswith(MLFLOW_SCHEME):
+            return cls._parse_mlflow(text)
+        body, _, selector = text.partition(":")
         parts = body.split("/")
         if len(parts) == 1:
             project, name = default_project, parts[0]
@@ -67,15 +94,44 @@ class Spec:
         elif len(parts) == 3:  # entity/project/name, as W&B writes it: the entity is ignored
             project, name = parts[1], parts[2]
         else:
-            raise InvalidSpecError(f"bad artifact spec {text!r}; expected [project/]name[:alias|:vN]")
+            raise InvalidSpecError(f"bad artifact spec {text!r}; expected {SPEC_FORMS}")
+        explicit = len(parts) > 1
+        if project.startswith(REGISTRY_PREFIX):
+            project = REGISTRY_PROJECT
         selector = selector or "latest"
         try:
             check_name(project, "project")
-            check_name(name, "name")
             check_name(selector, "alias")
+            if project == REGISTRY_PROJECT:
+                check_model_name(name)
+            elif not _NAME.match(name) and not explicit and _model_name(name):
+                project, explicit = REGISTRY_PROJECT, True  # 'My Model:prod' can only be a registered model
+            else:
+                check_name(name, "name")
         except InvalidNameError as e:
             raise InvalidSpecError(f"bad artifact spec {text!r}: {e}") from None
-        return cls(project, name, selector)
+        return cls(project, name, selector, explicit)
+
+    @classmethod
+    def _parse_mlflow(cls, text: str) -> "Spec":
+        """``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` (MLflow counts from 1: version 1 is ``v0``) and
+        ``models:/NAME/latest``."""
+        body = text[len(MLFLOW_SCHEME):]
+        if "@" in body:
+            name, _, selector = body.rpartition("@")
+        else:
+            name, _, last = body.rpartition("/")
+            if not name:
+                raise InvalidSpecError(f"bad model URI {text!r}; expected models:/NAME@ALIAS or models:/NAME/VERSION")
+            selector = f"v{int(last) - 1}" if last.isdigit() and int(last) >= 1 else last
+            if last.isdigit() and int(last) < 1:
+                raise InvalidSpecError(f"bad model URI {text!r}: MLflow versions count from 1")
+        try:
+            check_model_name(name)
+            check_name(selector, "alias")
+        except InvalidNameError as e:
+            raise InvalidSpecError(f"bad model URI {text!r}: {e}") from None
+        return cls(REGISTRY_PROJECT, name, selector, True)
 
     @property
     def is_registry(self) -> bool:
@@ -83,6 +139,14 @@ class Spec:
 
     def __str__(self) -> str:
         return f"{self.project}/{self.name}:{self.selector}"
+
+
+def _model_name(name: str) -> bool:
+    try:
+        check_model_name(name)
+        return True
+    except InvalidNameError:
+        return False
 
 
 def version_id(project: str, name: str, version: int) -> str:

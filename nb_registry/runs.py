@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from . import envinfo
 from .artifact import Artifact, check_metadata
 from .artifacts import Artifacts
-from .errors import InvalidSpecError, NotFoundError
+from .errors import AlreadyExistsError, InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT, check_name
+from .run_config import Config, Summary
 from .runstate import effective_state, proc_stat
 from .store.interface import StaleGeneration
 from .store.records import RunRecord
@@ -33,6 +34,7 @@ FLUSH_ROWS = 1000
 FLUSH_SECONDS = 10.0
 HEARTBEAT_SECONDS = 30.0
 _current: "Run | None" = None
+_live_runs: "list[Run]" = []  # runs this process started and has not finished (reinit="create_new" keeps several)
 _exit_hook: dict[str, Any] = {"installed": False, "failed": False, "code": 0}
 
 
@@ -95,7 +97,8 @@ class Run:
         self._open: dict[str, Any] | None = None  # the row of the current step, not yet committed
         self._last_flush = time.monotonic()
         self._step = int(doc.get("steps", 0))
-        self.summary: dict[str, Any] = dict(doc.get("summary") or {})
+        self.summary = Summary(doc.get("summary") or {}, self)
+        self.config = Config(doc.get("config") or {}, self)
         self._summary_set: set[str] = set()
         self._save_lock = threading.Lock()
         self._buffer_lock = threading.RLock()
@@ -106,7 +109,10 @@ class Run:
     project = property(lambda self: self._doc["project"])
     name = property(lambda self: self._doc["name"])
     job_type = property(lambda self: self._doc.get("job_type"))
-    config = property(lambda self: self._doc.get("config", {}))
+    group = property(lambda self: self._doc.get("group"))
+    entity = property(lambda self: self._doc.get("entity"))
+    resumed = property(lambda self: bool(self._doc.get("resumed_at")))
+    step = property(lambda self: self._step)  # the step the next log() writes, as W&B's run.step
     tags = property(lambda self: list(self._doc.get("tags", [])))
     notes = property(lambda self: self._doc.get("notes"))
     git = property(lambda self: self._doc.get("git"))
@@ -213,7 +219,7 @@ class Run:
         for k, v in values.items():
             row[k] = v
             if not k.startswith("_") and k not in self._summary_set:
-                self.summary[k] = v
+                dict.__setitem__(self.summary, k, v)
         if commit:
             self._close_row()
         now = time.monotonic()
@@ -232,7 +238,7 @@ class Run:
         """Override summary values (they then no longer follow the last logged value)."""
         checked = {k: _metric_value(k, v, "run.set_summary") for k, v in values.items()}
         self._summary_set.update(checked)
-        self.summary.update(checked)
+        dict.update(self.summary, checked)
         self._save()
 
     def update_config(self, values: Mapping[str, Any] | None = None, **more: Any) -> None:
@@ -241,8 +247,9 @@ class Run:
         self._check_live()
         if values is not None and not isinstance(values, Mapping):
             raise InvalidSpecError(f"run.update_config takes a dict, not {type(values).__name__}")
-        merged = check_metadata({**self.config, **dict(values or {}), **more}, "config")
+        merged = check_metadata({**self._doc.get("config", {}), **dict(values or {}), **more}, "config")
         self._save(config=merged)
+        self.config.reload(merged)
 
     def _flush(self) -> None:
         with self._buffer_lock:  # the heartbeat thread flushes too: one writer of the history at a time
@@ -269,10 +276,10 @@ class Run:
         self._flush()  # on failure the rows stay buffered and the run live: nothing is lost
         generation = self._reg.meta.gc_generation()  # before the blob is stored: see MetadataStore.finish_run
         raw = self._reg.meta.read_history(self.project, self.id)
-        history, error, columns = None, None, None
+        history, error, columns = self._doc.get("history"), None, None  # a resumed run keeps what it had
         if raw:
             try:
-                rows = _parse_rows(raw)
+                rows = self._stored_rows(raw)
                 columns = _columnar(rows)
                 history = {"blob": self._reg.blobs.put_bytes(columns)[0], "rows": len(rows)}
             except Exception as e:  # keep the live file; history() reads it
@@ -296,7 +303,9 @@ class Run:
                     if columns is not None:
                         self._reg.blobs.put_bytes(columns)
         self._live = False
-        if history is not None:
+        if self in _live_runs:
+            _live_runs.remove(self)
+        if history is not None and raw:
             try:
                 self._reg.meta.drop_history(self.project, self.id)
             except OSError:  # a leftover copy of what the blob holds: harmless
@@ -325,8 +334,14 @@ class Run:
             self._doc["outputs"].append(logged.id)
         return logged
 
-    def use_artifact(self, spec: "str | Artifact", type: str | None = None) -> "Artifact":
-        """Resolve a spec (``name:alias``, ``project/name:vN``, ``model-registry/NAME:ALIAS``) and record it as an input."""
+    def use_artifact(self, spec: "str | Artifact", type: str | None = None, aliases: Iterable[str] | None = None,
+                     use_as: str | None = None) -> "Artifact":
+        """Resolve a spec (``name:alias``, ``project/name:vN``, ``model-registry/NAME:ALIAS``, ``models:/NAME@ALIAS``)
+        and record it as an input. A draft is logged first (with ``aliases``), as W&B does, and is then an input
+        of this run, not an output."""
+        if isinstance(spec, Artifact) and spec.state == "PENDING":
+            self._check_live()
+            self._reg.log(spec, spec.project or self.project, aliases or ())
         art = self._reg.artifact(spec.id if isinstance(spec, Artifact) else spec, self.project, type)
         if self._live and art.id not in self._doc.setdefault("inputs", []):
             with self._save_lock:  # the store checks the version still exists as it records the use
@@ -341,23 +356,67 @@ class Run:
 
         if isinstance(artifact, str):
             artifact = self._reg.artifact(artifact, self.project)
+        elif artifact.state == "PENDING":  # a draft is logged by this run first, as W&B does
+            artifact = self.log_artifact(artifact)
         return link(self._reg, artifact, target_path.rsplit("/", 1)[-1], aliases or ())
+
+    # -- W&B's model helpers -------------------------------------------------------------------
+    def log_model(self, path: "str | os.PathLike[str]", name: str | None = None,
+                  aliases: Iterable[str] | None = None) -> "Artifact":
+        """Log a model file or folder as an artifact of type ``model`` (W&B's ``run.log_model``); the name
+        defaults to ``run-<run id>-<file name>``."""
+        name = name or _safe_name(f"run-{self.id}-{os.path.basename(os.path.abspath(os.fspath(path)))}")
+        return self.log_artifact(os.fspath(path), name=name, type="model", aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        """Use a model artifact and return its local path: the file itself when it holds one file, else the
+        folder (W&B's ``run.use_model``). Its type must contain ``model``."""
+        art = self.use_artifact(name)
+        if "model" not in art.type.lower():
+            raise InvalidSpecError(f"{art.id} is of type {art.type!r}; use_model takes artifacts whose type contains "
+                                   "'model' (use use_artifact(...).download() for others)")
+        folder = art.download()
+        files = os.listdir(folder)
+        return os.path.join(folder, files[0]) if len(files) == 1 and os.path.isfile(os.path.join(folder, files[0])) \
+            else folder
+
+    def link_model(self, path: "str | os.PathLike[str]", registered_model_name: str, name: str | None = None,
+                   aliases: Iterable[str] | None = None) -> Any:
+        """Log a model file or folder (or find the identical version) and link it to a registered model, created
+        on first link (W&B's ``run.link_model``). Returns the linked version."""
+        logged = self.log_model(path, name)
+        return self.link_artifact(logged, registered_model_name, aliases)
 
     # -- reading ----------------------------------------------------------------------------
     def history(self, keys: Sequence[str] | None = None) -> Table:
         """The metric table (``_step``, ``_time`` and every logged key)."""
         self._flush() if self._live else None
-        hist = self._doc.get("history")
-        if hist:
-            cols = json.loads(self._reg.blobs.read_verified(hist["blob"]))
-            rows = [dict(zip(cols["columns"], r)) for r in cols["rows"]]
-        else:
-            rows = _parse_rows(self._reg.meta.read_history(self.project, self.id))
+        rows = self._stored_rows(self._reg.meta.read_history(self.project, self.id))
         if self._live and self._open is not None:
             rows.append(dict(self._open))  # the current step, still open
         if keys:
             rows = [{k: r.get(k) for k in ("_step", *keys)} for r in rows]
         return Table(rows)
+
+
+    def _stored_rows(self, live: bytes) -> list[dict[str, Any]]:
+        """The history blob's rows (a finished run, or one resumed after it finished) followed by the live rows
+        logged after them (a running or resumed run; a copy left by a finish whose cleanup failed adds nothing)."""
+        hist = self._doc.get("history")
+        rows: list[dict[str, Any]] = []
+        if hist:
+            cols = json.loads(self._reg.blobs.read_verified(hist["blob"]))
+            rows = [dict(zip(cols["columns"], r)) for r in cols["rows"]]
+        last = max((int(r.get("_step", -1)) for r in rows), default=-1)
+        return rows + [r for r in _parse_rows(live) if int(r.get("_step", -1)) > last]
+
+
+def _safe_name(text: str) -> str:
+    """A collection name made from free text (a file name): other characters become ``_``."""
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip("._-")[:128]
+    return name or "model"
 
 
 def _parse_rows(raw: bytes) -> list[dict[str, Any]]:
@@ -380,25 +439,86 @@ def _columnar(rows: list[dict[str, Any]]) -> bytes:
 
 def start_run(reg: Artifacts, project: str | None = None, name: str | None = None, job_type: str | None = None,
               config: Mapping[str, Any] | None = None, tags: Iterable[str] = (), notes: str | None = None,
-              code: str | None = None, notebook: str | None = None, **extra: Any) -> Run:
+              code: str | None = None, notebook: str | None = None, run_id: str | None = None,
+              resume: "bool | str | None" = None, **extra: Any) -> Run:
+    """Start a run, or continue one (W&B's ``id`` and ``resume``):
+
+    * ``resume="must"``: continue run ``run_id``; NotFoundError if there is none;
+    * ``"allow"``, ``True`` or ``"auto"``: continue it if it exists, else start it under that id; without an
+      id, ``True``/``"auto"`` continue this project's newest crashed run of the same command, host and folder
+      (a preempted job restarted as it was started), else start a new one;
+    * ``"never"``, ``False`` or None: a new run; an id already taken is AlreadyExistsError.
+
+    A continued run keeps its config (``config`` adds keys), summary, history and edges, and logs from the
+    step after its last one. A run still running in another process is not taken over."""
     global _current
     project = check_name(project or os.environ.get("NB_REGISTRY_PROJECT") or DEFAULT_PROJECT, "project")
     tags = [check_name(t, "tag") for t in tags]
-    run_id = secrets.token_hex(4)
-    doc = {
-        "id": run_id, "project": project, "name": name or f"{job_type or 'run'}-{run_id}", "job_type": job_type,
-        "config": check_metadata(dict(config or {}), "config"), "tags": tags, "notes": notes,
-        "state": "running", "exit_code": None, "user": envinfo.user(), "host": envinfo.host(), "pid": os.getpid(),
-        "pid_start": (proc_stat(os.getpid()) or (None, None))[1],
-        "python": sys.version.split()[0], "started_at": envinfo.now(), "ended_at": None, "heartbeat_at": envinfo.now(),
-        "git": envinfo.git_info(), "command": [sys.executable, *sys.argv], "cwd": os.getcwd(), "notebook": notebook,
-        "code": code, "inputs": [], "outputs": [], "summary": {}, "history": None, "steps": 0, **extra,
-    }
-    run = Run(reg, doc, live=True)
-    run._save()
+    if resume not in (None, True, False, "allow", "must", "never", "auto"):
+        raise InvalidSpecError(f"resume={resume!r}: use 'allow', 'must', 'never', 'auto', True or False")
+    if run_id is not None:
+        check_name(run_id, "run id")
+        existing = reg.meta.get_run(project, run_id) if _run_exists(reg, project, run_id) else None
+    elif resume == "must":
+        raise InvalidSpecError("resume='must' continues a run named by its id: pass id=... too")
+    else:
+        existing = _crashed_twin(reg, project) if resume in (True, "auto") else None
+    if existing is not None:
+        if resume in (None, False, "never"):
+            raise AlreadyExistsError(f"run {project}/{run_id} exists already; pass resume='allow' (or 'must') to "
+                                     "continue it, or choose another id")
+        run = _resume(reg, existing, config, tags, notes)
+    elif resume == "must":
+        raise NotFoundError(f"no run {project}/{run_id} to resume; runs of project {project!r}: "
+                            f"{', '.join(r.id for r in reg.meta.runs(project)[-10:]) or '(none)'}")
+    else:
+        run_id = run_id or secrets.token_hex(4)
+        doc = {
+            "id": run_id, "project": project, "name": name or f"{job_type or 'run'}-{run_id}", "job_type": job_type,
+            "config": check_metadata(dict(config or {}), "config"), "tags": tags, "notes": notes,
+            "state": "running", "exit_code": None, **_process(), "started_at": envinfo.now(), "ended_at": None,
+            "git": envinfo.git_info(), "notebook": notebook, "code": code, "inputs": [], "outputs": [], "summary": {},
+            "history": None, "steps": 0, **extra,
+        }
+        run = Run(reg, doc, live=True)
+        run._save()
     _current = run
+    _live_runs.append(run)
     run._start_heartbeat()
     _install_exit_hook()
+    return run
+
+
+def _process() -> dict[str, Any]:
+    """What a run records about the process that runs it (again when a new process continues it)."""
+    return {"user": envinfo.user(), "host": envinfo.host(), "pid": os.getpid(),
+            "pid_start": (proc_stat(os.getpid()) or (None, None))[1], "python": sys.version.split()[0],
+            "heartbeat_at": envinfo.now(), "command": [sys.executable, *sys.argv], "cwd": os.getcwd()}
+
+
+def _crashed_twin(reg: Artifacts, project: str) -> RunRecord | None:
+    """This project's newest crashed run started by the same command, on this host, in this folder."""
+    here = _process()
+    twins = [r for r in reg.meta.runs(project) if r.host == here["host"] and r.cwd == here["cwd"]
+             and list(r.command) == here["command"] and effective_state(r.to_doc()) == "crashed"]
+    return max(twins, key=lambda r: r.started_at) if twins else None
+
+
+def _resume(reg: Artifacts, rec: RunRecord, config: Mapping[str, Any] | None, tags: Iterable[str],
+            notes: str | None) -> Run:
+    """Continue a run in this process: the next step follows the last one stored (blob or live rows)."""
+    doc = json.loads(json.dumps(rec.to_doc()))
+    if effective_state(doc) == "running":
+        raise AlreadyExistsError(f"run {rec.path} is still running (pid {doc.get('pid')} on {doc.get('host')}, last "
+                                 f"heartbeat {doc.get('heartbeat_at')}); stop it before continuing it here")
+    doc.update(_process(), state="running", exit_code=None, ended_at=None,
+               config=check_metadata({**doc.get("config", {}), **dict(config or {})}, "config"),
+               tags=sorted({*doc.get("tags", []), *tags}), notes=notes if notes is not None else doc.get("notes"),
+               resumed_at=[*(doc.get("resumed_at") or []), envinfo.now()])
+    run = Run(reg, doc, live=True)
+    rows = run._stored_rows(reg.meta.read_history(rec.project, rec.id))
+    run._step = max(int(doc.get("steps") or 0), max((int(r.get("_step", -1)) for r in rows), default=-1) + 1)
+    run._save(steps=run._step)
     return run
 
 
@@ -443,17 +563,23 @@ def _exit_status(status: Any) -> int:
 
 
 def _finish_at_exit() -> None:
-    run = _current
-    if run is not None and run._live and run._doc.get("pid") == os.getpid():  # not in a forked child
-        code = 1 if _exit_hook["failed"] else int(_exit_hook.get("code") or 0)
-        try:
-            run.finish(exit_code=code)
-        except Exception:  # never turn a clean exit into a traceback
-            pass
+    code = 1 if _exit_hook["failed"] else int(_exit_hook.get("code") or 0)
+    for run in list(reversed(_live_runs)):
+        if run._live and run._doc.get("pid") == os.getpid():  # not in a forked child
+            try:
+                run.finish(exit_code=code)
+            except Exception:  # never turn a clean exit into a traceback
+                pass
 
 
 def current() -> Run | None:
     return _current
+
+
+def set_current(run: Any) -> None:
+    """Make ``run`` this process's current run (None: none); for runs that are not :class:`Run` (a disabled one)."""
+    global _current
+    _current = run
 
 
 def load_run(reg: Artifacts, run_path: str) -> Run:

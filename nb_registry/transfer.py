@@ -154,18 +154,41 @@ def check_layout(art: "Artifact") -> None:
                                  "Log the files again, or restore the registry from a backup")
 
 
-def _download(reg: "Registry", art: "Artifact", folder: Folder, prefix: tuple[str, ...], refs: bool, link: bool) -> None:
+def _selected(art: "Artifact", path_prefix: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """The entries a download fetches: all, or those whose name starts with ``path_prefix`` (as W&B reads it)."""
+    entries = sorted(art.manifest.items())
+    if path_prefix is None:
+        return entries
+    chosen = [(n, r) for n, r in entries if n.startswith(path_prefix)]
+    if not chosen:
+        names = ", ".join(n for n, _ in entries[:20])
+        raise NotFoundError(f"{art.id} has no entry whose name starts with {path_prefix!r}; entries: {names}")
+    return chosen
+
+
+def _download(reg: "Registry", art: "Artifact", folder: Folder, prefix: tuple[str, ...], refs: bool, link: bool,
+              path_prefix: str | None = None, allow_missing: bool = False) -> None:
+    """Every selected entry: stored files, URL references (fetched and checked, as W&B does) and, with
+    ``refs``, the artifacts this one depends on, into ``<entry name>/``."""
     check_layout(art)
-    tracker = Tracker(sum(int(r.get("size") or 0) for r in art.manifest.values() if "artifact" not in r), f"downloading {art.id}")
+    selected = _selected(art, path_prefix)
+    tracker = Tracker(sum(int(r.get("size") or 0) for _, r in selected if "artifact" not in r), f"downloading {art.id}")
     folder.open(prefix)
-    for name, rec in sorted(art.manifest.items()):
+    for name, rec in selected:
         parts = prefix + _entry_parts(name)
         if "artifact" in rec:
             if refs:
                 _download(reg, reg.artifact(rec["artifact"]), folder, parts, refs=True, link=link)
         elif "ref" in rec and not rec["ref"].startswith("nbr://"):
-            if refs:
+            try:
                 _fetch(rec, folder, parts)
+            except NotFoundError:
+                if not allow_missing:
+                    raise
+                import warnings
+
+                warnings.warn(f"{art.id}: reference {rec['ref']} (entry {name!r}) no longer exists; skipped "
+                              "(allow_missing_references=True)", stacklevel=4)
         else:
             materialise(reg, rec["digest"], folder, parts, link, name)
         tracker.add(int(rec.get("size") or 0) if "artifact" not in rec else 0)
@@ -179,12 +202,15 @@ def _target(reg: "Registry", art: "Artifact", root: str | None) -> tuple[Folder,
     return Folder(base, f"the download of {art.id}"), tuple(p for p in parts if p)
 
 
-def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bool = False, link: bool = True) -> str:
-    """Every file of ``art`` under ``root`` (default: its folder in the cache); returns the folder."""
+def download(reg: "Registry", art: "Artifact", root: str | None = None, refs: bool = False, link: bool = True,
+             path_prefix: str | None = None, allow_missing: bool = False) -> str:
+    """Every file of ``art`` (or those under ``path_prefix``) under ``root`` (default: its folder in the cache);
+    returns the folder."""
     check_layout(art)  # before the folder is made
+    _selected(art, path_prefix)  # a prefix that names nothing is refused before the folder is made
     folder, prefix = _target(reg, art, root)
     with folder, reg.store.stat_cache.batch():  # the cache rows of every file in one transaction
-        _download(reg, art, folder, prefix, refs, link)
+        _download(reg, art, folder, prefix, refs, link, path_prefix, allow_missing)
         return folder.path(prefix)
 
 

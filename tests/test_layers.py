@@ -16,10 +16,10 @@ PKG = Path(__file__).resolve().parents[1] / "nb_registry"
 # lowest first, as the brief lays them out; a module may import its own layer and those below it
 LAYERS = [
     {"errors", "names", "envinfo", "query", "table", "progress", "display", "views", "graph_layout", "lineage_html",
-     "htmlsafe", "runstate"},
+     "htmlsafe", "runstate", "run_config"},
     {"store"},  # the metadata interface and its backends, blobs, hashing
     {"artifact", "manifest", "references", "artifacts", "registry", "transfer", "serialize", "runs", "models", "lineage",
-     "tracking", "retention", "predictions", "automations", "migrate", "api"},  # the domain API
+     "tracking", "retention", "predictions", "automations", "migrate", "api", "current"},  # the domain API
     {"cli", "cli_text", "__main__", "magics", "widgets", "server", "demo", "integrations", "__init__"},  # the faces: they only call the API
 ]
 FACE_LIBRARIES = {"IPython", "ipywidgets", "ipycytoscape", "jupyter_server", "tornado", "plotly", "nbclient"}

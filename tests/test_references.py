@@ -28,9 +28,7 @@ def test_file_reference_records_content_hash(local_reg: Registry, tmp_path: Path
     assert rec["checksum"] == "blake3" and rec["ref"] == f"file://{data}"
     assert logged.verify() == []
 
-    out = Path(logged.download(str(tmp_path / "out")))
-    assert not (out / "train.csv").exists()  # references are fetched only with refs=True
-    logged.download(str(out), refs=True)
+    out = Path(logged.download(str(tmp_path / "out")))  # references are fetched and checked, as W&B does
     assert (out / "train.csv").read_text() == "a,b\n1,2\n"
 
     data.write_text("a,b\n9,9\n")

@@ -296,6 +296,48 @@ def test_delete_versions_protections_each_with_its_reason(store: MetadataStore) 
     assert store.delete_versions(["p/clf:v3"], by="gc")[0].removed
 
 
+def test_delete_version_a_users_delete_with_its_protections(store: MetadataStore) -> None:
+    """W&B's artifact.delete(): the newest may go (latest moves back), aliases only with delete_aliases (recorded in
+    the history), never a linked, depended-on or used version; a missing one is NotFoundError, changing nothing."""
+    for i in range(6):
+        commit(store, "clf", f"d{i}")
+    store.move_alias("p", "clf", "best", 1, by="t")
+    store.link("reg", "p/clf:v2", aliases=[], by="t")
+    commit(store, "ens", "e0", deps=("p/clf:v3",))
+    store.save_run(RunRecord(project="p", id="r1", name="r1"))
+    store.use_version("p", "r1", "p/clf:v4")
+    for n, word in [(1, "alias 'best'"), (2, "linked"), (3, "referenced"), (4, "run")]:
+        before = state(store)[:-1]  # (a refusal may still count as a write: the generation is left out)
+        done = store.delete_version("p", "clf", n, by="ann")
+        assert not done.removed and word in done.reason, (n, done)
+        assert state(store)[:-1] == before
+    before = state(store)
+    with pytest.raises(NotFoundError, match="v5"):
+        store.delete_version("p", "clf", 99, by="ann")
+    assert state(store) == before
+    newest = store.delete_version("p", "clf", 5, by="ann")
+    assert newest.removed and newest.digest == "d5"
+    assert store.get_version("p", "clf", "latest").version == 4
+    assert store.delete_version("p", "clf", 1, by="ann", delete_aliases=True).removed
+    assert "best" not in store.collection("p", "clf").aliases
+    assert store.alias_history("p", "clf")[-1].to_dict() | {"at": ""} == {"alias": "best", "from": 1, "to": None,
+                                                                          "by": "ann", "at": ""}
+    assert [v.version for v in store.versions("p", "clf")] == [0, 2, 3, 4]
+    assert commit(store, "clf", "d6").version.version == 6  # numbers are never reused
+
+
+def test_registered_model_names_with_spaces(store: MetadataStore) -> None:
+    """W&B's tutorials name registered models 'My Registered Model': stored under a safe key, shown as given."""
+    commit(store, "clf", "d0")
+    store.link("Model Registry Tutorial", "p/clf:v0", aliases=["staging"], by="t")
+    store.create_model(ModelRecord("Industrial ViT (v2) ü"))
+    assert [m.name for m in store.models()] == ["Industrial ViT (v2) ü", "Model Registry Tutorial"]
+    assert store.get_model("Model Registry Tutorial").aliases == {"staging": 0}
+    assert store.model_versions("Model Registry Tutorial")[0].artifact == "p/clf:v0"
+    with pytest.raises(InvalidNameError):
+        store.create_model(ModelRecord("a/b"))
+
+
 def test_delete_versions_of_no_version_id_deletes_nothing(store: MetadataStore) -> None:
     commit(store, "clf", "d0")
     commit(store, "clf", "d1")

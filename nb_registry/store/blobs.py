@@ -116,6 +116,41 @@ class BlobStore:
         self.stat_cache.put(src, digest, st)
         return digest, st.st_size, new
 
+    def put_immutable(self, src: str) -> tuple[str, int, bool]:
+        """Store a local file its owner promised never to change (``add_file(..., policy="immutable")``): hashed
+        in place, then linked into the store instead of copied: a reflink where the filesystem has them (the
+        file stays writable; the blob is a copy-on-write twin), else a hard link, which makes the file itself
+        read-only (it *is* the blob: editing it in place would damage the stored version; replacing it, as
+        ``torch.save`` does, is safe). Where neither can be made (another filesystem, an object store, a file
+        this process cannot make read-only) it is copied as :meth:`put_file` does, and a warning says so once.
+        Returns (digest, size, whether new bytes were stored), as :meth:`put_file`."""
+        st = os.stat(src)
+        cached = self.stat_cache.get(src, st)
+        if cached is not None and self._stored_size(cached) == st.st_size:
+            return cached, st.st_size, False
+        if not self.is_local:
+            _warn_copy_once(f"the store {self.url} is not a local folder, so files cannot be linked into it")
+            return self.put_file(src)
+        digest = hash_file(src, threads=os.cpu_count() or 1)
+        self._check_unchanged(src, st)
+        if os.path.exists(self.path(digest)):
+            self.stat_cache.put(src, digest, st)
+            return digest, st.st_size, False
+        tmp = self._tmp()
+        why = _link_or_clone(src, tmp)
+        if why:
+            _unlink(tmp)
+            _warn_copy_once(why)
+            return self.put_file(src)
+        try:
+            self._check_unchanged(src, st)
+            self._commit_local(tmp, digest)  # read-only, renamed into place: for a hard link, src is read-only too
+        except BaseException:
+            _unlink(tmp)
+            raise
+        self.stat_cache.put(src, digest)  # its ctime and link count changed
+        return digest, st.st_size, True
+
     def _copy_hashing(self, src: str, st: os.stat_result) -> tuple[str, bool]:
         tmp = self._tmp()
         result: dict[str, object] = {}
@@ -317,6 +352,43 @@ def clone_or_copy(src: str, dst: str) -> None:
     shutil.copyfile(src, dst)
 
 
+_copy_warned: set[str] = set()
+
+
+def _warn_copy_once(why: str) -> None:
+    """Say once per process and reason that an immutable file was copied after all."""
+    if why not in _copy_warned:
+        _copy_warned.add(why)
+        import warnings
+
+        warnings.warn(f"policy='immutable': {why}; the file was copied into the store instead (as the default "
+                      "policy does)", stacklevel=4)
+
+
+def _link_or_clone(src: str, tmp: str) -> str | None:
+    """Make ``tmp`` a reflink of ``src``, else a hard link to it that can be made read-only; None when done,
+    else why neither could be made (nothing is left at ``tmp``)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import fcntl
+
+            with open(src, "rb") as s, open(tmp, "xb") as d:
+                fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
+            return None
+        except OSError:
+            _unlink(tmp)  # no reflinks here (ext4, tmpfs ...): a hard link
+    try:
+        os.link(src, tmp)
+    except OSError as e:
+        return f"{src} cannot be hard-linked into {os.path.dirname(tmp)} ({e.strerror or e}: another filesystem?)"
+    try:
+        os.chmod(tmp, stat_mod.S_IRUSR | stat_mod.S_IRGRP | stat_mod.S_IROTH)
+    except OSError as e:
+        _unlink(tmp)
+        return f"{src} cannot be made read-only ({e.strerror or e})"
+    return None
+
+
 def _unlink(path: str) -> None:
     try:
         os.unlink(path)
@@ -327,5 +399,5 @@ def _unlink(path: str) -> None:
 # on object stores, a back end's failure (no credentials, no bucket, unreachable) is one StorageError naming the store
 from .storage_errors import guard_methods  # noqa: E402 - applied once the class exists
 
-guard_methods(BlobStore, ("exists", "size", "put_bytes", "put_file", "read_bytes", "get_file", "verify", "digests",
+guard_methods(BlobStore, ("exists", "size", "put_bytes", "put_file", "put_immutable", "read_bytes", "get_file", "verify", "digests",
                           "delete"))

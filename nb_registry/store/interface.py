@@ -133,6 +133,14 @@ class MetadataStore(abc.ABC):
         live version, or was used by a run. Skipped ones say why; the removal is recorded."""
 
     @abc.abstractmethod
+    def delete_version(self, project: str, name: str, version: int, *, by: str, delete_aliases: bool = False) -> Removed:
+        """Remove one version because a user asked (W&B's ``artifact.delete()``), checked in the same step: refused
+        (``removed`` False, ``reason`` saying why) while it is linked to a registered model, is a dependency of a
+        live version, was used by a run, or holds aliases (unless ``delete_aliases``: they are removed with it,
+        each removal recorded in the alias history). Unlike :meth:`delete_versions` the newest version may go
+        (``latest`` then names the newest one left). NotFoundError when there is no such version."""
+
+    @abc.abstractmethod
     def gc_generation(self) -> int:
         """A number that grows each time :meth:`collect` runs."""
 

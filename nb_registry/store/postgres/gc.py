@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import sqlalchemy as sa
 
 from ... import envinfo
+from ...errors import NotFoundError
 from ...names import split_version_id
 from ..records import Removed
 from .base import Base, dumps, q
@@ -42,11 +43,14 @@ class GcOps(Base):
 
         self._write(op)
 
-    def _why_kept(self, conn: sa.Connection, cid: int, n: int, vid: str, project: str, name: str) -> str:
+    def _why_kept(self, conn: sa.Connection, cid: int, n: int, vid: str, project: str, name: str,
+                  user: bool = False, drop_aliases: bool = False) -> str:
+        """Why a version must stay; ``user``: for a user's own delete, which may take the newest version (and with
+        ``drop_aliases``, one holding aliases)."""
         row = conn.execute(_PROTECTION, {"c": cid, "n": n, "vid": vid}).one()
-        if row.newest:
+        if row.newest and not user:
             return f"it is the newest version of {project}/{name}"
-        if row.alias:
+        if row.alias and not drop_aliases:
             return f"holds alias {row.alias!r}"
         if row.link:
             return f"linked as {row.link}"
@@ -97,6 +101,33 @@ class GcOps(Base):
             reason = self._why_kept(conn, row.cid, n, vid, project, name) or "still referenced"
             return Removed(vid, False, reason, row.digest, row.size)
         return Removed(vid, True, "", row.digest, row.size)
+
+    def delete_version(self, project: str, name: str, version: int, *, by: str, delete_aliases: bool = False) -> Removed:
+        vid = f"{project}/{name}:v{version}"
+
+        def op(conn: sa.Connection) -> Removed:
+            coll = self._lock_collection(conn, project, name)  # type: ignore[attr-defined]
+            row = conn.execute(q("SELECT digest, size FROM versions WHERE collection_id = :c AND version = :v FOR UPDATE"),
+                               {"c": coll.id, "v": version}).first()
+            if row is None:
+                have = conn.execute(q("SELECT version FROM versions WHERE collection_id = :c ORDER BY version DESC "
+                                      "LIMIT 10"), {"c": coll.id}).scalars().all()
+                raise NotFoundError(f"{project}/{name} has no version v{version}; versions: "
+                                    f"{', '.join(f'v{k}' for k in reversed(have)) or '(none)'}")
+            reason = self._why_kept(conn, coll.id, version, vid, project, name, user=True, drop_aliases=delete_aliases)
+            if reason:
+                return Removed(vid, False, reason, row.digest, row.size)
+            held = conn.execute(q("DELETE FROM aliases WHERE collection_id = :c AND version = :v RETURNING alias"),
+                                {"c": coll.id, "v": version}).scalars().all()
+            if held:
+                self._history(conn, coll.id, [self._event(a, version, None, by) for a in sorted(held)])  # type: ignore[attr-defined]
+            conn.execute(q("DELETE FROM versions WHERE collection_id = :c AND version = :v"), {"c": coll.id, "v": version})
+            conn.execute(q("INSERT INTO removed (vid, digest, size, by_user, at) VALUES (:vid, :d, :s, :by, :at)"),
+                         {"vid": vid, "d": row.digest, "s": row.size, "by": by, "at": envinfo.now()})
+            self._changed(conn, [("collection", coll.key)])
+            return Removed(vid, True, "", row.digest, row.size)
+
+        return self._write(op)
 
     def gc_generation(self) -> int:
         return int(self._read(lambda conn: conn.execute(q("SELECT generation FROM gc_state WHERE id = 1")).scalar_one()))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ... import envinfo
 from ...errors import AlreadyExistsError, InvalidSpecError, NotFoundError
-from ...names import check_movable_alias, check_name
+from ...names import check_model_name, check_movable_alias, check_name
 from ..records import AliasEvent, Delivery, Event, Linked, ModelRecord, ModelVersion
 from .base import Base, check_aliases, dumps, q
 
@@ -86,7 +86,7 @@ class ModelOps(Base):
 
     # -- models ------------------------------------------------------------------------------
     def create_model(self, model: ModelRecord) -> ModelRecord:
-        check_name(model.name, "registered model name")
+        check_model_name(model.name)
 
         def op(conn: sa.Connection) -> ModelRecord:
             made = conn.execute(q("INSERT INTO models (name, description, model_card, tags, created_at, created_by) "
@@ -132,7 +132,7 @@ class ModelOps(Base):
 
     # -- links and stage aliases -------------------------------------------------------------
     def link(self, name: str, artifact: str, *, aliases: Sequence[str], by: str) -> Linked:
-        check_name(name, "registered model name")
+        check_model_name(name)
         aliases = check_aliases(aliases)
 
         def op(conn: sa.Connection) -> Linked:

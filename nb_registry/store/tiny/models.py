@@ -49,6 +49,10 @@ class ModelsMixin:
 
     # -- models -------------------------------------------------------------------------------
     def create_model(self, model: ModelRecord) -> ModelRecord:
+        from ...names import check_model_name
+
+        check_model_name(model.name)
+
         def create(tx: Tx) -> ModelRecord:
             rel = layout.model(model.name)
             if _doc(tx.peek(rel)):
@@ -92,7 +96,9 @@ class ModelsMixin:
 
     # -- links and aliases --------------------------------------------------------------------
     def link(self, name: str, artifact: str, *, aliases: Sequence[str], by: str) -> Linked:
-        from ...names import check_movable_alias
+        from ...names import check_model_name, check_movable_alias
+
+        check_model_name(name)
 
         aliases = [check_movable_alias(a) for a in dict.fromkeys(aliases)]
 

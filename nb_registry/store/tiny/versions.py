@@ -329,7 +329,25 @@ class VersionsMixin:
             self.shards.transact(lambda tx, p=p, n=n: heads.finish_removals(tx, p, n))
         return out
 
-    def _remove(self, tx: Tx, p: str, n: str, numbers: list[int], by: str) -> list[Removed]:
+    def delete_version(self, project: str, name: str, version: int, *, by: str, delete_aliases: bool = False) -> Removed:
+        self._upgrade_pins()  # type: ignore[attr-defined]
+
+        def remove(tx: Tx) -> Removed:
+            data = self._head_or_missing(project, name, tx)
+            if heads.get_doc(tx, project, name, version, data) is None:
+                have = [f"v{d['version']}" for d in heads.iter_docs(tx, project, name, data)][-10:]
+                raise NotFoundError(f"{project}/{name} has no version v{version}; versions: {', '.join(have) or '(none)'}")
+            return self._remove(tx, project, name, [version], by, user=True, drop_aliases=delete_aliases)[0]
+
+        done = self.shards.transact(remove)
+        if done.removed:
+            self.shards.transact(lambda tx: heads.finish_removals(tx, project, name))
+        return done
+
+    def _remove(self, tx: Tx, p: str, n: str, numbers: list[int], by: str, user: bool = False,
+                drop_aliases: bool = False) -> list[Removed]:
+        """Retention's removal; ``user`` is a user's own delete (the newest may go, and with ``drop_aliases``
+        its aliases go with it)."""
         rel = layout.head(p, n)
         data = tx.peek(rel)
         c = heads.coll(data)
@@ -340,12 +358,16 @@ class VersionsMixin:
         for k in numbers:
             vid = version_id(p, n, k)
             doc = heads.get_doc(tx, p, n, k, data)
-            why = ("does not exist" if doc is None else "is the newest version" if k == latest
-                   else next((f"holds alias {a!r}" for a, v in sorted(c["aliases"].items()) if v == k), None)
-                   or self._protection(tx, c, k))
+            held = sorted(a for a, v in c["aliases"].items() if v == k)
+            why = ("does not exist" if doc is None else "is the newest version" if k == latest and not user
+                   else None if drop_aliases or not held else f"holds alias {held[0]!r}") \
+                or self._protection(tx, c, k)
             if why:
                 out.append(Removed(vid, False, why))
                 continue
+            for a in held if drop_aliases else ():
+                self._drop(tx, p, n, a, by)
+                data = tx.peek(rel)
             in_head = str(k + 1) in data.get("versions", {})  # type: ignore[union-attr]
             stones.append(Document({"version": k, "digest": doc["digest"], "at": self._now(), "by": by,  # type: ignore[index]
                                     **({} if in_head else {"in_chunk": True})}, doc_id=k + 1))
