@@ -145,3 +145,18 @@ async def test_nan_and_infinity_are_sent_as_strict_json(jp_fetch: Any, reg_dir: 
     assert strict(r.body)["metadata"] == {"loss": None, "big": None, "ok": 1.5}
     r = await jp_fetch("nb-registry", "api", "runs", params={"project": "p"})
     assert strict(r.body)["rows"]
+
+
+async def test_a_registered_model_named_with_spaces_is_served(jp_fetch: Any, reg_dir: str) -> None:
+    """W&B's tutorials name registered models "My Registered Model": the REST API (and so the sidebar) takes them."""
+    api = nbr.Api(root=reg_dir, project="p")
+    api.link("clf:v1", "My Registered Model", aliases=["staging"])
+    code, data = await call(jp_fetch, "models")
+    assert "My Registered Model" in [m["name"] for m in data["models"]]
+    code, model = await call(jp_fetch, "models", "My Registered Model")
+    assert code == 200 and model["aliases"] == {"staging": 0}
+    code, model = await call(jp_fetch, "models", "My Registered Model", "aliases", "production", method="PUT",
+                             body={"version": "v0"})
+    assert code == 200 and model["aliases"] == {"staging": 0, "production": 0}
+    code, err = await call(jp_fetch, "models", "no:colons")
+    assert code == 400

@@ -24,7 +24,7 @@ from jupyter_server.utils import url_path_join
 from .. import __version__
 from ..errors import (AlreadyExistsError, CorruptMetadataError, IntegrityError, LockTimeoutError, NotFoundError,
                       RegistryError, StorageError)
-from ..names import check_name
+from ..names import check_model_name, check_name
 from ..store.storage_errors import translate
 from ..views import model_summary, model_view, to_json, version_view
 
@@ -100,7 +100,10 @@ class Base(APIHandler):
         """Each path segment is a name (no ``/``, ``..``, spaces or ``:``), whichever endpoint it is for."""
         params = list(inspect.signature(method).parameters)
         for param, value in zip(params, args):
-            check_name(value, _SEGMENT_NAMES.get(param, param))
+            if param == "model":  # a registered model's name may hold spaces, as W&B's do
+                check_model_name(value)
+            else:
+                check_name(value, _SEGMENT_NAMES.get(param, param))
 
     def _failure(self, e: Exception) -> tuple[int, str, str]:
         if isinstance(e, tornado.web.HTTPError):  # e.g. a required query argument missing
@@ -220,12 +223,12 @@ class Models(Base):
 
 
 class Model(Base):
-    def do_get(self, name: str) -> None:
-        self.send(self.model(self.api.registered_model(name)))
+    def do_get(self, model: str) -> None:
+        self.send(self.model(self.api.registered_model(model)))
 
-    def do_patch(self, name: str) -> None:
+    def do_patch(self, model: str) -> None:
         b = self.body()
-        rm = self.api.registered_model(name)
+        rm = self.api.registered_model(model)
         rm.update(description=None if b.get("description") is None else _text(b["description"], "description"),
                   model_card=None if b.get("model_card") is None else _text(b["model_card"], "model_card"),
                   tags=None if b.get("tags") is None else _strings(b["tags"], "tags"))
@@ -233,20 +236,20 @@ class Model(Base):
 
 
 class ModelAlias(Base):
-    def do_put(self, name: str, alias: str) -> None:
+    def do_put(self, model: str, alias: str) -> None:
         version = self.body().get("version")
         if not isinstance(version, (str, int)) or isinstance(version, bool):
             raise BadRequest('give the version as {"version": "v1"}, a number, or an artifact spec')
-        self.send(self.model(self.api.registered_model(name).set_alias(alias, version)))
+        self.send(self.model(self.api.registered_model(model).set_alias(alias, version)))
 
-    def do_delete(self, name: str, alias: str) -> None:
-        self.send(self.model(self.api.registered_model(name).remove_alias(alias)))
+    def do_delete(self, model: str, alias: str) -> None:
+        self.send(self.model(self.api.registered_model(model).remove_alias(alias)))
 
 
 class ModelLinks(Base):
-    def do_post(self, name: str) -> None:
+    def do_post(self, model: str) -> None:
         b = self.body()
-        linked = self.api.link(_text(b.get("artifact"), "artifact"), name, _strings(b.get("aliases"), "aliases"))
+        linked = self.api.link(_text(b.get("artifact"), "artifact"), model, _strings(b.get("aliases"), "aliases"))
         self.send({"linked_as": linked.linked_as, "artifact": linked.id}, 201)
 
 
