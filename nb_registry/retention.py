@@ -230,8 +230,13 @@ def _size(reg: "Registry", digest: str) -> int:
         return 0  # removed meanwhile
 
 
+PARTIAL_GRACE = 3600.0  # a temporary blob file younger than this may belong to a writer still copying
+
+
 def _stale_partials(reg: "Registry", grace_seconds: float) -> list[tuple[str, int]]:
-    """Temporary files left in ``blobs/tmp`` by writers that were killed mid-copy."""
+    """Temporary files left in ``blobs/tmp`` by writers that were killed mid-copy: never one younger than
+    PARTIAL_GRACE, whatever ``grace_seconds`` says (a writer copying a large file writes it for a while)."""
+    grace_seconds = max(grace_seconds, PARTIAL_GRACE)
     if not reg.blobs.is_local:
         return []  # object stores have no partial uploads to clean (a PUT is all or nothing)
     folder = os.path.join(reg.blobs.root, "tmp")

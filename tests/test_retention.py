@@ -294,3 +294,26 @@ def test_a_version_logged_while_gc_runs_keeps_the_blobs_it_reuses(tmp_path: Path
     assert fresh.artifact("p/g2:v0").verify() == []
     out = Path(fresh.artifact("p/g2:v0").download(str(tmp_path / "out")))
     assert (out / "copy.txt").read_text() == "content X"
+
+
+def test_gc_never_removes_a_temporary_blob_a_writer_may_still_be_writing(api: Any, reg_root: str) -> None:
+    """Found by the team simulation: gc with no grace removed another writer's half-copied blob, failing its log.
+    Temporary files younger than an hour are left alone whatever the grace; older ones (a killed writer's) go."""
+    import time as _time
+
+    from nb_registry.retention import gc
+
+    with nbr.init(project="p", root=reg_root) as run:
+        art = nbr.Artifact("m", type="model")
+        with art.new_file("w.txt") as f:
+            f.write("w")
+        run.log_artifact(art)
+    tmp = Path(reg_root) / "blobs" / "tmp"
+    young, old = tmp / "young.part", tmp / "old.part"
+    young.write_bytes(b"a writer is still copying this")
+    old.write_bytes(b"a killed writer left this")
+    past = _time.time() - 7200
+    os.utime(old, (past, past))
+    report = gc(api.registry, dry_run=False, grace_seconds=0)
+    assert young.exists() and not old.exists()
+    assert report["partial_files"] == 1
