@@ -684,3 +684,16 @@ def test_commits_racing_collections_keep_every_needed_blob(shared_spec: dict[str
     assert times == sorted(times)
     print(f"commits: {commits}, stale commits retried: {stale}, blobs collected: {deleted}, "
           f"collections: {len(marks) // 2}")
+
+
+def test_removed_versions_are_the_audit_of_every_removal(store: MetadataStore) -> None:
+    for i in range(4):
+        commit(store, "clf", f"d{i}")
+    out = store.delete_versions(["p/clf:v1", "p/clf:v0"], by="gc")
+    assert all(r.removed for r in out)
+    gone = store.removed_versions("p", "clf")
+    assert [(r.id, r.removed, r.digest) for r in gone] == [("p/clf:v0", True, "d0"), ("p/clf:v1", True, "d1")]
+    live = {v.version for v in store.versions("p", "clf")}
+    assert live | {int(r.id.rsplit(":v", 1)[1]) for r in gone} == set(range(4)), "every number: live or removed"
+    with pytest.raises(NotFoundError):
+        store.removed_versions("p", "nope")

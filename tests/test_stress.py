@@ -80,11 +80,13 @@ def check(reg: Registry, reports: list[dict[str, Any]], strict: bool) -> dict[st
             live += 1
             if v.id in created:
                 assert created[v.id] == v.digest, f"{v.id} holds other content than its writer logged"
+        assigned = {f"{info.project}/{info.name}:v{n}" for n in range(coll.latest + 1)}
+        audit = {r.id for r in reg.meta.removed_versions(info.project, info.name)}
+        assert assigned == {v.id for v in versions} | audit, f"{info.name}: a version vanished: {sorted(assigned - {v.id for v in versions} - audit)[:5]}"
+        assert removed & assigned <= audit, f"{info.name}: a removal a gc reported is not in the audit"
         if strict:
             ours = {vid for vid in created if vid.startswith(f"{info.project}/{info.name}:")}
-            assigned = {f"{info.project}/{info.name}:v{n}" for n in range(coll.latest + 1)}
             assert ours == assigned, f"{info.name}: numbers with gaps or twice: {sorted(assigned ^ ours)[:5]}"
-            assert assigned == {v.id for v in versions} | (removed & assigned), f"{info.name}: a version vanished"
     for model in reg.meta.models():
         links = {v.version: v.artifact for v in reg.meta.model_versions(model.name)}
         for vid in links.values():

@@ -133,6 +133,12 @@ class MetadataStore(abc.ABC):
         live version, or was used by a run. Skipped ones say why; the removal is recorded."""
 
     @abc.abstractmethod
+    def removed_versions(self, project: str, name: str) -> list[Removed]:
+        """The audit of a collection's removals (retention's and users'), oldest version first: ``removed``
+        True, with the digest and size the version had. Every number below the next one is either a live
+        version or here."""
+
+    @abc.abstractmethod
     def delete_version(self, project: str, name: str, version: int, *, by: str, delete_aliases: bool = False) -> Removed:
         """Remove one version because a user asked (W&B's ``artifact.delete()``), checked in the same step: refused
         (``removed`` False, ``reason`` saying why) while it is linked to a registered model, is a dependency of a

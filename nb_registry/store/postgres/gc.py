@@ -166,3 +166,15 @@ class GcOps(Base):
         except sa.exc.DBAPIError as e:
             raise self._db_error(e) from None
 
+    def removed_versions(self, project: str, name: str) -> list[Removed]:
+        prefix = f"{project}/{name}:v"
+
+        def op(conn: sa.Connection) -> list[Removed]:
+            if conn.execute(q("SELECT 1 FROM collections WHERE project = :p AND name = :n"), {"p": project, "n": name}).first() is None:
+                raise self._missing_collection(conn, project, name)
+            rows = conn.execute(q("SELECT vid, digest, size FROM removed WHERE left(vid, length(:pre)) = :pre"),
+                                {"pre": prefix}).all()
+            found = {r.vid: r for r in rows if r.vid[len(prefix):].isdigit()}
+            return [Removed(vid, True, "", r.digest, r.size) for vid, r in sorted(found.items(), key=lambda kv: int(kv[0][len(prefix):]))]
+
+        return self._read(op)

@@ -317,6 +317,16 @@ class VersionsMixin:
 
         self.shards.transact(put)
 
+    def removed_versions(self, project: str, name: str) -> list[Removed]:
+        data = self._head_or_missing(project, name)
+        c = heads.coll(data)
+        assert c is not None
+        stones = dict(heads.tombstones(data))
+        for ch in c["chunks"]:
+            stones.update((self.shards.peek(layout.chunk(project, name, ch["k"])) or {}).get("removed", {}))
+        return [Removed(version_id(project, name, int(k) - 1), True, "", t.get("digest"), t.get("size"))
+                for k, t in sorted(stones.items(), key=lambda kv: int(kv[0]))]
+
     def delete_versions(self, ids: Sequence[str], *, by: str) -> list[Removed]:
         by_coll: dict[tuple[str, str], list[int]] = {}
         for vid in ids:  # every id checked before anything is written
@@ -369,7 +379,7 @@ class VersionsMixin:
                 self._drop(tx, p, n, a, by)
                 data = tx.peek(rel)
             in_head = str(k + 1) in data.get("versions", {})  # type: ignore[union-attr]
-            stones.append(Document({"version": k, "digest": doc["digest"], "at": self._now(), "by": by,  # type: ignore[index]
+            stones.append(Document({"version": k, "digest": doc["digest"], "size": doc.get("size"), "at": self._now(), "by": by,  # type: ignore[index]
                                     **({} if in_head else {"in_chunk": True})}, doc_id=k + 1))
             if in_head:
                 tx.table(rel, "versions").remove(doc_ids=[k + 1])
