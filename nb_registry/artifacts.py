@@ -180,6 +180,9 @@ class Artifacts:
         for name, e in art.pending_entries().items():
             if "local" in e and not self.blobs.exists(entries[name]["digest"]):
                 self.blobs.put_file(e["local"])
+            elif e.get("stored") and not self.blobs.exists(e["digest"]):  # carried over by new_draft(): no local copy
+                raise NotFoundError(f"entry {name!r}: blob {e['digest'][:12]} was collected while this version was "
+                                    "logged (the version it came from was deleted); add the file again")
         if not self.blobs.exists(mdigest):
             self.blobs.put_bytes(manifest)
         if code:
