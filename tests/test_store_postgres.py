@@ -202,3 +202,39 @@ def test_a_forked_child_opens_its_own_connections(pg: PostgresStore) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert backend() == parent  # the parent keeps its connections, and they still work
     assert pg.get_version("p", "clf", "best").digest == "d1" and pg.collection("p", "clf").count == 2
+
+
+def test_a_version_deduplicated_against_is_locked_before_aliases_move_onto_it(pg: PostgresStore) -> None:
+    """Found by the team simulation: a log that deduplicates against v1 while retention deletes v1
+    used to fail on the alias foreign key. Now the log waits for the delete and, once it commits,
+    stores a new version holding the aliases."""
+    import threading
+
+    pg.commit_version(version("clf", "same"), [], by="t", gc_generation=0)
+    pg.commit_version(version("clf", "other"), [], by="t", gc_generation=0)
+    pg.commit_version(version("clf", "third"), [], by="t", gc_generation=0)
+    deleter = pg.engine.connect()
+    out: dict[str, Any] = {}
+    try:
+        deleter.begin()
+        deleter.execute(sa.text("SELECT 1 FROM versions WHERE vid = 'p/clf:v0' FOR UPDATE"))
+        deleter.execute(sa.text("DELETE FROM versions WHERE vid = 'p/clf:v0'"))
+
+        def log() -> None:
+            try:
+                out["committed"] = pg.commit_version(version("clf", "same"), ["best"], by="t", gc_generation=0)
+            except BaseException as e:  # reported below
+                out["error"] = e
+
+        t = threading.Thread(target=log)
+        t.start()
+        t.join(1.0)
+        assert t.is_alive(), f"the log did not wait for the delete holding v0: {out}"
+        deleter.commit()
+        t.join(30)
+    finally:
+        deleter.close()
+    assert "error" not in out, out
+    committed = out["committed"]
+    assert committed.created and committed.version.version == 3
+    assert pg.get_version("p", "clf", "best").version == 3

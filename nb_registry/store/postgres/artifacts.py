@@ -26,7 +26,7 @@ _VERSION_DOC = "SELECT version, doc FROM versions WHERE collection_id = :c AND v
 _LOCK_FOR_COMMIT = q("SELECT g.generation, c.id, c.type, c.next_version FROM gc_state g, collections c "
                      "WHERE g.id = 1 AND c.project = :p AND c.name = :n FOR SHARE OF g FOR NO KEY UPDATE OF c")
 _STORE_VERSION = q("""
-WITH same AS (SELECT version, doc FROM versions WHERE collection_id = :c AND digest = :d),
+WITH same AS (SELECT version, doc FROM versions WHERE collection_id = :c AND digest = :d FOR KEY SHARE),
 ins AS (INSERT INTO versions (collection_id, version, vid, digest, size, doc)
         SELECT :c, :n, :vid, :d, :size, CAST(:doc AS json) WHERE NOT EXISTS (SELECT 1 FROM same) RETURNING version),
 bump AS (UPDATE collections SET next_version = :n + 1 WHERE id = :c AND EXISTS (SELECT 1 FROM ins)),
@@ -158,7 +158,11 @@ class ArtifactOps(Base):
     def _store_version(self, conn: sa.Connection, coll: _Coll, draft: dict[str, Any], deps: list[str],
                        content: Sequence[tuple[str, str]]) -> tuple[int, dict[str, Any], bool]:
         """(number, stored doc, created): the existing version with this digest, or a new one
-        numbered ``next_version`` with its dependencies and content index, in one statement."""
+        numbered ``next_version`` with its dependencies and content index, in one statement.
+
+        The existing version is locked against deletion (``FOR KEY SHARE``) before the aliases
+        move onto it: retention deletes versions under their row locks only, and a delete that
+        commits while this waits makes the row vanish from ``same``, so a new version is stored."""
         n = coll.next_version
         vid = f"{coll.key}:v{n}"
         doc = {**draft, "version": n}
