@@ -88,7 +88,9 @@ def _entry_parts(name: str) -> tuple[str, ...]:
 def local_blob(reg: "Registry", digest: str) -> str:
     """A verified local path to a blob's content, fetching it into the cache if the store is remote."""
     cache = reg.store.local_blobs
-    if not cache.exists_loose(digest) and reg.blobs.packs.locate(digest) is not None:
+    if cache is not reg.blobs and cache.exists_loose(digest):
+        return cache.verified_local(digest)  # fetched before: no network
+    if not cache.exists_loose(digest) and _packed(reg, [digest]):
         if cache is reg.blobs:  # a packed file of a local store: a loose copy in the cache, never in the store
             cache = BlobStore(os.path.join(reg.store.cache_dir, "unpacked"), reg.store.stat_cache)
         if not cache.exists_loose(digest):
@@ -189,13 +191,31 @@ def _download(reg: "Registry", art: "Artifact", folder: Folder, prefix: tuple[st
             tracker.add(int(rec.get("size") or 0))
         else:
             stored.append((parts, rec["digest"], name, int(rec.get("size") or 0)))
-    reg.blobs.packs.refresh()
-    packed = [s for s in stored if reg.blobs.packs.locate(s[1], refresh=False) is not None]
+    packed = _packed(reg, [s[1] for s in stored])
     for parts, digest, name, size in stored:
-        if reg.blobs.packs.locate(digest, refresh=False) is None:
+        if digest not in packed:
             materialise(reg, digest, folder, parts, link, name)
             tracker.add(size)
-    write_packed(reg, folder, packed, tracker.add)
+    write_packed(reg, folder, [s for s in stored if s[1] in packed], tracker.add)
+
+
+def _packed(reg: "Registry", digests: list[str]) -> set[str]:
+    """Those of ``digests`` stored only in packs. What the local cache holds (loose or packed) is known without
+    the network; the store's pack index is read only for the rest."""
+    cache = reg.store.local_blobs
+    cache.packs.refresh()
+    out, unknown = set(), []
+    for d in digests:
+        if cache.exists_loose(d):
+            continue
+        if cache.packs.locate(d, refresh=False) is not None:
+            out.add(d)
+        elif cache is not reg.blobs:
+            unknown.append(d)
+    if unknown:
+        reg.blobs.packs.refresh()
+        out.update(d for d in unknown if reg.blobs.packs.locate(d, refresh=False) is not None)
+    return out
 
 
 Packed = list[tuple[tuple[str, ...], str, str, int]]  # (parts, digest, entry name, size)
@@ -275,7 +295,7 @@ def _pack_source(reg: "Registry", digests: list[str]) -> BlobStore:
             slot = reg.blobs.packs.locate(d, refresh=False)
             if slot is not None:
                 wanted[slot.pack] = wanted.get(slot.pack, 0) + 1
-    rows = reg.blobs.packs.rows()
+    rows = reg.blobs.packs.rows() if wanted else {}
     for pack, n in wanted.items():
         if n >= 16 or n * 4 >= len(rows.get(pack, ())):  # else a ranged GET per file costs less
             data = reg.blobs.packs.read_pack(pack)
@@ -309,7 +329,7 @@ def download_entry(reg: "Registry", art: "Artifact", entry: "ArtifactEntry", roo
             _download(reg, reg.artifact(entry.dependency), folder, parts, refs=True, link=True)
         elif entry.ref and not entry.ref.startswith("nbr://"):
             _fetch(art.manifest[entry.path], folder, parts)
-        elif not reg.blobs.exists_loose(entry.digest) and reg.blobs.packs.locate(entry.digest) is not None:
+        elif _packed(reg, [entry.digest]):
             write_packed(reg, folder, [(parts, entry.digest, entry.path, int(entry.size or 0))])
         else:
             materialise(reg, entry.digest, folder, parts, name=entry.path)
