@@ -117,7 +117,8 @@ class Artifacts:
         entries, deps, new_bytes = self._store_entries(art)
         if not entries:
             raise InvalidSpecError(f"artifact {art.collection!r} is empty: add files or references before logging it")
-        mdigest, _ = self.manifests.store(entries)
+        with self.store.stat_cache.batch():  # the rows of new manifest nodes in one transaction
+            mdigest, _ = self.manifests.store(entries)
         code_blob = self.blobs.put_bytes(code.encode())[0] if code else None
         record = Version(project=project, name=art.collection, version=-1, type=art.type, digest=manifest_digest(entries),
                          manifest=mdigest, size=sum(int(e.get("size") or 0) for e in entries.values()), files=len(entries),

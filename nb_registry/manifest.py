@@ -12,7 +12,8 @@ The entries, sorted by name, are cut into leaves where the CRC-32 of a name hits
 :data:`LEAF_SPLIT` (so about that many entries to a leaf, never more than :data:`LEAF_MAX`), and the
 leaves into inner nodes the same way by their first names. A cut depends on the name alone, not on
 the position, so adding, removing or changing a file changes the one leaf it falls in (and its
-parents): about 25 KiB of new manifest for 256 entries of ~100 bytes, whatever the folder's size.
+parents): a leaf of 128 entries of ~100 bytes is about 13 KiB (at most 384 entries, ~40 KiB), an inner
+node at most 128 children (~14 KiB), so one change writes well under 64 KiB whatever the folder's size.
 
 The version's digest does not depend on how its manifest is stored: a hash over a header and the
 sorted ``path:digest`` lines (as W&B's manifest digest is), so deduplication, ``diff`` and
@@ -35,7 +36,7 @@ MANIFEST_FORMAT = "nb_registry.manifest/1"
 TREE_FORMAT = "nb_registry.manifest/2"
 NODE_FORMAT = "nb_registry.manifest-node/2"
 TREE_FROM = 1024  # more entries than this: a tree
-LEAF_SPLIT, LEAF_MAX = 256, 1024
+LEAF_SPLIT, LEAF_MAX = 128, 384
 INNER_SPLIT, INNER_MAX = 32, 128
 Entries = dict[str, dict[str, Any]]
 

@@ -1,0 +1,268 @@
+"""Folders of many small files (issue 12): log, log again, change one file, download, verify, and the
+PUT requests on S3, each against a copytree of the same folder measured in the same run.
+
+    .venv/bin/python bench/bench_folders.py                       # 5,000 and 50,000 files of 4 KiB
+    .venv/bin/python bench/bench_folders.py --files 5000 --repeat 2 --skip-s3   # quick
+    .venv/bin/python bench/bench_folders.py --threshold           # the cost per file, loose vs packed, by size
+
+Figures (dirty pages flushed with sync before each timed step; the reference is the best of
+--repeat copytrees of the folder; each log goes through the public API: Artifact.add_dir +
+Registry.log; medians of --repeat rounds):
+  first log            into a fresh registry (fresh stat cache)                     target <= 0.5x copytree
+  log again            the unchanged folder: time and bytes added to the store       target <= 0.05x, 0 bytes
+  change one + log     one file rewritten: time and bytes added (file + manifest)    target <= 0.05x, <= file + 64 KiB
+  download             into a fresh folder                                           target <= 1.2x copytree
+  download again       the same folder again (what %use --path does the second time)
+  verify               re-hash every stored file of the version                      target <= 1.0x copytree
+  S3 PUTs              PUT requests of the first log of --s3-files files to moto's server    target <= 5 % of files
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+from common import Scratch, Table, header, median, parser, read_through, rmtree, settle, step, time_once, tree_bytes
+
+import nb_registry as nbr
+
+PROJECT = "bench"
+
+
+def write_folder(folder: str, n: int, kib: int) -> None:
+    per = max(1, int(n ** 0.5))
+    for i in range(n):
+        sub = os.path.join(folder, f"d{i // per:03d}")
+        if i % per == 0:
+            os.makedirs(sub, exist_ok=True)
+        with open(os.path.join(sub, f"f{i:05d}.bin"), "wb") as f:
+            f.write(os.urandom(kib << 10))
+    settle()
+    for dp, _, fs in os.walk(folder):
+        for f in fs:
+            read_through(os.path.join(dp, f))
+
+
+def log_dir(reg: "nbr.Registry", folder: str) -> "nbr.Artifact":
+    art = nbr.Artifact("folder", type="dataset")
+    art.add_dir(folder)
+    return reg.log(art, project=PROJECT)
+
+
+def blob_bytes(root: str) -> int:
+    return tree_bytes(os.path.join(root, "blobs"))
+
+
+def bench_size(sc: Scratch, n: int, args, table: Table) -> None:
+    folder = sc.path(f"folder-{n}")
+    label = f"{n:,} x {args.file_kib} KiB"
+    with step(f"writing {label}"):
+        write_folder(folder, n, args.file_kib)
+    copies = []
+    with step(f"copytree, {args.repeat} rounds"):
+        for _ in range(args.repeat):
+            dst = sc.fresh("tree")
+            settle()
+            copies.append(time_once(lambda: shutil.copytree(folder, dst))[0])
+            rmtree(dst)
+            print(f"    copytree {copies[-1]:.3f} s", flush=True)
+    ref = min(copies)
+    table.add(f"copytree {label} (reference, best of {args.repeat})", ref)
+    firsts, roots = [], []
+    with step(f"first logs into fresh registries, {args.repeat} rounds"):
+        for _ in range(args.repeat):
+            for r in roots:
+                rmtree(r)
+            root = sc.fresh("reg")
+            roots = [root]
+            reg = nbr.Registry(root)
+            settle()
+            t, logged = time_once(lambda: log_dir(reg, folder))
+            assert len(logged.manifest) == n
+            firsts.append(t)
+            print(f"    first log {t:.3f} s ({t / ref:.2f}x)", flush=True)
+    table.add(f"first log {label}", median(firsts), "copytree", ref)
+    root = roots[0]
+    reg = nbr.Registry(root)
+    again, grown = [], []
+    with step("logging the unchanged folder again"):
+        for _ in range(args.repeat):
+            before = blob_bytes(root)
+            settle()
+            t, logged = time_once(lambda: log_dir(reg, folder))
+            assert logged.deduplicated and logged.new_bytes == 0
+            again.append(t)
+            grown.append(blob_bytes(root) - before)
+    table.add(f"log the unchanged {label} again", median(again), "copytree", ref)
+    table.note("  bytes added by the log again", f"{max(grown)}")
+    changed, added = [], []
+    with step("changing one file and logging"):
+        for i in range(args.repeat):
+            victim = os.path.join(folder, "d000", "f00000.bin")
+            with open(victim, "wb") as f:
+                f.write(os.urandom(args.file_kib << 10))
+            before = blob_bytes(root)
+            settle()
+            t, logged = time_once(lambda: log_dir(reg, folder))
+            assert not logged.deduplicated and logged.new_bytes == args.file_kib << 10
+            changed.append(t)
+            added.append(blob_bytes(root) - before)
+    table.add(f"change one file of {label} and log", median(changed), "copytree", ref)
+    table.note("  bytes added (the file + new manifest nodes)",
+               f"{median(added) / 1024:.1f} KiB = the {args.file_kib} KiB file + {(median(added) / 1024) - args.file_kib:.1f} "
+               f"KiB of manifest (target <= file + 64 KiB)")
+    art = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")
+    downloads = []
+    with step("downloading into fresh folders"):
+        for _ in range(args.repeat):
+            dst = sc.fresh("dl")
+            art = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")  # a fresh process's view
+            art.manifest
+            settle()
+            downloads.append(time_once(lambda: art.download(dst))[0])
+            rmtree(dst)
+    table.add(f"download {label}", median(downloads), "copytree", ref)
+    art.download()
+    settle()
+    t_again = median([time_once(lambda: art.download())[0] for _ in range(args.repeat)])
+    table.add(f"download {label} again (%use --path)", t_again, "copytree", ref)
+    verifies = []
+    with step("verify"):
+        for _ in range(args.repeat):
+            fresh = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")
+            fresh.manifest
+            settle()
+            verifies.append(time_once(lambda: fresh.verify())[0])
+    table.add(f"verify {label}", median(verifies), "copytree", ref)
+    packs = len(os.listdir(os.path.join(root, "blobs", "packs")))
+    table.note(f"  files in blobs/ for {label}", f"{sum(len(f) for _, _, f in os.walk(os.path.join(root, 'blobs')))} "
+               f"({packs // 2} packs)")
+    rmtree(root)
+    rmtree(folder)
+
+
+SERVER = """
+import sys, threading
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+class Counting:
+    def __init__(self, app):
+        self.app, self.lock, self.counts = app, threading.Lock(), {}
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        if environ.get("PATH_INFO") == "/_counts":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [repr(self.counts).encode()]
+        with self.lock:
+            self.counts[method] = self.counts.get(method, 0) + 1
+        if method in ("PUT", "POST", "DELETE"):
+            with self.lock:
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+make_server("127.0.0.1", int(sys.argv[1]), Counting(DomainDispatcherApplication(create_backend_app)), threaded=True,
+            request_handler=MotoRequestHandler).serve_forever()
+"""
+
+
+def bench_s3(sc: Scratch, args, table: Table) -> None:
+    import ast
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stderr=subprocess.DEVNULL, env=env)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        import s3fs
+
+        opts = {"client_kwargs": {"endpoint_url": endpoint}}
+        s3fs.S3FileSystem(**opts).mkdir("bench")
+
+        def counts() -> dict:
+            return ast.literal_eval(urllib.request.urlopen(f"{endpoint}/_counts").read().decode())
+
+        folder = sc.path("s3-folder")
+        with step(f"writing {args.s3_files} files, logging them to S3"):
+            write_folder(folder, args.s3_files, args.file_kib)
+            reg = nbr.Registry("s3://bench/reg", cache_dir=sc.path("s3-cache"), **opts)
+            before = counts()
+            t, _ = time_once(lambda: log_dir(reg, folder))
+            after = counts()
+        puts = after.get("PUT", 0) - before.get("PUT", 0)
+        table.add(f"S3: first log of {args.s3_files:,} x {args.file_kib} KiB", t)
+        table.note("  PUT requests (blobs and metadata)", f"{puts} = {100 * puts / args.s3_files:.2f} % of the files "
+                   f"(target <= 5 %; loose blobs would take >= {args.s3_files})")
+        table.note("  all requests", ", ".join(f"{k} {after.get(k, 0) - before.get(k, 0)}" for k in sorted(after)))
+        rmtree(folder)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def bench_threshold(sc: Scratch, args, table: Table) -> None:
+    """The cost per file of a loose blob (put_file) and of a packed one (put_files), by file size."""
+    for kib in (4, 64, 256, 1024, 4096):
+        n = max(16, min(400, (64 << 10) // kib))
+        folder = sc.path(f"thr-{kib}")
+        os.makedirs(folder, exist_ok=True)
+        paths = []
+        for i in range(n):
+            p = os.path.join(folder, f"f{i}")
+            with open(p, "wb") as f:
+                f.write(os.urandom(kib << 10))
+            paths.append(p)
+        settle()
+        loose_root, packed_root = sc.fresh("thr-loose"), sc.fresh("thr-packed")
+        loose = nbr.Registry(loose_root).blobs
+        packed = nbr.Registry(packed_root).blobs
+        t_loose, _ = time_once(lambda: [loose.put_file(p) for p in paths])
+        settle()
+        from nb_registry.store import filesets
+
+        t_packed, _ = time_once(lambda: filesets.put_files(packed, paths))
+        assert os.listdir(os.path.join(packed_root, "blobs", "packs")) or kib >= 1024
+        table.note(f"  {kib} KiB files, per file", f"loose {1e3 * t_loose / n:.3f} ms, "
+                   f"{'packed' if kib < 1024 else 'stored (loose: above the threshold)'} {1e3 * t_packed / n:.3f} ms")
+        rmtree(folder)
+        rmtree(loose_root)
+        rmtree(packed_root)
+
+
+def main() -> None:
+    p = parser(__doc__.split("\n\n")[0], repeat=3)
+    p.add_argument("--files", default="5000,50000", help="folder sizes, comma-separated (default %(default)s)")
+    p.add_argument("--file-kib", type=int, default=4, help="size of each file (default %(default)s)")
+    p.add_argument("--s3-files", type=int, default=5000, help="files of the S3 figure (default %(default)s)")
+    p.add_argument("--skip-s3", action="store_true")
+    p.add_argument("--threshold", action="store_true", help="only measure the cost per file by size")
+    args = p.parse_args()
+    header("bench_folders: folders of many small files, as ratios to copytree in the same run", args)
+    table = Table()
+    with Scratch(args.dir, "folders", args.keep) as sc:
+        if args.threshold:
+            bench_threshold(sc, args, table)
+        else:
+            for n in (int(x) for x in args.files.split(",")):
+                bench_size(sc, n, args, table)
+            if not args.skip_s3:
+                bench_s3(sc, args, table)
+    table.print()
+
+
+if __name__ == "__main__":
+    main()
