@@ -106,16 +106,18 @@ class Manifests:
             digest, new = self.blobs.put_bytes(data)
             return digest, len(data) if new else 0
         root, nodes = build_tree(entries)
-        written = 0
-        for data in nodes:
-            digest = blake3(data).hexdigest()
-            if again or digest not in self._stored:
-                if self.blobs.put_bytes(data)[1]:
-                    written += len(data)
-                self._stored.add(digest)
-        digest, new = self.blobs.put_bytes(root)
+        names = [blake3(data).hexdigest() for data in nodes]
+        todo = [data for name, data in zip(names, nodes) if again or name not in self._stored]
+        if self.blobs.is_local or len(todo) < 2:
+            done = [self.blobs.put_bytes(data) for data in todo]
+        else:  # an object store: a request or two per node, so many at once
+            with ThreadPoolExecutor(max_workers=min(16, len(todo))) as pool:
+                done = list(pool.map(self.blobs.put_bytes, todo))
+        written = sum(len(data) for data, (_, new) in zip(todo, done) if new)
+        self._stored.update(names)
+        digest, new = self.blobs.put_bytes(root)  # last: the root names only nodes that are stored
         self._cache[digest] = dict(entries)
-        self._trees[digest] = [blake3(data).hexdigest() for data in nodes]
+        self._trees[digest] = names
         return digest, written + (len(root) if new else 0)
 
     def _read(self, digest: str, what: str) -> dict[str, Any]:

@@ -15,6 +15,8 @@ no blob of its own to link to: a hard link names a whole inode, and the pack is 
 thousands of files. Its download is therefore a new file holding its bytes, read from the pack
 (fetched whole into the local cache first when the store is remote and the version needs much of
 it), checked against the file's digest, and written on a thread pool, pack by pack, in offset order.
+Where no file is there yet it is created under its own name (``O_EXCL | O_NOFOLLOW``: never through a
+link, never over a file), which saves a rename per file; a file that is there is replaced by a rename.
 A file already downloaded and unchanged (its stat-cache row still matches) is not written again, so
 ``%use --path`` of a packed folder already downloaded returns after a walk of stats.
 
@@ -26,12 +28,13 @@ download (or the ``os.replace`` that finishes it) elsewhere.
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import IntegrityError, InvalidSpecError, NotFoundError, UnsafePathError
+from .errors import IntegrityError, InvalidSpecError, NotFoundError, RegistryError, UnsafePathError
 from .names import safe_entry_name
 from .progress import Tracker
 from .references import check_reference, fetch_reference
@@ -257,16 +260,12 @@ def write_packed(reg: "Registry", folder: Folder, files: Packed, progress: Any =
                                  "(its content no longer matches its digest)")
 
         def fill(fd: int | None, tmp: str) -> None:
-            out = create(fd, tmp)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(out, view):]
-            finally:
-                os.close(out)
+            _write_all(create(fd, tmp), data)
 
-        folder.write(parts, fill)
-        reg.store.stat_cache.put(folder.path(parts), digest)
+        dest = folder.path(parts)
+        if dest in present or not _create_new(folder, parts, data):
+            folder.write(parts, fill)  # a file is there: replaced whole, by a rename
+        reg.store.stat_cache.put(dest, digest)
         if progress:
             progress(size)
 
@@ -280,6 +279,37 @@ def write_packed(reg: "Registry", folder: Folder, files: Packed, progress: Any =
             chunks = [items[i:i + 64] for i in range(0, len(items), 64)]
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(lambda c: [one(it) for it in c], chunks))
+
+
+def _write_all(out: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out, view):]
+    finally:
+        os.close(out)
+
+
+def _create_new(folder: Folder, parts: tuple[str, ...], data: bytes) -> bool:
+    """Write a file where there was none: created under its own name (never through a link, never over a file:
+    ``O_EXCL | O_NOFOLLOW``), which saves a download of thousands of files a rename each. False when a file
+    appeared there meanwhile. A write that fails removes what it created; a download killed in the middle
+    may leave that one file short, with no stat-cache row, so the next download replaces it."""
+    fd = folder.open(parts[:-1])
+    name = parts[-1] if fd is not None else folder.path(parts)
+    try:
+        out = create(fd, name)
+    except FileExistsError:
+        return False
+    try:
+        _write_all(out, data)
+    except BaseException as e:
+        os.unlink(name, dir_fd=fd) if fd is not None else os.unlink(name)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise RegistryError(f"could not write {folder.path(parts)} ({folder.what}): {e.strerror} (the disk is "
+                                "full): free some space and download again") from None
+        raise
+    return True
 
 
 def _pack_source(reg: "Registry", digests: list[str]) -> BlobStore:

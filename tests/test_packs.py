@@ -102,6 +102,21 @@ def test_a_packed_download_writes_files_and_a_second_one_copies_nothing(tmp_path
     assert victim.read_bytes() == (folder / "d0" / "f00000.bin").read_bytes()  # a changed file is restored
 
 
+def test_a_link_in_place_of_a_packed_file_is_refused(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "src", 40)
+    v = log_folder(Registry(str(tmp_path / "reg")), folder)
+    out = tmp_path / "out"
+    v.download(str(out))
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    victim = out / "d0" / "f00000.bin"
+    victim.unlink()
+    victim.symlink_to(target)
+    with pytest.raises(nbr.UnsafePathError, match="link"):
+        v.download(str(out))
+    assert target.read_text() == "keep me"
+
+
 def test_damaged_packed_file_is_refused_by_download_and_named_by_verify(tmp_path: Path) -> None:
     folder = make_folder(tmp_path / "src", 40)
     root = tmp_path / "reg"

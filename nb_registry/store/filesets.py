@@ -150,12 +150,17 @@ def _stored(blobs: "BlobStore", digest: str, size: int) -> bool:
 
 def read_hashed(path: str, st: os.stat_result) -> tuple[str, bytes]:
     """A whole small file, read once, and the digest of those bytes; a file that changed since ``st`` is refused."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-            now = os.fstat(f.fileno())
+    try:  # os.open and os.read: a third of the cost of open() and its buffered reader, for a 4 KiB file
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise NotFoundError(f"file {path} no longer exists") from None
+    try:
+        data = os.read(fd, st.st_size + 1)  # one byte more: a file that grew is seen
+        while len(data) <= st.st_size and (more := os.read(fd, st.st_size + 1 - len(data))):
+            data += more
+        now = os.fstat(fd)
+    finally:
+        os.close(fd)
     if (now.st_size, now.st_mtime_ns, len(data)) != (st.st_size, st.st_mtime_ns, st.st_size):
         raise IntegrityError(f"{path} changed while it was being logged; log it again when it is complete")
     return hash_bytes(data), data

@@ -160,8 +160,11 @@ class StatCache:
         try:
             db = self._db()
             rows: list[tuple[Any, ...]] = []
-            prefix = os.path.commonpath(list(wanted)) if len(wanted) > 1000 else ""
-            if len(prefix) > 1:
+            prefix = ""
+            if len(wanted) > 1000:  # the common folder: the common start of the first and last path, cut at a "/"
+                first, last = min(wanted), max(wanted)
+                prefix = os.path.commonprefix([first, last]).rpartition(os.sep)[0] + os.sep
+            if prefix.count(os.sep) >= 2:  # a folder, not "/" or "/home": its rows are few beside others
                 rows = db.execute("SELECT path, ino, size, mtime, ctime, nlink, digest FROM stat WHERE path >= ? AND "
                                   "path < ?", (prefix, prefix + "\U0010ffff")).fetchall()
             else:
