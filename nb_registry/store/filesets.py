@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence, TypeVar
 
 from ..errors import IntegrityError, NotFoundError
 from .hashing import hash_bytes
-from .packs import PACK_MIN_FILES, PACK_TARGET, PACKED_BELOW
+from .packs import PACK_MIN_FILES, PACK_TARGET, PACKED_BELOW, PACKED_BELOW_REMOTE
 
 if TYPE_CHECKING:
     from .blobs import BlobStore
@@ -115,7 +115,8 @@ def put_files(blobs: "BlobStore", paths: Sequence[str], progress: Callable[[int]
                 progress(st.st_size)
         else:
             todo.append(i)
-    small = [i for i in todo if stats[i].st_size < PACKED_BELOW]
+    limit = PACKED_BELOW if blobs.is_local else PACKED_BELOW_REMOTE
+    small = [i for i in todo if stats[i].st_size < limit]
     if len(small) < PACK_MIN_FILES:
         small = []
     packed = set(small)
