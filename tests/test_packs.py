@@ -416,3 +416,28 @@ def test_a_registry_written_before_packs_takes_packed_versions(tmp_path: Path) -
     report = retention.gc(fresh, dry_run=True, grace_seconds=0)
     assert report["blobs"] == before["blobs"] and report["digests"] == before["digests"]  # the new files are no garbage
     assert report["packs"]["repacked"] == report["packs"]["removed"] == 0
+
+
+GC = """
+import sys
+from nb_registry import Registry, retention
+print(retention.gc(Registry(sys.argv[1]), dry_run=False, grace_seconds=0)["packs"]["repacked"])
+"""
+
+
+def test_an_index_read_before_another_process_repacked_never_answers_for_the_old_pack(tmp_path: Path) -> None:
+    root = tmp_path / "reg"
+    reg, a, b = _half_dead(tmp_path, root)
+    v0 = reg.artifact("p/data:v0").manifest
+    v1 = reg.artifact("p/data:v1").manifest
+    dead = next(e["digest"] for n, e in v0.items() if v1[n]["digest"] != e["digest"])
+    live = next(e["digest"] for n, e in v0.items() if v1[n]["digest"] == e["digest"])
+    assert reg.blobs.exists(dead) and reg.blobs.exists(live)  # this process has read the index
+    out = subprocess.run([sys.executable, "-c", GC, str(root)], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "1", out.stderr
+    assert not reg.blobs.exists(dead)  # its pack is gone: not taken from the index read before
+    assert reg.blobs.exists(live) and reg.read_blob(live) == (b / next(n for n, e in v1.items() if e["digest"] == live)).read_bytes()
+    art = Artifact("again", type="dataset")
+    art.add_dir(a)  # v0's files again: the dead ones are stored anew
+    again = reg.log(art, project="p")
+    assert again.new_bytes > 0 and again.verify() == []

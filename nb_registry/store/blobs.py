@@ -54,8 +54,9 @@ class BlobStore:
         return self.path(digest) if self.is_local and os.path.exists(self.path(digest)) else None
 
     def exists(self, digest: str) -> bool:
-        """Whether the content is stored, as a loose blob or in a pack."""
-        return self.exists_loose(digest) or self.packs.locate(digest) is not None
+        """Whether the content is stored, as a loose blob or in a pack. The pack is checked to be there still
+        (another process's gc may have repacked it since this one read the index)."""
+        return self.exists_loose(digest) or self.packs.holds(digest)
 
     def exists_loose(self, digest: str) -> bool:
         if self.is_local:

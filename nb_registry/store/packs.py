@@ -141,6 +141,21 @@ class Packs:
             slot = self._where.get(digest)
         return slot
 
+    def holds(self, digest: str) -> bool:
+        """Whether a pack that is there now holds the file: the index as last read, and the pack checked (one
+        stat or HEAD); when that pack is gone, the listing is read again."""
+        slot = self.locate(digest)
+        if slot is not None and self._there(slot.pack):
+            return True
+        self.refresh()
+        slot = self.locate(digest, refresh=False)
+        return slot is not None and self._there(slot.pack)
+
+    def _there(self, pack: str) -> bool:
+        if self.is_local:
+            return os.path.exists(self.path(pack, "idx"))
+        return bool(self.fs.exists(self.path(pack, "idx")))
+
     def rows(self) -> dict[str, list[tuple[str, int, int]]]:
         """Every indexed pack and its files (digest, offset, length), as of the last refresh."""
         self._ensure()
