@@ -5,9 +5,10 @@ PUT requests on S3, each against a copytree of the same folder measured in the s
     .venv/bin/python bench/bench_folders.py --files 5000 --repeat 2 --skip-s3   # quick
     .venv/bin/python bench/bench_folders.py --threshold           # the cost per file, loose vs packed, by size
 
-Figures (dirty pages flushed with sync before each timed step; the reference is the best of
---repeat copytrees of the folder; each log goes through the public API: Artifact.add_dir +
-Registry.log; medians of --repeat rounds):
+Figures (dirty pages flushed with sync before each timed step; --repeat rounds, each a copytree,
+every step on a fresh registry, another copytree; a step's ratio is to the mean of its round's two
+copytrees, and the median ratio over the rounds is reported; each log goes through the public API:
+Artifact.add_dir + Registry.log):
   first log            into a fresh registry (fresh stat cache)                     target <= 0.5x copytree
   log again            the unchanged folder: time and bytes added to the store       target <= 0.05x, 0 bytes
   change one + log     one file rewritten: time and bytes added (file + manifest)    target <= 0.05x, <= file + 64 KiB
@@ -57,91 +58,95 @@ def blob_bytes(root: str) -> int:
     return tree_bytes(os.path.join(root, "blobs"))
 
 
+TARGETS = {"first": 0.5, "again": 0.05, "change": 0.05, "download": 1.2, "verify": 1.0}
+
+
+def copytree_once(sc: Scratch, folder: str) -> float:
+    dst = sc.fresh("tree")
+    settle()
+    t = time_once(lambda: shutil.copytree(folder, dst))[0]
+    rmtree(dst)
+    return t
+
+
+def one_round(sc: Scratch, folder: str, n: int, kib: int) -> tuple[dict[str, float], dict[str, int]]:
+    """Every step once, on a fresh registry: seconds per step, and bytes added by the log again and the change."""
+    root = sc.fresh("reg")
+    t: dict[str, float] = {}
+    grown: dict[str, int] = {}
+    reg = nbr.Registry(root)
+    settle()
+    t["first"], logged = time_once(lambda: log_dir(reg, folder))
+    assert len(logged.manifest) == n
+    before = blob_bytes(root)
+    settle()
+    t["again"], logged = time_once(lambda: log_dir(reg, folder))
+    assert logged.deduplicated and logged.new_bytes == 0
+    grown["again"] = blob_bytes(root) - before
+    with open(os.path.join(folder, "d000", "f00000.bin"), "wb") as f:
+        f.write(os.urandom(kib << 10))
+    before = blob_bytes(root)
+    settle()
+    t["change"], logged = time_once(lambda: log_dir(reg, folder))
+    assert not logged.deduplicated and logged.new_bytes == kib << 10
+    grown["change"] = blob_bytes(root) - before
+    art = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")  # a fresh process's view
+    art.manifest
+    dst = sc.fresh("dl")
+    settle()
+    t["download"] = time_once(lambda: art.download(dst))[0]
+    rmtree(dst)
+    art.download()  # into its cache folder, as %use --path does
+    settle()
+    t["download again"] = time_once(lambda: art.download())[0]
+    fresh = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")
+    fresh.manifest
+    settle()
+    t["verify"] = time_once(lambda: fresh.verify())[0]
+    packs = len(os.listdir(os.path.join(root, "blobs", "packs"))) // 2
+    grown["files"] = sum(len(f) for _, _, f in os.walk(os.path.join(root, "blobs")))
+    grown["packs"] = packs
+    rmtree(root)
+    return t, grown
+
+
 def bench_size(sc: Scratch, n: int, args, table: Table) -> None:
+    """Rounds of: copytree, every step, copytree again. Each step's ratio is to the mean of the two copytrees of
+    its round (the machine drifts between rounds); the medians over rounds are reported."""
     folder = sc.path(f"folder-{n}")
     label = f"{n:,} x {args.file_kib} KiB"
     with step(f"writing {label}"):
         write_folder(folder, n, args.file_kib)
-    copies = []
-    with step(f"copytree, {args.repeat} rounds"):
-        for _ in range(args.repeat):
-            dst = sc.fresh("tree")
-            settle()
-            copies.append(time_once(lambda: shutil.copytree(folder, dst))[0])
-            rmtree(dst)
-            print(f"    copytree {copies[-1]:.3f} s", flush=True)
-    ref = min(copies)
-    table.add(f"copytree {label} (reference, best of {args.repeat})", ref)
-    firsts, roots = [], []
-    with step(f"first logs into fresh registries, {args.repeat} rounds"):
-        for _ in range(args.repeat):
-            for r in roots:
-                rmtree(r)
-            root = sc.fresh("reg")
-            roots = [root]
-            reg = nbr.Registry(root)
-            settle()
-            t, logged = time_once(lambda: log_dir(reg, folder))
-            assert len(logged.manifest) == n
-            firsts.append(t)
-            print(f"    first log {t:.3f} s ({t / ref:.2f}x)", flush=True)
-    table.add(f"first log {label}", median(firsts), "copytree", ref)
-    root = roots[0]
-    reg = nbr.Registry(root)
-    again, grown = [], []
-    with step("logging the unchanged folder again"):
-        for _ in range(args.repeat):
-            before = blob_bytes(root)
-            settle()
-            t, logged = time_once(lambda: log_dir(reg, folder))
-            assert logged.deduplicated and logged.new_bytes == 0
-            again.append(t)
-            grown.append(blob_bytes(root) - before)
-    table.add(f"log the unchanged {label} again", median(again), "copytree", ref)
-    table.note("  bytes added by the log again", f"{max(grown)}")
-    changed, added = [], []
-    with step("changing one file and logging"):
+    rounds = []
+    with step(f"{args.repeat} rounds of copytree, the steps, copytree"):
         for i in range(args.repeat):
-            victim = os.path.join(folder, "d000", "f00000.bin")
-            with open(victim, "wb") as f:
-                f.write(os.urandom(args.file_kib << 10))
-            before = blob_bytes(root)
-            settle()
-            t, logged = time_once(lambda: log_dir(reg, folder))
-            assert not logged.deduplicated and logged.new_bytes == args.file_kib << 10
-            changed.append(t)
-            added.append(blob_bytes(root) - before)
-    table.add(f"change one file of {label} and log", median(changed), "copytree", ref)
-    table.note("  bytes added (the file + new manifest nodes)",
-               f"{median(added) / 1024:.1f} KiB = the {args.file_kib} KiB file + {(median(added) / 1024) - args.file_kib:.1f} "
-               f"KiB of manifest (target <= file + 64 KiB)")
-    art = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")
-    downloads = []
-    with step("downloading into fresh folders"):
-        for _ in range(args.repeat):
-            dst = sc.fresh("dl")
-            art = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")  # a fresh process's view
-            art.manifest
-            settle()
-            downloads.append(time_once(lambda: art.download(dst))[0])
-            rmtree(dst)
-    table.add(f"download {label}", median(downloads), "copytree", ref)
-    art.download()
-    settle()
-    t_again = median([time_once(lambda: art.download())[0] for _ in range(args.repeat)])
-    table.add(f"download {label} again (%use --path)", t_again, "copytree", ref)
-    verifies = []
-    with step("verify"):
-        for _ in range(args.repeat):
-            fresh = nbr.Registry(root).artifact(f"{PROJECT}/folder:latest")
-            fresh.manifest
-            settle()
-            verifies.append(time_once(lambda: fresh.verify())[0])
-    table.add(f"verify {label}", median(verifies), "copytree", ref)
-    packs = len(os.listdir(os.path.join(root, "blobs", "packs")))
-    table.note(f"  files in blobs/ for {label}", f"{sum(len(f) for _, _, f in os.walk(os.path.join(root, 'blobs')))} "
-               f"({packs // 2} packs)")
-    rmtree(root)
+            c1 = copytree_once(sc, folder)
+            t, grown = one_round(sc, folder, n, args.file_kib)
+            c2 = copytree_once(sc, folder)
+            rounds.append((c1, c2, t, grown))
+            print(f"    round {i + 1}: copytree {c1:.2f} / {c2:.2f} s; " + ", ".join(
+                f"{k} {v:.3f} s ({v / ((c1 + c2) / 2):.2f}x)" for k, v in t.items()), flush=True)
+    refs = [(c1 + c2) / 2 for c1, c2, _, _ in rounds]
+    ref = median(refs)
+    table.add(f"copytree {label} (reference: median of the rounds' means)", ref)
+    table.note("  copytree, every run", ", ".join(f"{c:.2f}" for c1, c2, _, _ in rounds for c in (c1, c2)) + " s")
+    names = {"first": "first log", "again": "log the unchanged folder again", "change": "change one file and log",
+             "download": "download into a fresh folder", "download again": "download again (%use --path)",
+             "verify": "verify"}
+    for key, what in names.items():
+        ratios = [t[key] / r for (_, _, t, _), r in zip(rounds, refs)]
+        ratio = median(ratios)
+        target = TARGETS.get(key)
+        table.add(f"{what}, {label}", median([t[key] for _, _, t, _ in rounds]), "copytree", ref, ratio=ratio,
+                  target=f"<= {target}x" if target else "", ok=None if target is None else ratio <= target)
+    again = max(g["again"] for *_, g in rounds)
+    change = median([g["change"] for *_, g in rounds])
+    table.note(f"  bytes added by the log again, {label}", f"{again} (target 0)")
+    table.note(f"  bytes added by the change of one file, {label}",
+               f"{change / 1024:.1f} KiB: the {args.file_kib} KiB file + {change / 1024 - args.file_kib:.1f} KiB of manifest "
+               "(target <= file + 64 KiB)")
+    g = rounds[-1][3]
+    table.note(f"  files in blobs/, {label}", f"{g['files']} ({g['packs']} packs)")
     rmtree(folder)
 
 
@@ -205,8 +210,8 @@ def bench_s3(sc: Scratch, args, table: Table) -> None:
             after = counts()
         puts = after.get("PUT", 0) - before.get("PUT", 0)
         table.add(f"S3: first log of {args.s3_files:,} x {args.file_kib} KiB", t)
-        table.note("  PUT requests (blobs and metadata)", f"{puts} = {100 * puts / args.s3_files:.2f} % of the files "
-                   f"(target <= 5 %; loose blobs would take >= {args.s3_files})")
+        table.add("  PUT requests (blobs and metadata)", f"{puts} (loose blobs would take >= {args.s3_files})",
+                  ratio=puts / args.s3_files, unit="%", target="<= 5 %", ok=puts <= 0.05 * args.s3_files)
         table.note("  all requests", ", ".join(f"{k} {after.get(k, 0) - before.get(k, 0)}" for k in sorted(after)))
         rmtree(folder)
     finally:

@@ -35,7 +35,7 @@ from .store.hashing import blake3
 MANIFEST_FORMAT = "nb_registry.manifest/1"
 TREE_FORMAT = "nb_registry.manifest/2"
 NODE_FORMAT = "nb_registry.manifest-node/2"
-TREE_FROM = 1024  # more entries than this: a tree
+TREE_FROM = 256  # more entries than this: a tree (a flat manifest of ~100-byte entries stays under ~28 KiB)
 LEAF_SPLIT, LEAF_MAX = 128, 384
 INNER_SPLIT, INNER_MAX = 32, 128
 Entries = dict[str, dict[str, Any]]
