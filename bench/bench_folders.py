@@ -61,17 +61,28 @@ def blob_bytes(root: str) -> int:
 TARGETS = {"first": 0.5, "again": 0.05, "change": 0.05, "download": 1.2, "verify": 1.0}
 
 
-def copytree_once(sc: Scratch, folder: str) -> float:
+def copytree_once(sc: Scratch, folder: str, trash: list[str]) -> float:
     dst = sc.fresh("tree")
     settle()
     t = time_once(lambda: shutil.copytree(folder, dst))[0]
-    rmtree(dst)
+    trash.append(dst)
     return t
 
 
-def one_round(sc: Scratch, folder: str, n: int, kib: int) -> tuple[dict[str, float], dict[str, int]]:
+def empty(trash: list[str]) -> None:
+    """Remove a round's folders only at its end: this filesystem is mounted with ``discard``, and the trims a removal
+    sends slow every file created for seconds after it, whichever step comes next."""
+    for path in trash:
+        rmtree(path)
+    trash.clear()
+    settle()
+    time.sleep(3)
+
+
+def one_round(sc: Scratch, folder: str, n: int, kib: int, trash: list[str]) -> tuple[dict[str, float], dict[str, int]]:
     """Every step once, on a fresh registry: seconds per step, and bytes added by the log again and the change."""
     root = sc.fresh("reg")
+    trash.append(root)
     t: dict[str, float] = {}
     grown: dict[str, int] = {}
     reg = nbr.Registry(root)
@@ -95,7 +106,7 @@ def one_round(sc: Scratch, folder: str, n: int, kib: int) -> tuple[dict[str, flo
     dst = sc.fresh("dl")
     settle()
     t["download"] = time_once(lambda: art.download(dst))[0]
-    rmtree(dst)
+    trash.append(dst)
     art.download()  # into its cache folder, as %use --path does
     settle()
     t["download again"] = time_once(lambda: art.download())[0]
@@ -106,7 +117,6 @@ def one_round(sc: Scratch, folder: str, n: int, kib: int) -> tuple[dict[str, flo
     packs = len(os.listdir(os.path.join(root, "blobs", "packs"))) // 2
     grown["files"] = sum(len(f) for _, _, f in os.walk(os.path.join(root, "blobs")))
     grown["packs"] = packs
-    rmtree(root)
     return t, grown
 
 
@@ -119,10 +129,13 @@ def bench_size(sc: Scratch, n: int, args, table: Table) -> None:
         write_folder(folder, n, args.file_kib)
     rounds = []
     with step(f"{args.repeat} rounds of copytree, the steps, copytree"):
+        trash: list[str] = []
+        empty(trash)
         for i in range(args.repeat):
-            c1 = copytree_once(sc, folder)
-            t, grown = one_round(sc, folder, n, args.file_kib)
-            c2 = copytree_once(sc, folder)
+            c1 = copytree_once(sc, folder, trash)
+            t, grown = one_round(sc, folder, n, args.file_kib, trash)
+            c2 = copytree_once(sc, folder, trash)
+            empty(trash)
             rounds.append((c1, c2, t, grown))
             print(f"    round {i + 1}: copytree {c1:.2f} / {c2:.2f} s; " + ", ".join(
                 f"{k} {v:.3f} s ({v / ((c1 + c2) / 2):.2f}x)" for k, v in t.items()), flush=True)
