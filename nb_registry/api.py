@@ -6,6 +6,7 @@ import os
 import threading
 from typing import Any, Iterable, Mapping, Sequence
 
+from . import artifact as artifact_mod
 from .artifact import Artifact
 from .errors import InvalidSpecError, NotFoundError
 from .names import DEFAULT_PROJECT
@@ -73,6 +74,19 @@ def init(project: str | None = None, name: str | None = None, job_type: str | No
     extra = {k: v for k, v in (("entity", entity), ("group", group), ("dir", dir)) if v is not None}
     return start_run(open_registry(root), project, name, job_type, config, tags or (), notes, code=code,
                      notebook=notebook, run_id=id, resume=resume, **extra)
+
+
+def _save_draft(art: Artifact, project: str | None) -> None:
+    """``draft.save()``: logged on the current run, or on a run of job type ``auto`` started (and finished) for it."""
+    run = current()
+    if run is not None and run.live:
+        run.log_artifact(art)
+    else:
+        with init(project=project or art.project, job_type="auto") as auto:
+            auto.log_artifact(art)
+
+
+artifact_mod.on_save_draft(_save_draft)
 
 
 def _script_source() -> str | None:

@@ -17,12 +17,22 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from .errors import (AlreadyExistsError, ArtifactStateError, EntryNotFoundError, InvalidNameError, InvalidSpecError,
                      NotFoundError, RegistryError)
 from .names import Spec, check_metadata, check_name, check_text, safe_entry_name  # check_metadata: used here and re-exported
 from .store.records import Version
+
+# How a draft's save() logs it: on the current run, or on a run started for it. Runs are a layer above
+# this module, so the public API (nb_registry.api, imported with the package) installs it.
+_log_draft: "Callable[[Artifact, str | None], None] | None" = None
+
+
+def on_save_draft(log: "Callable[[Artifact, str | None], None]") -> None:
+    """Install how :meth:`Artifact.save` logs a draft (called once by :mod:`nb_registry.api`)."""
+    global _log_draft
+    _log_draft = log
 
 
 class ArtifactBackend(Protocol):
@@ -551,15 +561,10 @@ class Artifact:
         finished) for it, in ``project`` (default: the artifact's own, or the default project)."""
         if self._record is not None:
             return self._backend_required().update(self)
-        from .api import init
-        from .runs import current
-
-        run = current()
-        if run is not None and run.live:
-            run.log_artifact(self)
-        else:
-            with init(project=project or self.project, job_type="auto") as auto:
-                auto.log_artifact(self)
+        if _log_draft is None:
+            raise ArtifactStateError(f"saving the draft {self._collection!r} logs it on a run: import nb_registry "
+                                     "first (it provides the runs), or log it with run.log_artifact(artifact)")
+        _log_draft(self, project)
         return self
 
     def new_draft(self) -> "Artifact":

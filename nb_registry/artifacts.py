@@ -12,13 +12,12 @@ import json
 import os
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from . import envinfo, transfer
 from .artifact import Artifact, ArtifactBackend, check_metadata, split_artifact_uri
-from .errors import InvalidSpecError, LockTimeoutError, NotFoundError
-from .manifest import Manifests, encode, manifest_digest
+from .errors import IntegrityError, InvalidSpecError, LockTimeoutError, NotFoundError
+from .manifest import Manifests, manifest_digest
 from .names import DEFAULT_PROJECT, Spec, check_alias, check_movable_alias, check_name, split_version_id, version_number
 from .progress import Tracker
 from .store import Store, open_store
@@ -82,23 +81,18 @@ class Artifacts:
         pending = art.pending_entries()
         local = [(n, e) for n, e in pending.items() if "local" in e]
         tracker = Tracker(sum(int(e.get("size") or 0) for _, e in local), f"logging {art.collection}")
-
-        def put(item: tuple[str, dict[str, Any]]) -> tuple[str, str, int, bool]:
-            name, e = item
-            if not os.path.isfile(e["local"]):
-                raise NotFoundError(f"file {e['local']} (entry {name!r}) no longer exists")
-            stored = self.blobs.put_immutable(e["local"]) if e.get("policy") == "immutable" else \
-                self.blobs.put_file(e["local"])
-            tracker.add(stored[1])
-            return (name, *stored)
-
-        workers = 1 if len(local) < 8 else min(16, (os.cpu_count() or 2) * 4)
-        with self.store.stat_cache.batch():  # one SQLite transaction for the whole log
-            if workers == 1:
-                results = [put(item) for item in local]
-            else:
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    results = list(pool.map(put, local))
+        # stats, the stat cache and reads in bulk, small files packed (store/filesets.py); a file its owner
+        # promised never to change (policy="immutable") is linked into the store instead of copied
+        plain = [(n, e) for n, e in local if e.get("policy") != "immutable"]
+        stored = dict(zip([n for n, _ in plain], self.blobs.put_files(
+            [e["local"] for _, e in plain], tracker.add, {e["local"]: n for n, e in plain})))
+        for name, e in local:
+            if e.get("policy") == "immutable":
+                if not os.path.isfile(e["local"]):
+                    raise NotFoundError(f"file {e['local']} (entry {name!r}) no longer exists")
+                stored[name] = self.blobs.put_immutable(e["local"])
+                tracker.add(stored[name][1])
+        results = [(name, *stored[name]) for name, _ in local]
         new_bytes = 0
         for name, digest, size, new in results:
             entries[name] = {"digest": digest, "size": size}
@@ -137,8 +131,8 @@ class Artifacts:
         entries, deps, new_bytes = self._store_entries(art)
         if not entries:
             raise InvalidSpecError(f"artifact {art.collection!r} is empty: add files or references before logging it")
-        manifest = encode(entries)
-        mdigest, _ = self.blobs.put_bytes(manifest)
+        with self.store.stat_cache.batch():  # the rows of new manifest nodes in one transaction
+            mdigest, _ = self.manifests.store(entries)
         code_blob = self.blobs.put_bytes(code.encode())[0] if code else None
         record = Version(project=project, name=art.collection, version=-1, type=art.type, digest=manifest_digest(entries),
                          manifest=mdigest, size=sum(int(e.get("size") or 0) for e in entries.values()), files=len(entries),
@@ -161,7 +155,7 @@ class Artifacts:
                     time.sleep(pause)
                     waited += pause
                 gc_generation = e.current
-                self._restore_blobs(art, entries, mdigest, manifest, code)
+                self._restore_blobs(art, entries, code)
         result = self._artifact(committed.version)
         existing = None if committed.created else committed.version
         result.deduplicated = existing is not None
@@ -175,16 +169,19 @@ class Artifacts:
         art.mark_logged(result)
         return result
 
-    def _restore_blobs(self, art: Artifact, entries: dict[str, Any], mdigest: str, manifest: bytes,
-                       code: str | None = None) -> None:
+    def _restore_blobs(self, art: Artifact, entries: dict[str, Any], code: str | None = None) -> None:
+        """After a gc: store again whatever it may have removed (a packed file may be in another pack now)."""
+        self.blobs.packs.refresh()
         for name, e in art.pending_entries().items():
-            if "local" in e and not self.blobs.exists(entries[name]["digest"]):
-                self.blobs.put_file(e["local"])
-            elif e.get("stored") and not self.blobs.exists(e["digest"]):  # carried over by new_draft(): no local copy
+            if e.get("stored") and not self.blobs.exists(e["digest"]):  # carried over by new_draft(): no local copy
                 raise NotFoundError(f"entry {name!r}: blob {e['digest'][:12]} was collected while this version was "
                                     "logged (the version it came from was deleted); add the file again")
-        if not self.blobs.exists(mdigest):
-            self.blobs.put_bytes(manifest)
+        wanted = {e["local"]: entries[name]["digest"] for name, e in art.pending_entries().items()
+                  if "local" in e and not self.blobs.exists(entries[name]["digest"])}
+        for path, (digest, _, _) in zip(wanted, self.blobs.put_files(list(wanted))):
+            if digest != wanted[path]:  # what the version names must be what is stored
+                raise IntegrityError(f"{path} changed while it was being logged; log it again when it is complete")
+        self.manifests.store(entries, again=True)
         if code:
             self.blobs.put_bytes(code.encode())  # a no-op when it is still there
 

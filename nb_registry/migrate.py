@@ -49,7 +49,7 @@ def migrate(src: Artifacts, dst: Artifacts, say: Say = lambda line: None) -> dic
             content = []
             for v in versions:
                 entries = src.load_manifest(v.manifest)
-                for digest in [v.manifest, *([v.code] if v.code else [])]:
+                for digest in [*src.manifests.objects(v.manifest), *([v.code] if v.code else [])]:  # a tree: every node
                     report["blobs"] += _copy_blob(src, dst, digest, tmp)
                 for name, e in entries.items():
                     if "artifact" in e or ("ref" in e and not str(e["ref"]).startswith("nbr://")):

@@ -7,6 +7,15 @@ alias, is linked to a registered model, is referenced by another artifact or was
 or run history needs.
 Both are dry runs unless told otherwise, and blobs younger than ``GRACE_SECONDS`` are left alone
 (a writer may have stored them and not yet committed the version that names them).
+
+Packs (many small files in one blob, :mod:`nb_registry.store.packs`): a pack none of whose files is
+needed is removed; one whose dead bytes pass ``REPACK_DEAD_SHARE`` of it is repacked (its live
+files written to a new pack, then the old one removed); packs younger than the grace period are left
+alone, and so is a pack file without an index (a writer killed mid-pack) until it is that old. Both
+happen inside the metadata store's ``collect`` section with the live set read again there, so a log
+that deduplicated against a file of a pack being repacked either committed before (its files are
+live, so kept) or fails its commit with ``StaleGeneration`` and stores them again: the same
+generation rule as for loose blobs.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ if TYPE_CHECKING:
     from .registry import Registry
 
 GRACE_SECONDS = 3600.0
+REPACK_DEAD_SHARE = 0.3  # repack a pack once this share of its bytes is dead (rewriting it costs its live bytes)
 
 
 def _metric_path(metric: str) -> str:
@@ -165,6 +175,7 @@ def live_blobs(reg: "Registry", exclude: frozenset[str] | set[str] = frozenset()
                 continue
             v = record.to_doc()
             live.update(d for d in (_blob_ref(v.get(k)) for k in VERSION_BLOB_FIELDS) if d)
+            live.update(reg.manifests.objects(v["manifest"]))  # a tree manifest: its nodes too
             for e in reg.load_manifest(v["manifest"]).values():
                 if "artifact" not in e and ("ref" not in e or str(e["ref"]).startswith("nbr://")):
                     live.add(e["digest"])
@@ -190,7 +201,8 @@ def _age(reg: "Registry", digest: str) -> float:
 
 
 def gc(reg: "Registry", dry_run: bool = True, grace_seconds: float = GRACE_SECONDS) -> dict[str, Any]:
-    """Apply retention policies, then remove unreferenced blobs. Returns what was (or would be) removed."""
+    """Apply retention policies, then remove unreferenced blobs and repack packs that are mostly dead.
+    Returns what was (or would be) removed."""
     unranked: list[dict[str, Any]] = []
     versions = plan_retention(reg, unranked)
     kept: list[dict[str, Any]] = []
@@ -200,27 +212,70 @@ def gc(reg: "Registry", dry_run: bool = True, grace_seconds: float = GRACE_SECON
         versions = [v for v in versions if v["artifact"] not in gone]
     # after a real deletion the store says what survives; a dry run pretends the doomed are gone
     live = live_blobs(reg, {v["artifact"] for v in versions} if dry_run else frozenset())
-    candidates = [d for d in reg.blobs.digests() if d not in live and _age(reg, d) >= grace_seconds]
+    candidates = [d for d in reg.blobs.loose_digests() if d not in live and _age(reg, d) >= grace_seconds]
     partial = _stale_partials(reg, grace_seconds)
     sizes = {d: _size(reg, d) for d in candidates}
-    if dry_run or not candidates:
-        garbage = candidates
+    packs = plan_packs(reg, live, grace_seconds)
+    if dry_run or not (candidates or packs["plan"] or packs["orphans"]):
+        garbage, done = candidates, packs["plan"]
     else:
+        done = []
+        keep: set[str] = set()  # what is live inside the collection section (filled there)
+        plans = {p["pack"]: p for p in packs["plan"]}
+
         def find_garbage() -> list[str]:
             # No version passing the old generation can be committed now, so what is live stays live until
             # we are done: a version logged since the scan above may have deduplicated against a candidate.
             live_now = live_blobs(reg, frozenset())
-            return [d for d in candidates if d not in live_now]
+            keep.update(live_now)
+            again = {p["pack"] for p in plan_packs(reg, live_now, grace_seconds)["plan"]}
+            return [d for d in candidates if d not in live_now] + [f"pack:{p}" for p in sorted(again)]
 
-        garbage = reg.meta.collect(find_garbage, reg.blobs.delete)
+        def delete(unit: str) -> None:
+            if unit.startswith("pack:"):
+                pack = unit[5:]
+                reg.blobs.packs.repack(pack, keep, fsync=True)
+                plan = plans.get(pack)
+                if plan is not None:
+                    done.append(plan)
+            else:
+                reg.blobs.delete(unit)
+
+        garbage = [u for u in reg.meta.collect(find_garbage, delete) if not u.startswith("pack:")]
+        for pack in packs["orphans"]:
+            reg.blobs.packs.remove_file(pack)
     size = sum(sizes.get(d, 0) for d in garbage)
     if not dry_run:
         for path, _ in partial:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
-    return {"dry_run": dry_run, "versions": versions, "blobs": len(garbage), "bytes": size,
-            "digests": garbage[:1000], "partial_files": len(partial), "partial_bytes": sum(n for _, n in partial),
+    dead_files = sum(p["dead_files"] for p in done)
+    return {"dry_run": dry_run, "versions": versions, "blobs": len(garbage) + dead_files,
+            "bytes": size + sum(p["dead_bytes"] for p in done), "digests": garbage[:1000],
+            "packs": {"removed": sum(1 for p in done if p["action"] == "remove"),
+                      "repacked": sum(1 for p in done if p["action"] == "repack"),
+                      "unfinished": len(packs["orphans"]), "plan": done[:1000]},
+            "partial_files": len(partial), "partial_bytes": sum(n for _, n in partial),
             "unranked": unranked, "kept": kept}
+
+
+def plan_packs(reg: "Registry", live: set[str], grace_seconds: float,
+               threshold: float = REPACK_DEAD_SHARE) -> dict[str, Any]:
+    """Packs to remove (no live file) or repack (dead share past ``threshold``), older than the grace period;
+    and pack files without an index that old (``orphans``)."""
+    reg.blobs.packs.refresh()
+    plan = []
+    for pack, rows in sorted(reg.blobs.packs.rows().items()):
+        total = sum(n for _, _, n in rows) or 1
+        dead = [(d, n) for d, _, n in rows if d not in live]
+        dead_bytes = sum(n for _, n in dead)
+        if not dead or dead_bytes / total < threshold or reg.blobs.packs.age(pack, "idx") < grace_seconds:
+            continue
+        plan.append({"pack": pack, "files": len(rows), "dead_files": len(dead), "dead_bytes": dead_bytes,
+                     "action": "remove" if len(dead) == len(rows) else "repack"})
+    indexed, files = reg.blobs.packs.listing()
+    orphans = [p for p in sorted(files - indexed) if reg.blobs.packs.age(p) >= grace_seconds]
+    return {"plan": plan, "orphans": orphans}
 
 
 def _size(reg: "Registry", digest: str) -> int:

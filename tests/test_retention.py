@@ -277,7 +277,7 @@ def test_a_version_logged_while_gc_runs_keeps_the_blobs_it_reuses(tmp_path: Path
         art.add_file(tmp_path / f"f{i}", name="w.txt")
         reg.log(art, project="p")
     retention.set_retention(reg, "g", keep_last=0, project="p")  # v0 and v1 go: X and Y are garbage
-    real_digests = type(reg.blobs).digests
+    real_digests = type(reg.blobs).loose_digests
 
     def digests_then_a_writer(self: Any) -> Any:
         other = nbr.Registry(root)  # another writer, between gc's scan and its deletion
@@ -286,9 +286,9 @@ def test_a_version_logged_while_gc_runs_keeps_the_blobs_it_reuses(tmp_path: Path
         assert other.log(art, project="p").new_bytes == 0  # type: ignore[attr-defined]
         return real_digests(self)
 
-    monkeypatch.setattr(type(reg.blobs), "digests", digests_then_a_writer)
+    monkeypatch.setattr(type(reg.blobs), "loose_digests", digests_then_a_writer)
     report = retention.gc(reg, dry_run=False, grace_seconds=0)
-    monkeypatch.setattr(type(reg.blobs), "digests", real_digests)
+    monkeypatch.setattr(type(reg.blobs), "loose_digests", real_digests)
     assert sorted(v["artifact"] for v in report["versions"]) == ["p/g:v0", "p/g:v1"]
     fresh = nbr.Registry(root)
     assert fresh.artifact("p/g2:v0").verify() == []

@@ -48,10 +48,11 @@ def root(s3_bucket: str) -> str:
 def _listed_registry(root: str, s3_options: dict[str, Any], tmp_path: Path, files: int = 48) -> Registry:
     """A registry holding blobs in many fan-out folders, after a gc dry run has listed them all."""
     reg = Registry(root, cache_dir=str(tmp_path / "cache-a"), **s3_options)
-    art = Artifact("m")
-    for i in range(files):
-        art.add_file(make_file(tmp_path / "src" / f"f{i}.txt", f"file {i}"))
-    reg.log(art, project="p")
+    for start in range(0, files, 12):  # fewer small files a log than are packed together: loose blobs
+        art = Artifact("m")
+        for i in range(start, min(files, start + 12)):
+            art.add_file(make_file(tmp_path / "src" / f"f{i}.txt", f"file {i}"))
+        reg.log(art, project="p")
     gc(reg, dry_run=True)
     return reg
 

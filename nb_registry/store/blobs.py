@@ -21,6 +21,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import IntegrityError, NotFoundError, RegistryError, UnsafePathError
 from .hashing import StatCache, hash_bytes, hash_file
+from .packs import Packs
 
 _PARALLEL_MIN = 4 << 20  # from this size, copy and hash at the same time
 
@@ -42,21 +43,27 @@ class BlobStore:
         self.fsync = fsync
         if self.is_local:
             os.makedirs(os.path.join(self.root, "tmp"), exist_ok=True)
+        self.packs = Packs(self.fs, self.root, self.is_local, url)  # small files, many to a blob (store/packs.py)
 
     # -- addressing -------------------------------------------------------------------------
     def path(self, digest: str) -> str:
         return f"{self.root}/{digest[:2]}/{digest[2:]}"
 
     def local_path(self, digest: str) -> str | None:
-        """The blob's path on this machine when the store is a local folder, else None."""
-        return self.path(digest) if self.is_local else None
+        """The blob's path on this machine when the store is a local folder and the blob is loose, else None."""
+        return self.path(digest) if self.is_local and os.path.exists(self.path(digest)) else None
 
     def exists(self, digest: str) -> bool:
+        """Whether the content is stored, as a loose blob or in a pack. The pack is checked to be there still
+        (another process's gc may have repacked it since this one read the index)."""
+        return self.exists_loose(digest) or self.packs.holds(digest)
+
+    def exists_loose(self, digest: str) -> bool:
         if self.is_local:
             return os.path.exists(self.path(digest))
         return bool(self.fs.exists(self.path(digest)))
 
-    def _stored_size(self, digest: str) -> int | None:
+    def stored_size(self, digest: str) -> int | None:
         """The stored blob's size, or None when there is no such blob (or the name is no digest)."""
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             return None
@@ -71,13 +78,16 @@ class BlobStore:
                 return os.stat(self.path(digest)).st_size
             return int(self.fs.info(self.path(digest))["size"])
         except (FileNotFoundError, OSError):
-            raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+            slot = self.packs.locate(digest)
+            if slot is None:
+                raise NotFoundError(self.packs.missing_message(digest)) from None
+            return slot.length
 
     # -- writing ----------------------------------------------------------------------------
     def put_bytes(self, data: bytes, what: str | None = None) -> tuple[str, bool]:
         """Store bytes; return (digest, whether new bytes were stored). ``what`` names them in errors."""
         digest = hash_bytes(data)
-        if self.exists(digest):
+        if self.exists_loose(digest):  # manifests, code and histories are loose blobs: one check
             return digest, False
         if self.is_local:
             def write(tmp: str) -> None:
@@ -98,7 +108,7 @@ class BlobStore:
         """
         st = os.stat(src)
         cached = self.stat_cache.get(src, st)
-        if cached is not None and self._stored_size(cached) == st.st_size:
+        if cached is not None and self.stored_size(cached) == st.st_size:
             return cached, st.st_size, False
         # New bytes are only ever stored under the digest of those bytes, never under the one the stat cache
         # names: a damaged cache row must not make a damaged version.
@@ -126,14 +136,14 @@ class BlobStore:
         Returns (digest, size, whether new bytes were stored), as :meth:`put_file`."""
         st = os.stat(src)
         cached = self.stat_cache.get(src, st)
-        if cached is not None and self._stored_size(cached) == st.st_size:
+        if cached is not None and self.stored_size(cached) == st.st_size:
             return cached, st.st_size, False
         if not self.is_local:
             _warn_copy_once(f"the store {self.url} is not a local folder, so files cannot be linked into it")
             return self.put_file(src)
         digest = hash_file(src, threads=os.cpu_count() or 1)
         self._check_unchanged(src, st)
-        if os.path.exists(self.path(digest)):
+        if self.exists(digest):  # loose, or packed by an earlier log
             self.stat_cache.put(src, digest, st)
             return digest, st.st_size, False
         tmp = self._tmp()
@@ -151,6 +161,15 @@ class BlobStore:
         self.stat_cache.put(src, digest)  # its ctime and link count changed
         return digest, st.st_size, True
 
+    def put_files(self, paths: "list[str]", progress: Callable[[int], None] | None = None,
+                  labels: "dict[str, str] | None" = None) -> list[tuple[str, int, bool]]:
+        """Store many local files: (digest, size, new) for each, in order. Small ones are packed when there are
+        many; stats, stat-cache lookups and reads run in parallel (:mod:`.filesets`). ``labels``: path ->
+        what to call it in errors."""
+        from .filesets import put_files
+
+        return put_files(self, paths, progress, labels)
+
     def _copy_hashing(self, src: str, st: os.stat_result) -> tuple[str, bool]:
         tmp = self._tmp()
         result: dict[str, object] = {}
@@ -167,7 +186,7 @@ class BlobStore:
             clone_or_copy(src, tmp)
         except OSError as e:
             _unlink(tmp)
-            raise self._write_error(e, src) from None
+            raise self.write_error(e, src) from None
         finally:
             t.join()
         if "error" in result:
@@ -208,12 +227,12 @@ class BlobStore:
             self._commit_local(tmp, digest)
         except OSError as e:
             _unlink(tmp)
-            raise self._write_error(e, what) from None
+            raise self.write_error(e, what) from None
         except BaseException:
             _unlink(tmp)
             raise
 
-    def _write_error(self, e: OSError, what: str, where: str | None = None,
+    def write_error(self, e: OSError, what: str, where: str | None = None,
                      after: str = "nothing was logged and no version changed") -> Exception:
         """A full disk (or a read-only one) said in plain words; any other error as it is."""
         where = where or self.root
@@ -256,7 +275,7 @@ class BlobStore:
                     return f.read()
             return bytes(self.fs.cat_file(self.path(digest)))
         except FileNotFoundError:
-            raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+            return self.packs.read(digest)  # NotFoundError when it is not packed either
 
     def read_verified(self, digest: str) -> bytes:
         data = self.read_bytes(digest)
@@ -268,7 +287,11 @@ class BlobStore:
         """Copy a blob to a local path, verifying its content on the way. Never leaves a partial file."""
         tmp = f"{dest}.{uuid.uuid4().hex[:8]}.part"
         try:
-            if self.is_local:
+            slot = None if self.exists_loose(digest) else self.packs.locate(digest)
+            if slot is not None:
+                with open(tmp, "xb") as f:
+                    f.write(self.packs.read(digest))
+            elif self.is_local:
                 shutil.copyfile(self.path(digest), tmp)
             else:
                 self.fs.get_file(self.path(digest), tmp)
@@ -276,14 +299,19 @@ class BlobStore:
                 raise IntegrityError(f"blob {digest} in {self.url} is damaged: its content no longer matches its digest")
             os.replace(tmp, dest)
         except FileNotFoundError:
-            raise NotFoundError(f"blob {digest} is missing from the store at {self.url}") from None
+            raise NotFoundError(self.packs.missing_message(digest)) from None
         except OSError as e:
-            raise self._write_error(e, f"blob {digest[:12]}", os.path.dirname(dest), "the cache is as it was") from None
+            raise self.write_error(e, f"blob {digest[:12]}", os.path.dirname(dest), "the cache is as it was") from None
         finally:
             _unlink(tmp)
 
     def verify(self, digest: str) -> bool:
         """Re-hash a stored blob in full (no cache); True when it matches its name."""
+        if not self.exists_loose(digest):
+            try:
+                return hash_bytes(self.packs.read(digest)) == digest
+            except (NotFoundError, IntegrityError):
+                return False
         try:
             if self.is_local:
                 return hash_file(self.path(digest)) == digest
@@ -293,6 +321,28 @@ class BlobStore:
                 return hash_stream(f)[0] == digest
         except FileNotFoundError:
             return False
+
+    def verify_many(self, digests: "list[str]") -> set[str]:
+        """Re-hash many stored files in full (no cache); return those missing or damaged. Each pack that holds
+        some of them is read once."""
+        self.packs.refresh()
+        by_pack: dict[str, list[tuple[str, int, int]]] = {}
+        bad = set()
+        for digest in dict.fromkeys(digests):
+            slot = self.packs.locate(digest, refresh=False)
+            if slot is not None and not (self.is_local and self.exists_loose(digest)):
+                by_pack.setdefault(slot.pack, []).append((digest, slot.offset, slot.length))
+            elif not self.verify(digest):
+                bad.add(digest)
+        for pack, rows in by_pack.items():
+            try:
+                data = self.packs.read_pack(pack, check=False)
+            except FileNotFoundError:
+                bad.update(d for d, _, _ in rows if not self.verify(d))  # repacked meanwhile: one by one
+                continue
+            view = memoryview(data)
+            bad.update(d for d, off, n in rows if len(data) < off + n or hash_bytes(view[off:off + n]) != d)
+        return bad
 
     def verified_local(self, digest: str) -> str:
         """The local blob path, checked through the stat cache (a re-hash only if its stat changed)."""
@@ -309,6 +359,15 @@ class BlobStore:
 
     # -- listing and removal ----------------------------------------------------------------
     def digests(self) -> Iterator[str]:
+        """Every stored content digest: loose blobs, then packed files not also stored loose."""
+        loose = set()
+        self.packs.refresh()
+        for digest in self.loose_digests():
+            loose.add(digest)
+            yield digest
+        yield from (d for d in self.packs.packed() if d not in loose)
+
+    def loose_digests(self) -> Iterator[str]:
         if self.is_local:
             for d in os.listdir(self.root) if os.path.isdir(self.root) else []:
                 if len(d) != 2:
@@ -324,6 +383,7 @@ class BlobStore:
                     yield head + rest
 
     def delete(self, digest: str) -> None:
+        """Remove a loose blob (packed files go with their pack: see :meth:`Packs.repack`)."""
         try:
             if self.is_local:
                 os.unlink(self.path(digest))
@@ -399,5 +459,5 @@ def _unlink(path: str) -> None:
 # on object stores, a back end's failure (no credentials, no bucket, unreachable) is one StorageError naming the store
 from .storage_errors import guard_methods  # noqa: E402 - applied once the class exists
 
-guard_methods(BlobStore, ("exists", "size", "put_bytes", "put_file", "put_immutable", "read_bytes", "get_file", "verify", "digests",
-                          "delete"))
+guard_methods(BlobStore, ("exists", "exists_loose", "size", "put_bytes", "put_file", "put_files", "put_immutable",
+                          "read_bytes", "get_file", "verify", "digests", "loose_digests", "delete"))

@@ -149,6 +149,35 @@ class StatCache:
             self._db().execute(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", (path, *_stat_key(st), digest))
         return True  # recorded as it is now: a later change is not taken for the same deleted link
 
+    def get_many(self, files: Iterable[tuple[str, os.stat_result]]) -> dict[str, str]:
+        """:meth:`get` for many files at once: path -> digest for those unchanged since they were recorded.
+
+        A few large queries instead of one per file: a whole folder is one range scan of the primary key
+        (its paths share a prefix), a scattered set is looked up in batches."""
+        wanted = dict(files)
+        if not wanted:
+            return {}
+        try:
+            db = self._db()
+            rows: list[tuple[Any, ...]] = []
+            prefix = ""
+            if len(wanted) > 1000:  # the common folder: the common start of the first and last path, cut at a "/"
+                first, last = min(wanted), max(wanted)
+                prefix = os.path.commonprefix([first, last]).rpartition(os.sep)[0] + os.sep
+            if prefix.count(os.sep) >= 2:  # a folder, not "/" or "/home": its rows are few beside others
+                rows = db.execute("SELECT path, ino, size, mtime, ctime, nlink, digest FROM stat WHERE path >= ? AND "
+                                  "path < ?", (prefix, prefix + "\U0010ffff")).fetchall()
+            else:
+                names = list(wanted)
+                for i in range(0, len(names), 500):
+                    batch = names[i:i + 500]
+                    rows += db.execute("SELECT path, ino, size, mtime, ctime, nlink, digest FROM stat WHERE path IN "
+                                       f"({','.join('?' * len(batch))})", batch).fetchall()
+            return {row[0]: str(row[6]) for row in rows
+                    if row[0] in wanted and self._unchanged(row[0], row[1:], wanted[row[0]])}
+        except (OSError, sqlite3.Error, UnicodeEncodeError, ValueError):
+            return {p: d for p, st in wanted.items() if (d := self.get(p, st)) is not None}
+
     def put(self, path: str, digest: str, st: os.stat_result | None = None) -> None:
         try:
             path.encode("utf-8")  # SQLite stores text: a file name that is not UTF-8 is not cached

@@ -26,7 +26,8 @@ from typing import Callable, Iterator
 
 from ..errors import RegistryError, UnsafePathError
 
-_FDS = os.open in os.supports_dir_fd and os.replace in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
+# os.replace takes the same dir_fd arguments as os.rename (one C function) but is not listed in supports_dir_fd
+_FDS = os.open in os.supports_dir_fd and os.rename in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _FICLONE = 0x40049409  # Linux ioctl: share the source's extents (btrfs, XFS); copy-on-write
 
