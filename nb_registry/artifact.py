@@ -116,9 +116,10 @@ def _walk(root: str) -> Iterator[tuple[str, str]]:
                                        "remove the link or add the folders one by one")
             above[child] = above[folder] | {real}
         dirs.sort()
+        below = "" if folder == root else os.path.relpath(folder, root).replace(os.sep, "/") + "/"  # once a folder
         for f in sorted(files):
             full = os.path.join(folder, f)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            rel = below + f
             try:
                 check_text(rel, "file name")
             except InvalidNameError:

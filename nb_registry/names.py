@@ -184,6 +184,10 @@ def check_text(value: str, what: str, error: type[Exception] = InvalidNameError)
 def safe_entry_name(name: str) -> str:
     """Normalise an entry name to a relative POSIX path; refuse anything that could escape a folder, that is not
     valid text, or that is too long to be a file name (:data:`MAX_COMPONENT_BYTES`, :data:`MAX_ENTRY_BYTES`)."""
+    if (isinstance(name, str) and name.isascii() and 0 < len(name) <= MAX_ENTRY_BYTES and "\\" not in name
+            and "\x00" not in name and not name.startswith("/") and name[1:2] != ":"
+            and all(0 < len(p) <= MAX_COMPONENT_BYTES and p != "." and p != ".." for p in name.split("/"))):
+        return name  # already a plain relative path (a folder of 50,000 files asks 50,000 times): as below returns it
     if not isinstance(name, str) or not name or "\x00" in name:
         raise UnsafePathError(f"invalid entry name {name!r}")
     check_text(name, f"entry name {name!r}")
