@@ -119,6 +119,19 @@ class StatCache:
             self._local.db = db
         return db
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction. The connection is in autocommit mode (``isolation_level=None``), where ``with db:``
+        opens none: each row of an ``executemany`` was then a transaction of its own (10x slower at 5,000 rows)."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
     def get(self, path: str, st: os.stat_result | None = None) -> str | None:
         try:
             st = st or os.stat(path)
@@ -144,9 +157,9 @@ class StatCache:
         gone = [p for p in others if _inode(p) != ino]
         if len(gone) < nlink - st.st_nlink:
             return False
-        with contextlib.suppress(sqlite3.Error), self._db():  # one transaction: forget the links, record the file
-            self._db().executemany("DELETE FROM stat WHERE path=?", [(p,) for p in gone])
-            self._db().execute(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", (path, *_stat_key(st), digest))
+        with contextlib.suppress(sqlite3.Error), self._transaction() as db:  # forget the links, record the file
+            db.executemany("DELETE FROM stat WHERE path=?", [(p,) for p in gone])
+            db.execute(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", (path, *_stat_key(st), digest))
         return True  # recorded as it is now: a later change is not taken for the same deleted link
 
     def get_many(self, files: Iterable[tuple[str, os.stat_result]]) -> dict[str, str]:
@@ -192,8 +205,8 @@ class StatCache:
 
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         try:
-            with self._db():  # one transaction
-                self._db().executemany(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", rows)
+            with self._transaction() as db:
+                db.executemany(f"INSERT OR REPLACE INTO stat {_COLUMNS} VALUES (?,?,?,?,?,?,?)", rows)
         except sqlite3.Error:
             pass  # a cache: failing to remember only costs a later re-hash
 
