@@ -293,7 +293,11 @@ def write_packed(reg: "Registry", folder: Folder, files: Packed, progress: Any =
             progress(size)
 
     items = sorted(todo, key=where)  # pack by pack, in offset order
-    workers = 1 if len(items) < 64 else min(16, 2 * (os.cpu_count() or 2))
+    # Creating a file is kernel work under the folder's lock, with the GIL handed over at every call: on two cores,
+    # threads made a download of 5,000 packed files slower (0.52-0.57 s against 0.32-0.38 s on one thread), so
+    # files are written on threads only where there are more cores to run them.
+    cores = os.cpu_count() or 1
+    workers = 1 if len(items) < 64 or cores <= 2 else min(16, 2 * cores)
     with reg.store.stat_cache.batch():
         if workers == 1:
             for it in items:
