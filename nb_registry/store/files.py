@@ -150,7 +150,7 @@ class LocalFiles(Files):
             if isinstance(e, OSError):
                 raise _full_disk(e, path) from e
             raise
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
     def append(self, rel: str, data: bytes, durable: bool = True) -> None:
         path = self._p(rel)
@@ -198,9 +198,10 @@ class LocalFiles(Files):
             self._lock.release()
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_dir(folder: str) -> None:
+    """Make a folder's entries (a rename into it) durable; a filesystem that cannot is left as it is."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return
     try:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..errors import IntegrityError, NotFoundError, UnsafePathError
+from .files import fsync_dir
 from .hashing import blake3, hash_bytes
 
 # Files below this size are packed. Measured with bench/bench_folders.py --threshold on ext4 (the cost
@@ -219,7 +220,7 @@ class Packs:
         self._put(self.path(pack), [d for _, d in files], fsync)
         self._put(self.path(pack, "idx"), [index], fsync)  # last: from now on the pack is in use
         if fsync and self.is_local:
-            _fsync_folder(self.folder)
+            fsync_dir(self.folder)
         with self._lock:
             if self._rows is not None:
                 self._rows[pack] = [(d, o, n) for d, o, n in
@@ -319,16 +320,3 @@ class Packs:
             return int(self.fs.info(self.path(pack))["size"])
         except (OSError, KeyError):
             return 0
-
-
-def _fsync_folder(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
