@@ -13,6 +13,7 @@ Pure: no I/O of its own; the owner is anything with ``update_config(dict)`` and 
 from __future__ import annotations
 
 import copy
+from abc import ABCMeta, abstractmethod
 from typing import Any, Iterable, Mapping
 
 from .errors import InvalidSpecError
@@ -20,8 +21,8 @@ from .errors import InvalidSpecError
 __all__ = ["Config", "Summary"]
 
 
-class _AttrDict(dict):  # type: ignore[type-arg]
-    """A dict whose keys also read as attributes; writes go to :meth:`_write`."""
+class _AttrDict(dict, metaclass=ABCMeta):  # type: ignore[type-arg]
+    """A dict whose keys also read as attributes; writes go to :meth:`_write`, which each kind defines."""
 
     _owner: Any = None
 
@@ -62,8 +63,9 @@ class _AttrDict(dict):  # type: ignore[type-arg]
         """A plain copy."""
         return dict(self)
 
+    @abstractmethod
     def _write(self, values: Mapping[str, Any]) -> None:
-        raise NotImplementedError
+        """Save ``values`` through the owner (a config checks changed keys first, a summary does not)."""
 
     def reload(self, values: Mapping[str, Any]) -> None:
         """Replace the contents with what the owner stored (no write)."""

@@ -7,6 +7,7 @@ gets its own bucket, so tests never see each other's objects.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -272,3 +273,18 @@ def pg_empty_url() -> Iterator[str]:
         yield pg_database_url(admin, name)
     finally:
         _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin)
+
+
+async def call_rest(jp_fetch: Any, *path: str, method: str = "GET", body: Any = None, params: Any = None) -> tuple[int, Any]:
+    """A request to the registry's REST API through pytest-jupyter's ``jp_fetch``: (status, JSON body), errors too."""
+    from tornado.httpclient import HTTPClientError
+
+    kwargs: dict[str, Any] = {"method": method, "params": params or {}}
+    if body is not None:
+        kwargs["body"] = body if isinstance(body, str) else json.dumps(body)
+    try:
+        r = await jp_fetch("nb-registry", "api", *path, **kwargs)
+    except HTTPClientError as e:
+        assert e.response is not None
+        return e.code, json.loads(e.response.body)
+    return r.code, json.loads(r.body)

@@ -125,40 +125,41 @@ def commit_many(spec: dict[str, Any], worker: int, count: int, *, start: Callabl
         store.close()
 
 
+def _for_a_while(seconds: float, act: Callable[[], Any], pause: float = 0.0) -> tuple[int, int]:
+    """Call ``act`` repeatedly for ``seconds``: (calls that succeeded, calls refused with NotFoundError)."""
+    done = refused = 0
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            act()
+            done += 1
+        except NotFoundError:
+            refused += 1
+        if pause:
+            time.sleep(pause)
+    return done, refused
+
+
 def move_aliases(spec: dict[str, Any], alias: str, numbers: list[int], seconds: float,
                  seed: int, *, start: Callable[[], Any]) -> tuple[int, int]:
     """Move ``alias`` to random versions for a while; (moves done, moves refused as missing)."""
     rng, store = random.Random(seed), open_backend(spec)
     try:
         start()
-        done = refused = 0
-        end = time.time() + seconds
-        while time.time() < end:
-            try:
-                store.move_alias("p", "pool", alias, rng.choice(numbers), by="mover")
-                done += 1
-            except NotFoundError:
-                refused += 1
-        return done, refused
+        return _for_a_while(seconds, lambda: store.move_alias("p", "pool", alias, rng.choice(numbers), by="mover"))
     finally:
         store.close()
 
 
 def link_versions(spec: dict[str, Any], model: str, ids: list[str], seconds: float,
                   seed: int, *, start: Callable[[], Any]) -> tuple[int, int]:
+    """Link random versions for a while, paced to leave the deleter turns on backends with one writer at a
+    time; (links done, links refused as missing)."""
     rng, store = random.Random(seed), open_backend(spec)
     try:
         start()
-        done = refused = 0
-        end = time.time() + seconds
-        while time.time() < end:
-            try:
-                store.link(model, rng.choice(ids), aliases=["staging"], by="linker")
-                done += 1
-            except NotFoundError:
-                refused += 1
-            time.sleep(0.005)  # leave the deleter turns on backends with one writer at a time
-        return done, refused
+        return _for_a_while(seconds, lambda: store.link(model, rng.choice(ids), aliases=["staging"], by="linker"),
+                            pause=0.005)
     finally:
         store.close()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import call_rest as call
 from tornado.httpclient import HTTPClientError
 
 import nb_registry as nbr
@@ -32,18 +33,6 @@ def jp_server_config(reg_dir: str) -> Any:
     from traitlets.config import Config
 
     return Config({"ServerApp": {"jpserver_extensions": {"nb_registry": True}}, "NbRegistry": {"root": reg_dir, "project": "p"}})
-
-
-async def call(jp_fetch: Any, *path: str, method: str = "GET", body: Any = None, params: Any = None) -> tuple[int, Any]:
-    kwargs: dict[str, Any] = {"method": method, "params": params or {}}
-    if body is not None:
-        kwargs["body"] = body if isinstance(body, str) else json.dumps(body)
-    try:
-        r = await jp_fetch("nb-registry", "api", *path, **kwargs)
-    except HTTPClientError as e:
-        assert e.response is not None
-        return e.code, json.loads(e.response.body)
-    return r.code, json.loads(r.body)
 
 
 async def test_models_list_and_detail(jp_fetch: Any) -> None:

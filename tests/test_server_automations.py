@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+from conftest import call_rest as call
 
 import nb_registry as nbr
 from nb_registry.automations import Worker, save_hook
@@ -62,18 +62,6 @@ def jp_server_config(reg_dir: str, own_config: Path, serve_automations: bool) ->
     return Config({"ServerApp": {"jpserver_extensions": {"nb_registry": True}},
                    "NbRegistry": {"root": reg_dir, "project": "p", "serve_automations": serve_automations,
                                   "automations_poll": 0.2}})
-
-
-async def call(jp_fetch: Any, *path: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
-    kwargs: dict[str, Any] = {"method": method}
-    if body is not None:
-        kwargs["body"] = json.dumps(body)
-    try:
-        r = await jp_fetch("nb-registry", "api", *path, **kwargs)
-    except HTTPClientError as e:
-        assert e.response is not None
-        return e.code, json.loads(e.response.body)
-    return r.code, json.loads(r.body)
 
 
 def _worker_threads() -> list[threading.Thread]:

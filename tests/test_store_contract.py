@@ -44,6 +44,7 @@ from nb_registry.errors import AlreadyExistsError, InvalidNameError, InvalidSpec
 from nb_registry.query import query
 from nb_registry.store.interface import MetadataStore, StaleGeneration
 from nb_registry.store.records import Delivery, ModelRecord, RunRecord
+from nb_registry.store.records import replay_aliases as replay
 
 
 @pytest.fixture(params=BACKENDS)
@@ -76,16 +77,6 @@ def state(store: MetadataStore) -> Any:
             [[v.to_doc() for v in store.versions(c.project, c.name)] for c in colls],
             [store.alias_history(c.project, c.name) for c in colls], store.runs(), store.models(),
             [store.model_versions(m.name) for m in store.models()], store.events(), store.generation())
-
-
-def replay(events: list[Any]) -> dict[str, int]:
-    aliases: dict[str, int] = {}
-    for e in events:
-        if e.to_version is None:
-            aliases.pop(e.alias, None)
-        else:
-            aliases[e.alias] = e.to_version
-    return aliases
 
 
 # -- numbering and deduplication ---------------------------------------------------------------
@@ -270,14 +261,19 @@ def test_update_version_sets_exactly_these_aliases(store: MetadataStore) -> None
 
 
 # -- retention and garbage collection ---------------------------------------------------------------
-def test_delete_versions_protections_each_with_its_reason(store: MetadataStore) -> None:
-    for i in range(7):
+def _protected(store: MetadataStore, versions: int) -> None:
+    """``versions`` versions of p/clf, v1 to v4 each kept by one protection: an alias, a link, a dependent, a run."""
+    for i in range(versions):
         commit(store, "clf", f"d{i}")
     store.move_alias("p", "clf", "best", 1, by="t")
     store.link("reg", "p/clf:v2", aliases=[], by="t")
     commit(store, "ens", "e0", deps=("p/clf:v3",))
     store.save_run(RunRecord(project="p", id="r1", name="r1"))
     store.use_version("p", "r1", "p/clf:v4")
+
+
+def test_delete_versions_protections_each_with_its_reason(store: MetadataStore) -> None:
+    _protected(store, 7)
     out = store.delete_versions(["p/clf:v0", "p/clf:v1", "p/clf:v2", "p/clf:v3", "p/clf:v4", "p/clf:v6",
                                  "p/clf:v99", "p/clf:v5"], by="gc")
     got = {r.id: r for r in out}
@@ -299,13 +295,7 @@ def test_delete_versions_protections_each_with_its_reason(store: MetadataStore) 
 def test_delete_version_a_users_delete_with_its_protections(store: MetadataStore) -> None:
     """W&B's artifact.delete(): the newest may go (latest moves back), aliases only with delete_aliases (recorded in
     the history), never a linked, depended-on or used version; a missing one is NotFoundError, changing nothing."""
-    for i in range(6):
-        commit(store, "clf", f"d{i}")
-    store.move_alias("p", "clf", "best", 1, by="t")
-    store.link("reg", "p/clf:v2", aliases=[], by="t")
-    commit(store, "ens", "e0", deps=("p/clf:v3",))
-    store.save_run(RunRecord(project="p", id="r1", name="r1"))
-    store.use_version("p", "r1", "p/clf:v4")
+    _protected(store, 6)
     for n, word in [(1, "alias 'best'"), (2, "linked"), (3, "referenced"), (4, "run")]:
         before = state(store)[:-1]  # (a refusal may still count as a write: the generation is left out)
         done = store.delete_version("p", "clf", n, by="ann")

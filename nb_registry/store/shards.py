@@ -221,6 +221,11 @@ class Shards:
         changed, raw, tok = self.files.reread(rel, cached.token if cached is not None else None)
         if not changed and cached is not None:
             return cached.data, cached.token
+        return self._keep(rel, raw, tok, journal)
+
+    def _keep(self, rel: str, raw: bytes | None, tok: Hashable | None,
+              journal: int | None) -> tuple[dict[str, Any] | None, Hashable | None]:
+        """Parse what was just read from a shard's file and cache it with its token (a missing file: forgotten)."""
         if raw is None:
             self._cache.pop(rel, None)
             return None, None
@@ -243,12 +248,7 @@ class Shards:
         else:  # no lock: the file's token (an ETag) says whether a copy is current, in the same request
             return self._checked(rel)
         raw, tok = self.files.read(rel)
-        if raw is None:
-            self._cache.pop(rel, None)
-            return None, None
-        data = self._parse(rel, raw)
-        self._cache[rel] = _Parsed(tok, data, journal)
-        return data, tok
+        return self._keep(rel, raw, tok, journal)
 
     def cached(self, rel: str) -> dict[str, Any] | None:
         """Like :meth:`read` (cache checked by token) even inside a transaction: for data a transaction
