@@ -496,18 +496,11 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 
 def _check_root(root: str | None, must_exist: bool) -> None:
-    """A root that cannot be opened is one clear error: exit 2 for a bad URL, 1 for a missing package or
-    unreachable storage, 3 (for commands that only read) when it does not exist."""
+    """A root that cannot be opened is one clear error: exit 2 for a bad URL, 1 for a missing package, 7 for
+    unreachable storage (the store says how to fix it), 3 (for commands that only read) when it does not exist."""
     from .store import check_root
 
-    try:
-        check_root(root, must_exist)
-    except RegistryError as e:
-        cause = e.__cause__ or e.__context__
-        storage = translate(cause, _remote_root_url(root), "open the registry at") if type(e) is RegistryError and cause else None
-        if storage is None:
-            raise
-        raise storage from cause
+    check_root(root, must_exist)
 
 
 def _remote_root_url(root: str | None) -> str | None:

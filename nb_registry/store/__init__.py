@@ -155,7 +155,12 @@ def check_root(root: str | None = None, must_exist: bool = True) -> None:
             exists = fs.exists(path)
         except OSError:
             raise
-        except Exception as e:  # no credentials, an unknown endpoint ...
+        except Exception as e:  # no credentials, an unknown endpoint ...: the one StorageError that says how to fix it
+            from .storage_errors import translate
+
+            storage = translate(e, url if "://" in url else None, "open the registry at")
+            if storage is not None:
+                raise storage from e
             raise RegistryError(f"cannot reach registry root {url!r}: {type(e).__name__}: {e}") from None
         if not exists:
             raise NotFoundError(f"registry root {path if isinstance(fs, LocalFileSystem) else url} does not exist "
