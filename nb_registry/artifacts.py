@@ -18,7 +18,7 @@ from . import envinfo, transfer
 from .artifact import Artifact, ArtifactBackend, check_metadata, split_artifact_uri
 from .errors import IntegrityError, InvalidSpecError, LockTimeoutError, NotFoundError
 from .manifest import Manifests, manifest_digest
-from .names import DEFAULT_PROJECT, Spec, check_alias, check_movable_alias, check_name, split_version_id, version_number
+from .names import DEFAULT_PROJECT, Spec, check_alias, check_movable_alias, check_name, version_number
 from .progress import Tracker
 from .store import Store, open_store
 from .store.interface import StaleGeneration
@@ -282,14 +282,6 @@ class Artifacts:
                 raise NotFoundError(f"{s.name!r} is ambiguous (no project was chosen): name one of "
                                     + ", ".join(f"{p}/{s.name}" for p in holders))
         return [self._artifact(r) for r in self.meta.versions(s.project, s.name, filters, order, limit)]
-
-    def version_exists(self, vid: str) -> bool:
-        project, name, n = split_version_id(vid)
-        try:
-            self.meta.get_version(project, name, n)
-            return True
-        except NotFoundError:
-            return False
 
     # -- aliases and edits -------------------------------------------------------------------
     def set_alias(self, spec: str, alias: str, project: str | None = None) -> Artifact:

@@ -19,7 +19,7 @@ from . import envinfo
 from .artifact import Artifact
 from .artifacts import Artifacts
 from .errors import InvalidSpecError, NotFoundError
-from .names import Spec, check_alias, check_model_name, check_movable_alias, check_name, version_number
+from .names import check_alias, check_model_name, check_movable_alias, check_name, version_number
 from .store.records import AliasEvent, ModelRecord
 
 _callbacks: list[Callable[[dict[str, Any]], Any]] = []
@@ -272,8 +272,3 @@ def _exit_code(detail: str) -> int | None:
         except (IndexError, ValueError):
             return None
     return None
-
-
-def resolve_registered(reg: Artifacts, spec: Spec) -> Artifact:
-    """``model-registry/NAME:ALIAS`` (or ``:vN``) -> the linked artifact version."""
-    return reg.registered(spec.name, spec.selector)

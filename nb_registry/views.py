@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .artifact import Artifact
     from .models import RegisteredModel
-    from .runs import Run
+
 
 def to_json(data: Any, **kwargs: Any) -> str:
     """Strict JSON for other programs: NaN and Infinity (allowed in metadata and metrics) become null,
@@ -110,7 +110,3 @@ def delivery_view(d: dict[str, Any], event: dict[str, Any] | None) -> dict[str, 
             "detail": detail if len(detail) <= DETAIL_SHOWN else "…" + detail[-DETAIL_SHOWN:],
             "kind": event.get("kind"), "alias": event.get("alias"), "from": event.get("from"),
             "version": event.get("to"), "artifact": event.get("artifact")}
-
-
-def run_view(run: "Run") -> dict[str, Any]:
-    return run.info

@@ -12,7 +12,6 @@ import contextlib
 import os
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from blake3 import blake3
@@ -231,22 +230,3 @@ class StatCache:
         if db is not None:
             db.close()
             self._local.db = None
-
-
-def hash_files(paths: Iterable[str], cache: StatCache | None = None) -> dict[str, str]:
-    """Hash many local files on a thread pool (reads and BLAKE3 release the GIL)."""
-    paths = list(paths)
-
-    def one(p: str) -> tuple[str, str]:
-        st = os.stat(p)
-        d = cache.get(p, st) if cache else None
-        if d is None:
-            d = hash_file(p)
-            if cache:
-                cache.put(p, d, st)
-        return p, d
-
-    if len(paths) < 4:
-        return dict(map(one, paths))
-    with ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4)) as pool:
-        return dict(pool.map(one, paths))

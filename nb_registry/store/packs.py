@@ -312,11 +312,3 @@ class Packs:
             return time.time() - (modified.timestamp() if hasattr(modified, "timestamp") else float(modified or 0))
         except (OSError, ValueError, TypeError):
             return 0.0
-
-    def pack_size(self, pack: str) -> int:
-        try:
-            if self.is_local:
-                return os.stat(self.path(pack)).st_size
-            return int(self.fs.info(self.path(pack))["size"])
-        except (OSError, KeyError):
-            return 0

@@ -82,9 +82,6 @@ class Version:
         known["metadata"] = known.get("metadata") or {}
         return cls(**known, aliases=tuple(aliases), extra=extra)
 
-    def with_aliases(self, aliases: tuple[str, ...]) -> "Version":
-        return dataclasses.replace(self, aliases=tuple(aliases))
-
 
 _STORED_SET = frozenset(Version.STORED)
 
